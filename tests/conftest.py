@@ -1,0 +1,26 @@
+import os
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import HealthCheck, settings
+
+# `ci`: deterministic (derandomize) so a CI run cannot flake, no deadline on a shared 2-core machine.
+settings.register_profile("ci", max_examples=60, deadline=None, derandomize=True,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("dev", max_examples=200, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+torch.set_num_threads(max(1, min(2, torch.get_num_threads())))
+
+
+@pytest.fixture
+def rng():
+    """A fresh, seeded numpy Generator per test."""
+    return np.random.default_rng(1234)
+
+
+@pytest.fixture
+def tgen():
+    """A fresh, seeded torch.Generator per test (CPU)."""
+    return torch.Generator().manual_seed(1234)
