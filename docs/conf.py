@@ -1,0 +1,26 @@
+"""Sphinx configuration: offline build (no intersphinx), furo theme, sphinx-gallery tutorials that run."""
+import os
+import sys
+
+sys.path.insert(0, os.path.abspath(".."))
+
+project = "ILO toolkit"
+author = "ILO toolkit developers"
+extensions = ["sphinx.ext.autodoc", "sphinx.ext.autosummary", "sphinx.ext.mathjax", "sphinx.ext.napoleon",
+              "sphinx_gallery.gen_gallery"]
+autodoc_default_options = {"members": True, "undoc-members": False}
+autodoc_typehints = "none"
+autosummary_generate = False
+html_theme = "furo"
+exclude_patterns = ["_build", "auto_examples/*.ipynb", "auto_examples/*.py", "auto_examples/*.zip",
+                    "auto_examples/*.json", "auto_examples/*.md5", "sg_execution_times.rst"]
+suppress_warnings = ["config.cache"]
+sphinx_gallery_conf = {
+    "examples_dirs": "examples",
+    "gallery_dirs": "auto_examples",
+    "filename_pattern": r"/plot_",
+    "download_all_examples": False,
+    "remove_config_comments": True,
+    "write_computation_times": False,
+}
+mathjax_path = "https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-mml-chtml.js"  # loaded by the reader's browser
