@@ -1,0 +1,1 @@
+"""Solvers for inverse problems with pretrained generators: ILO (Algorithm 1), CSGM, operators, losses."""

@@ -1,0 +1,111 @@
+"""Property tests of the l1-ball projection (THEORY.md §5): every method against the KKT certificate."""
+import numpy as np
+import pytest
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ilo_solver.projection import METHODS, project_l1_ball, project_l1_ball_around
+from tests.property.strategies import radii_for, vectors
+
+CONCRETE = [m for m in METHODS if m != "auto"]
+
+
+def _proj(v, r, method="auto"):
+    return project_l1_ball(torch.from_numpy(v)[None], r, method=method)[0].numpy()
+
+
+@st.composite
+def vec_and_radius(draw):
+    v = draw(vectors())
+    return v, draw(radii_for(v))
+
+
+@pytest.mark.parametrize("method", CONCRETE)
+@given(vec_and_radius())
+def test_feasible_and_optimal(method, vr):
+    v, r = vr
+    w = _proj(v, r, method)
+    scale = max(1.0, np.abs(v).max())
+    assert np.abs(w).sum() <= r * (1 + 1e-9) + 1e-12 * scale
+    # exact certificate: the ball is conv{±r e_j}, so w is optimal iff r ||v-w||_inf <= <v-w, w>
+    g = v - w
+    assert r * np.abs(g).max() <= g @ w + 1e-9 * scale * max(r, 1.0) * max(1.0, np.abs(g).max())
+
+
+@given(vec_and_radius())
+def test_all_methods_agree(vr):
+    v, r = vr
+    ref = _proj(v, r, "bisect")
+    scale = max(1.0, np.abs(v).max())
+    for m in CONCRETE:
+        assert np.allclose(_proj(v, r, m), ref, rtol=0, atol=1e-10 * scale), m
+
+
+@given(vectors())
+def test_identity_inside_and_idempotent(v):
+    r = float(np.abs(v).sum())
+    assert np.array_equal(_proj(v, r + 1.0), v)
+    w = _proj(v, 0.3 * r + 1e-3)
+    assert np.allclose(_proj(w, 0.3 * r + 1e-3), w, atol=1e-12 * max(1, np.abs(v).max()))
+
+
+@given(vec_and_radius())
+def test_kkt_shape_single_theta(vr):
+    v, r = vr
+    w = _proj(v, r)
+    if np.abs(v).sum() <= r:
+        return
+    s = np.abs(w) > 0
+    scale = max(1.0, np.abs(v).max())
+    assert np.all(np.sign(w[s]) == np.sign(v[s]))
+    if s.any():
+        theta = np.abs(v[s]) - np.abs(w[s])
+        assert np.ptp(theta) <= 1e-9 * scale
+        assert np.all(np.abs(v[~s]) <= theta.mean() + 1e-9 * scale)
+
+
+@given(vectors(min_size=2, max_size=60), vectors(min_size=2, max_size=60), st.floats(1e-3, 10))
+def test_non_expansive(a, b, r):
+    n = min(a.size, b.size)
+    a, b = a[:n], b[:n]
+    assert np.linalg.norm(_proj(a, r) - _proj(b, r)) <= np.linalg.norm(a - b) * (1 + 1e-9) + 1e-9
+
+
+@given(vec_and_radius(), st.floats(1e-3, 1e3))
+def test_scaling_and_order(vr, c):
+    v, r = vr
+    w = _proj(v, r)
+    assert np.allclose(_proj(c * v, c * r), c * w, rtol=1e-9, atol=1e-9 * c * max(1, np.abs(v).max()))
+    order = np.argsort(np.abs(v), kind="stable")
+    assert np.all(np.diff(np.abs(w)[order]) >= -1e-9 * max(1, np.abs(v).max()))
+
+
+def test_batch_radii_dtypes_and_errors():
+    torch.manual_seed(0)
+    v = torch.randn(4, 3, 5, 7)
+    r = torch.tensor([0.0, 1.0, 10.0, float("inf")])
+    w = project_l1_ball(v, r)
+    assert w.shape == v.shape and w.dtype == torch.float32
+    l1 = w.flatten(1).abs().sum(1)
+    assert l1[0] == 0 and abs(l1[1] - 1) < 1e-5 and torch.equal(w[3], v[3])
+    for b in range(4):  # independent per element
+        assert torch.allclose(w[b], project_l1_ball(v[b:b + 1], r[b])[0])
+    c = torch.randn_like(v)
+    assert torch.allclose(project_l1_ball_around(c + 0.0 * v, c, 1.0), c)
+    with pytest.raises(ValueError, match="radius"):
+        project_l1_ball(v, -1.0)
+    with pytest.raises(ValueError, match="radius"):
+        project_l1_ball(v, torch.ones(3))
+    with pytest.raises(ValueError, match="method"):
+        project_l1_ball(v, 1.0, method="duchi")
+    with pytest.raises(ValueError, match="floating"):
+        project_l1_ball(torch.ones(2, 3, dtype=torch.int64), 1.0)
+
+
+def test_large_vector_fast_path_matches_sort():
+    g = torch.Generator().manual_seed(0)
+    v = torch.randn(1, 2_000_000, generator=g, dtype=torch.float64)
+    for r in (10.0, 1e5, 0.99 * float(v.abs().sum())):
+        assert torch.allclose(project_l1_ball(v, r, method="fast"), project_l1_ball(v, r, method="sort"),
+                              atol=1e-12, rtol=0)
