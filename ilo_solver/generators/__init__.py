@@ -1,0 +1,5 @@
+"""Generators behind one layered interface (:class:`~ilo_solver.generators.base.LayeredGenerator`)."""
+from .base import LayeredGenerator
+from .relu import ReLUGenerator
+
+__all__ = ["LayeredGenerator", "ReLUGenerator"]

@@ -1,0 +1,106 @@
+"""Generic tests over ilo_solver.operators.OPERATORS: adjointness, linearity, dtype, odd sizes, dense oracle."""
+import math
+
+import numpy as np
+import pytest
+import torch
+from scipy.linalg import circulant
+
+from ilo_solver import operators as O
+
+SHAPES = [(3, 8, 8), (1, 37, 31), (2, 6, 10)]
+
+
+@pytest.mark.parametrize("name", sorted(O.OPERATORS))
+@pytest.mark.parametrize("shape", SHAPES)
+def test_adjoint_and_linearity(name, shape, tgen):
+    op = O.OPERATORS[name](shape, tgen).double()
+    x = torch.randn(2, *shape, generator=tgen, dtype=torch.float64)
+    x2 = torch.randn(2, *shape, generator=tgen, dtype=torch.float64)
+    y = torch.randn(2, *op.out_shape, generator=tgen, dtype=torch.float64)
+    lhs = (op(x) * y).sum()
+    rhs = (x * op.A_adjoint(y)).sum()
+    assert torch.allclose(lhs, rhs, rtol=1e-10, atol=1e-10)
+    assert torch.allclose(op(2.0 * x - 3.0 * x2), 2.0 * op(x) - 3.0 * op(x2), atol=1e-10)
+
+
+@pytest.mark.parametrize("name", sorted(O.OPERATORS))
+def test_float32_and_shapes(name, tgen):
+    op = O.OPERATORS[name]((3, 12, 10), tgen)
+    x = torch.randn(4, 3, 12, 10, generator=tgen)
+    y = op(x)
+    assert y.dtype == torch.float32 and tuple(y.shape) == (4, *op.out_shape)
+    with pytest.raises(ValueError, match="expects inputs of shape"):
+        op(torch.randn(4, 3, 11, 10))
+
+
+@pytest.mark.parametrize("shape", [(1, 37, 31), (3, 4, 4), (1, 1, 1024)])
+def test_circulant_fft_matches_scipy_dense_oracle(shape, tgen):
+    n = math.prod(shape)
+    op = O.PartialCirculant(shape, max(1, n // 3), generator=tgen, dtype=torch.float64)
+    x = torch.randn(3, *shape, generator=tgen, dtype=torch.float64)
+    dense = circulant(op.filter.numpy())[op.rows.numpy()] * op.signs.numpy()[None] / math.sqrt(op.m)
+    assert np.allclose(op(x).numpy(), x.reshape(3, -1).numpy() @ dense.T, atol=1e-10)
+    assert np.allclose(op.dense_oracle(), dense)
+    assert np.allclose(op.dense().numpy(), dense, atol=1e-10)
+
+
+def test_circulant_rows_are_distinct_and_normalised(tgen):
+    op = O.PartialCirculant((1, 64, 64), 512, generator=tgen, dtype=torch.float64)
+    assert op.rows.unique().numel() == 512
+    # E||Ax||^2 = ||x||^2 for every fixed x: average over independent operators
+    x = torch.zeros(1, 1, 64, 64, dtype=torch.float64)
+    x[0, 0, 3, 5] = 1.0
+    vals = [float((O.PartialCirculant((1, 64, 64), 64, generator=tgen, dtype=torch.float64)(x) ** 2).sum())
+            for _ in range(400)]
+    assert abs(np.mean(vals) - 1.0) < 4 * np.std(vals) / math.sqrt(400)
+
+
+def test_circulant_large_n_runs_in_linear_memory(tgen):
+    op = O.PartialCirculant((3, 1024, 1024), 1000, generator=tgen)
+    y = op(torch.randn(1, 3, 1024, 1024, generator=tgen))
+    assert y.shape == (1, 1000) and torch.isfinite(y).all()
+
+
+def test_gaussian_cs_scaling(tgen):
+    op = O.GaussianCS((1, 10, 10), 4000, generator=tgen, dtype=torch.float64)
+    x = torch.randn(1, 1, 10, 10, generator=tgen, dtype=torch.float64)
+    assert abs(float((op(x) ** 2).sum() / (x ** 2).sum()) - 1) < 0.1
+
+
+def test_superres_non_square_and_errors():
+    op = O.SuperResolution((3, 12, 20), 4)
+    assert op.out_shape == (3, 3, 5)
+    with pytest.raises(ValueError, match="divisible"):
+        O.SuperResolution((3, 10, 20), 4)
+    with pytest.raises(ValueError, match="factor"):
+        O.SuperResolution((3, 12, 20), 0)
+
+
+def test_bad_arguments(tgen):
+    with pytest.raises(ValueError, match="observed"):
+        O.random_mask((3, 8, 8), 1.5, generator=tgen)
+    with pytest.raises(ValueError, match="m must"):
+        O.PartialCirculant((1, 4, 4), 17, generator=tgen)
+    with pytest.raises(ValueError, match="sigma"):
+        O.Denoising((1, 4, 4), sigma=-1)
+    with pytest.raises(ValueError, match="compose"):
+        O.Composition([O.Identity((1, 4, 4)), O.Identity((1, 5, 4))])
+    with pytest.raises(ValueError, match="0 and 1"):
+        O.Inpainting(torch.full((1, 4, 4), 0.5))
+
+
+def test_noise_is_reproducible():
+    op = O.Denoising((1, 5, 5), sigma=0.2)
+    x = torch.zeros(2, 1, 5, 5)
+    a = op.measure(x, generator=torch.Generator().manual_seed(3))
+    b = op.measure(x, generator=torch.Generator().manual_seed(3))
+    assert torch.equal(a, b) and 0.1 < float(a.std()) < 0.3
+
+
+def test_classifier_operator_is_differentiable(tgen):
+    net = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(48, 5))
+    op = O.Classifier(net, (3, 4, 4), 5)
+    x = torch.randn(2, 3, 4, 4, requires_grad=True)
+    op(x).sum().backward()
+    assert x.grad is not None and op.out_shape == (5,)
