@@ -1,0 +1,64 @@
+"""Every claim runs in --quick mode; verdicts are asserted where the theory is unambiguous."""
+import json
+
+import pytest
+
+from verification import CHECKS
+from verification.__main__ import main, run_checks
+from verification._common import ClaimRow, SerialExecutor, wilson
+
+# claims whose verdict must be "holds" at quick size (exact identities or robust rates)
+MUST_HOLD = {"srec.fixed_x_tail", "covering.crossover", "covering.maurey_lemma", "covering.explicit_net",
+             "covering.uniform_samples", "circulant.fft_oracle", "circulant.isotropy", "landscape.spurious_point",
+             "landscape.negation_step", "landscape.wdc", "langevin.laplace", "theorem1.bound", "theorem1.ilo_vs_csgm"}
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("quick")
+    rows = run_checks(list(CHECKS), quick=True, out=out, seed=0, executor=SerialExecutor(), progress=False)
+    return out, rows
+
+
+def test_report_has_every_claim_with_a_verdict(quick_run):
+    out, rows = quick_run
+    report = json.loads((out / "report.json").read_text())
+    assert len(report) == len(rows) >= 19
+    for r in report:
+        assert set(r) == {"id", "source", "statement", "predicted", "measured", "ci", "verdict"}
+        assert r["verdict"] in ("holds", "fails", "inconclusive")
+    assert (out / "report.md").read_text().count("\n|") >= len(rows)
+    for name in CHECKS:
+        assert (out / f"{name}.png").stat().st_size > 10_000
+
+
+@pytest.mark.parametrize("claim", sorted(MUST_HOLD))
+def test_unambiguous_claims_hold(quick_run, claim):
+    _, rows = quick_run
+    row = {r.id: r for r in rows}[claim]
+    assert row.verdict == "holds", row
+
+
+def test_results_are_reused_unless_forced(quick_run, monkeypatch):
+    out, _ = quick_run
+    calls = []
+    mod = CHECKS["covering"]
+    monkeypatch.setattr(mod, "run", lambda *a, **k: calls.append(1) or (_ for _ in ()).throw(AssertionError))
+    run_checks(["covering"], quick=True, out=out, seed=0, executor=SerialExecutor(), progress=False)
+    assert not calls
+
+
+def test_cli_rejects_unknown_claim(capsys):
+    with pytest.raises(SystemExit):
+        main(["nonsense", "--quick"])
+    assert "unknown claim" in capsys.readouterr().err
+
+
+def test_claim_row_validates_verdict():
+    with pytest.raises(ValueError, match="verdict"):
+        ClaimRow("a", "b", "c", "d", "e", "maybe")
+
+
+def test_wilson_interval_contains_estimate():
+    lo, hi = wilson(30, 100)
+    assert lo < 0.3 < hi and 0 <= lo and hi <= 1

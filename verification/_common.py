@@ -1,0 +1,101 @@
+"""Shared pieces of the verification checks: claim rows, confidence intervals, executors, result files."""
+from __future__ import annotations
+
+import concurrent.futures as cf
+import dataclasses
+import json
+import math
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+import numpy as np
+from scipy import stats
+
+__all__ = ["ClaimRow", "wilson", "mean_ci", "SerialExecutor", "save_json", "load_json", "verdict_from"]
+
+VERDICTS = ("holds", "fails", "inconclusive")
+
+
+@dataclasses.dataclass(frozen=True)
+class ClaimRow:
+    """One row of the claim report."""
+    id: str
+    source: str
+    statement: str
+    predicted: str
+    measured: str
+    verdict: str
+    ci: str = ""
+
+    def __post_init__(self):
+        if self.verdict not in VERDICTS:
+            raise ValueError(f"verdict must be one of {VERDICTS}, got {self.verdict!r}")
+
+
+def wilson(k: int, n: int, level: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval for a binomial proportion k/n."""
+    if n <= 0:
+        raise ValueError(f"n must be positive, got {n}")
+    z = stats.norm.ppf(0.5 + level / 2)
+    p = k / n
+    den = 1 + z * z / n
+    c = (p + z * z / (2 * n)) / den
+    h = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
+    return max(0.0, c - h), min(1.0, c + h)
+
+
+def mean_ci(x, level: float = 0.95) -> tuple[float, float, float]:
+    """Mean and Student-t interval."""
+    x = np.asarray(x, float).ravel()
+    m = float(x.mean())
+    if x.size < 2:
+        return m, m, m
+    h = float(stats.t.ppf(0.5 + level / 2, x.size - 1) * x.std(ddof=1) / math.sqrt(x.size))
+    return m, m - h, m + h
+
+
+def verdict_from(ok: bool, decisive: bool = True) -> str:
+    return ("holds" if ok else "fails") if decisive else "inconclusive"
+
+
+class SerialExecutor(cf.Executor):
+    """A concurrent.futures.Executor that runs everything in the calling process (the default, --workers 1)."""
+
+    def submit(self, fn: Callable, /, *args, **kwargs) -> cf.Future:
+        f: cf.Future = cf.Future()
+        try:
+            f.set_result(fn(*args, **kwargs))
+        except BaseException as e:  # noqa: BLE001 - delivered through the future, as executors do
+            f.set_exception(e)
+        return f
+
+    def map(self, fn: Callable, *iterables: Iterable, timeout=None, chunksize=1):
+        return (fn(*a) for a in zip(*iterables))
+
+
+def _jsonable(o: Any):
+    if dataclasses.is_dataclass(o):
+        return {k: _jsonable(v) for k, v in dataclasses.asdict(o).items()}
+    if isinstance(o, dict):
+        return {str(k): _jsonable(v) for k, v in o.items()}
+    if isinstance(o, (list, tuple)):
+        return [_jsonable(v) for v in o]
+    if isinstance(o, np.ndarray):
+        return _jsonable(o.tolist())
+    if isinstance(o, (np.floating, float)):
+        return None if not math.isfinite(float(o)) else float(o)
+    if isinstance(o, np.integer):
+        return int(o)
+    return o
+
+
+def save_json(path: Path, obj: Any) -> None:
+    """Write atomically: a crash leaves either the old file or the new one, never half of one."""
+    path = Path(path)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(_jsonable(obj), indent=1))
+    tmp.replace(path)
+
+
+def load_json(path: Path) -> Any:
+    return json.loads(Path(path).read_text())
