@@ -1,0 +1,16 @@
+"""
+Claim: S-REC on the range of a ReLU generator
+=============================================
+
+Bora et al. (2017) Lemma 4.2 says a Gaussian A satisfies S-REC on the range of a d-layer ReLU network with
+m = O(k d log n / alpha^2) rows, i.e. 1 - gamma ~ sqrt(k d log n / m). We estimate gamma by random pairs
+(optimistic) and by an adversarial search on the pair (honest), and compare P(||Ax|| > 2||x||) with the exact
+chi-square tail.
+
+The verdict column reads: **holds** (the measurement agrees with the prediction within the stated interval),
+**fails** (it does not: the numbers say by how much), **inconclusive** (the data cannot decide at this size).
+This page runs the check at its ``--quick`` size; ``make figures`` runs the default size.
+"""
+from verification.plots import demo
+
+rows, fig = demo("srec")
