@@ -2,12 +2,13 @@ r"""Euclidean projection onto the :math:`\ell_1` ball, :math:`P_z(v)=\arg\min_{\
 
 By the KKT conditions (THEORY.md §5) either :math:`\|v\|_1\le z` and :math:`P(v)=v`, or there is a unique
 :math:`\theta>0` with :math:`w=\mathrm{sign}(v)\max(|v|-\theta,0)` and :math:`\sum_i\max(|v_i|-\theta,0)=z`.
-The three methods differ only in how they find θ:
+The methods differ only in how they find θ:
 
 ``"fast"`` (default on CPU)
     numba kernels (:mod:`ilo_solver._l1_kernels`): a valid lower bound on θ from a strided subsample, parallel
     Newton passes (= Michelot's iteration) while the active set is large, then Condat's algorithm on the
-    compacted survivors. About 2.5-5.5x one memory pass at n = 1e7 (``benchmarks/projection.py``).
+    compacted survivors. 2.6-4.3x one memory pass at n = 1e7 on a 2-core CPU (``benchmarks/projection.py``).
+    float32/float64 only (``auto`` uses ``michelot`` for other dtypes).
 ``"condat"``
     Condat (Math. Program. 158, 2016), the sequential algorithm of THEORY.md §5, compiled with numba (CPU).
 ``"michelot"`` (default on other devices)
@@ -121,10 +122,12 @@ def project_l1_ball(v: torch.Tensor, radius, *, method: str = "auto") -> torch.T
         raise ValueError(f"radius must be a scalar or have one entry per batch element ({B}), got {r.numel()}")
     if torch.isnan(r).any() or (r < 0).any():
         raise ValueError(f"radius must be >= 0 (inf allowed), got {radius!r}")
+    numba_ok = v.device.type == "cpu" and v.dtype in (torch.float32, torch.float64)
     if method == "auto":
-        method = "fast" if v.device.type == "cpu" else "michelot"
-    if method in _NUMBA and v.device.type != "cpu":
-        raise ValueError(f"method {method!r} runs on CPU tensors only; use 'michelot' on {v.device}")
+        method = "fast" if numba_ok else "michelot"
+    if method in _NUMBA and not numba_ok:
+        raise ValueError(f"method {method!r} needs a float32/float64 CPU tensor, got {v.dtype} on {v.device}; "
+                         "use 'michelot'")
     flat = v.detach().reshape(B, -1)
     l1 = torch.linalg.vector_norm(flat, ord=1, dim=1)  # one pass, no temporary
     out = torch.empty_like(flat)

@@ -17,7 +17,7 @@ import numpy as np
 import sympy as sp
 
 from . import _validate as V
-from .covering import log_covering_maurey, log_covering_volumetric
+from .covering import log_covering_extended_range, log_covering_maurey, log_covering_volumetric
 
 __all__ = [
     "r2_from_K", "ilo_measurements", "ilo_error_bound", "ilo_error_coefficient", "delta_ilo",
@@ -108,27 +108,26 @@ def ilo_error_bound_sym(alpha, representation_error, delta_slack):
 
 def ilo_measurements_covering(k, p, K, L1, L2, r1, delta, alpha, *, C: float = 1.0):
     r"""Covering-number form of eq. (5) [D]: :math:`C\alpha^{-2}\log N(G_2(E),\delta)` with the Maurey net,
-    i.e. :math:`C\alpha^{-2}\big(k\log(1+4L_1L_2r_1/\delta)+\lceil4K^2\rceil\log(2p+1)\big)`."""
+    i.e. :math:`C\alpha^{-2}\big(k\log(1+4L_1L_2r_1/\delta)+\lceil4K^2\rceil\log(2p+1)\big)`
+    (:func:`ilo_theory.covering.log_covering_extended_range` at :math:`r_2=K\delta/L_2`)."""
     K, p = check_K(K, p)
-    alpha = V.open_unit("alpha", alpha)
-    V.positive("C", C)
-    head = V.at_least("k", k, 1) * np.log1p(4.0 * V.positive("L1", L1) * V.positive("L2", L2)
-                                             * V.positive("r1", r1) / V.positive("delta", delta))
-    tail = log_covering_maurey(p, 2.0 * K, 1.0)  # radius K*delta/L2 at scale delta/(2 L2)
-    return V.scalar_or_array(C / alpha ** 2 * (head + tail))
+    return _measurements_from_net(k, p, K, L1, L2, r1, delta, alpha, C, "maurey")
 
 
 def intermediate_csgm_measurements(k, p, K, L1, L2, r1, delta, alpha, *, C: float = 1.0):
     r"""ILO Remark 2 [X/D]: CSGM run directly on the p-dimensional intermediate generator, with a volumetric
     net of :math:`B_1^p(r_2)` at scale :math:`\delta/(2L_2)`:
     :math:`C\alpha^{-2}\big(k\log(1+4L_1L_2r_1/\delta)+p\log(1+4K)\big)`; it grows linearly in p."""
-    K = V.positive("K", K)
+    return _measurements_from_net(k, p, V.positive("K", K), L1, L2, r1, delta, alpha, C, "volumetric")
+
+
+def _measurements_from_net(k, p, K, L1, L2, r1, delta, alpha, C, l1_bound):
+    """C alpha^-2 log N(G2(E), delta) with r2 = K delta / L2 and the chosen net of the l1 ball."""
     alpha = V.open_unit("alpha", alpha)
     V.positive("C", C)
-    head = V.at_least("k", k, 1) * np.log1p(4.0 * V.positive("L1", L1) * V.positive("L2", L2)
-                                             * V.positive("r1", r1) / V.positive("delta", delta))
-    tail = log_covering_volumetric(p, 2.0 * K, 1.0)
-    return V.scalar_or_array(C / alpha ** 2 * (head + tail))
+    r2 = r2_from_K(K, delta, L2)
+    log_n = log_covering_extended_range(k, p, L1, L2, r1, r2, delta, l1_bound=l1_bound)
+    return V.scalar_or_array(C / alpha ** 2 * np.asarray(log_n))
 
 
 def ilo_needs_fewer_measurements(K, p):

@@ -9,6 +9,7 @@ Statistics* ch. 5; Schuett, J. Approx. Theory 40 (1984); ILO (Daras et al. 2021)
 """
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -21,6 +22,7 @@ __all__ = [
     "log_covering_volumetric", "log_covering_l2_ball_lower", "log_covering_l1_volume_lower",
     "log_covering_maurey", "maurey_q", "log_covering_schutt", "gaussian_width_l1_ball",
     "log_covering_sudakov", "crossover_scale", "crossover_scale_continuous", "log_covering_extended_range",
+    "maurey_net", "sample_l1_ball",
 ]
 
 # Relative slack used when taking ceil(r^2/eps^2) in floating point, so that a ratio that is an integer in exact
@@ -257,3 +259,27 @@ def log_covering_extended_range(k, p, L1, L2, r1, r2, delta, *, l1_bound: str = 
 def log_covering_extended_range_sym(k, p, L1, L2, r1, r2, delta):
     return k * sp.log(1 + 4 * L1 * L2 * r1 / delta) + log_covering_maurey_sym(p, r2, delta / (2 * L2))
 
+
+
+def maurey_net(p: int, r: float, q: int) -> np.ndarray:
+    r"""The explicit Maurey net of :math:`B_1^p(r)`: all distinct averages of q atoms from
+    :math:`\{0,\pm re_1,\dots,\pm re_p\}` (at most :math:`(2p+1)^q` points; with :math:`q=\lceil r^2/\varepsilon^2
+    \rceil` it is an ε-net, Vershynin HDP Cor. 0.0.4). Enumerates multisets: tiny p and q only."""
+    p = int(V.at_least("p", p, 1))
+    q = int(V.at_least("q", q, 1))
+    r = float(V.nonnegative("r", r))
+    if math.comb(2 * p + q, q) > 2_000_000:
+        raise ValueError(f"maurey_net enumerates C(2p+q, q) multisets; p={p}, q={q} is too large")
+    atoms = [np.zeros(p)] + [s * r * e for e in np.eye(p) for s in (1.0, -1.0)]
+    means = [np.mean(c, axis=0) for c in itertools.combinations_with_replacement(atoms, q)]
+    return np.unique(np.round(means, 12), axis=0)
+
+
+def sample_l1_ball(rng: np.random.Generator, p: int, r: float, n: int, *, sphere: bool = False) -> np.ndarray:
+    r"""n points uniform in :math:`B_1^p(r)` (or on its surface :math:`\|x\|_1=r` with ``sphere=True``):
+    exponential spacings give the uniform law on the simplex, random signs the cross-polytope, and a radial factor
+    :math:`U^{1/p}` the solid ball. Their :math:`\ell_2` norms concentrate near :math:`r\sqrt{2/p}`."""
+    p, n = int(V.at_least("p", p, 1)), int(V.at_least("n", n, 1))
+    e = rng.exponential(size=(n, p))
+    x = float(r) * e / e.sum(1, keepdims=True) * rng.choice([-1.0, 1.0], (n, p))
+    return x if sphere else x * rng.uniform(size=(n, 1)) ** (1.0 / p)

@@ -51,11 +51,13 @@ def rho(d: int) -> float:
     :math:`\rho_1=0,\ \rho_2=1/\pi,\ \rho_3\approx.4937,\ \rho_{10}\approx.8548`, and :math:`\rho_d\to1`."""
     if isinstance(d, bool) or int(d) != d or d < 1:
         raise ValueError(f"d must be an integer >= 1, got {d!r}")
-    th = theta_sequence(math.pi, int(d))
-    total = 0.0
-    for i in range(int(d)):
-        total += math.sin(th[i]) / math.pi * float(np.prod((math.pi - th[i + 1:]) / math.pi))
-    return total
+    return _sine_weighted_sum(theta_sequence(math.pi, int(d)))
+
+
+def _sine_weighted_sum(th: np.ndarray) -> float:
+    r""":math:`\sum_{i<d}\frac{\sin\theta_i}{\pi}\prod_{j=i+1}^{d-1}\frac{\pi-\theta_j}{\pi}` -- the sum shared by
+    :math:`\rho_d` (at :math:`\check\theta`) and :math:`h_x` (at :math:`\bar\theta`)."""
+    return sum(math.sin(th[i]) / math.pi * float(np.prod((math.pi - th[i + 1:]) / math.pi)) for i in range(len(th)))
 
 
 def rho_sym(d: int):
@@ -80,7 +82,7 @@ def expected_gradient(x, x0, d: int) -> np.ndarray:
     th0 = math.acos(float(np.clip(x @ x0 / (nx * n0), -1.0, 1.0)))
     th = theta_sequence(th0, d)
     prod_all = float(np.prod((math.pi - th) / math.pi))
-    s = sum(math.sin(th[i]) / math.pi * float(np.prod((math.pi - th[i + 1:]) / math.pi)) for i in range(d))
+    s = _sine_weighted_sum(th)
     return 2.0 ** (-d) * (-prod_all * x0 + x - s * (n0 / nx) * x)
 
 

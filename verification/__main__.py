@@ -19,30 +19,43 @@ from . import CHECKS, report
 from ._common import ClaimRow, SerialExecutor, load_json, save_json
 
 
+def _key(name: str, *, quick: bool, seed: int) -> dict:
+    cfg = CHECKS[name].QUICK if quick else CHECKS[name].DEFAULT
+    # normalised through JSON (tuples -> lists) so that it compares equal to the saved key
+    return json.loads(json.dumps(dict(config=dataclasses.asdict(cfg), seed=seed, quick=quick)))
+
+
+def _cached(name: str, out: Path, key: dict):
+    """The saved {key, seconds, result} of a finished claim with this exact key, else None."""
+    path = out / f"{name}.json"
+    saved = load_json(path) if path.exists() else None
+    return saved if saved is not None and saved.get("key") == key else None
+
+
 def run_checks(names, *, quick: bool, out: Path, seed: int, executor: cf.Executor, force: bool = False,
                progress: bool = True) -> list[ClaimRow]:
+    """Run (or reuse) the checks ``names``, draw their figures, and write the report of every claim that has a
+    finished result in ``out`` for these settings -- so running one claim does not drop the others' rows."""
     out.mkdir(parents=True, exist_ok=True)
-    rows: list[ClaimRow] = []
     for name in tqdm(names, desc="claims", disable=not progress):
         mod = CHECKS[name]
-        cfg = mod.QUICK if quick else mod.DEFAULT
-        # normalised through JSON (tuples -> lists) so that it compares equal to the saved key
-        key = json.loads(json.dumps(dict(config=dataclasses.asdict(cfg), seed=seed, quick=quick)))
-        path = out / f"{name}.json"
-        cached = load_json(path) if path.exists() and not force else None
-        if cached is not None and cached.get("key") == key:
-            result, seconds = cached["result"], cached["seconds"]
-        else:
+        key = _key(name, quick=quick, seed=seed)
+        saved = None if force else _cached(name, out, key)
+        if saved is None:
             t = time.perf_counter()
-            result = mod.run(cfg, seed=seed, executor=executor)
-            seconds = time.perf_counter() - t
-            save_json(path, dict(key=key, seconds=seconds, result=result))
-            result = load_json(path)["result"]  # claims and plots always read the saved form
-        mod.plot(result, out)
-        new = mod.claims(result)
-        rows.extend(new)
+            result = mod.run(mod.QUICK if quick else mod.DEFAULT, seed=seed, executor=executor)
+            save_json(out / f"{name}.json", dict(key=key, seconds=time.perf_counter() - t, result=result))
+            saved = _cached(name, out, key)  # claims and plots always read the saved form
+        mod.plot(saved["result"], out)
         if progress:
-            tqdm.write(f"{name}: {seconds:.1f} s, " + ", ".join(f"{r.id.split('.')[-1]}={r.verdict}" for r in new))
+            new = mod.claims(saved["result"])
+            tqdm.write(f"{name}: {saved['seconds']:.1f} s, "
+                       + ", ".join(f"{r.id.split('.')[-1]}={r.verdict}" for r in new))
+    rows: list[ClaimRow] = []
+    for name, mod in CHECKS.items():
+        saved = _cached(name, out, _key(name, quick=quick, seed=seed))
+        if saved is not None:
+            rows.extend(mod.claims(saved["result"]))
     report.write(rows, out)
     return rows
 

@@ -3,7 +3,6 @@ Monte Carlo, an explicit Maurey net for tiny p, and why uniform samples are a we
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import math
 from pathlib import Path
 
@@ -31,11 +30,6 @@ DEFAULT = Config()
 QUICK = Config(qs=(1, 4, 16, 64), mc_draws=400, net_ps=(2, 3), net_points=500)
 
 
-def _l1_sphere(rng, p, r, n):
-    e = rng.exponential(size=(n, p))
-    return r * e / e.sum(1, keepdims=True) * rng.choice([-1.0, 1.0], (n, p))
-
-
 def _maurey_mse(rng, x, r, q, draws):
     """E||x - mean of q atoms||^2, atoms ±r e_j with prob |x_j|/r, 0 with the rest (Maurey's empirical method)."""
     p = x.size
@@ -47,12 +41,6 @@ def _maurey_mse(rng, x, r, q, draws):
         means[np.nonzero(sel)[0], idx[sel, j]] += r * np.sign(x[idx[sel, j]])
     means /= q
     return float(((means - x) ** 2).sum(1).mean())
-
-
-def _net(p, r, q):
-    atoms = [np.zeros(p)] + [s * r * e for e in np.eye(p) for s in (1.0, -1.0)]
-    return np.unique(np.round([np.mean(c, axis=0) for c in itertools.combinations_with_replacement(atoms, q)], 12),
-                     axis=0)
 
 
 def run(cfg: Config, *, seed: int, executor) -> dict:
@@ -72,7 +60,7 @@ def run(cfg: Config, *, seed: int, executor) -> dict:
                               eps_star=C.crossover_scale(p, r), eps_c=C.crossover_scale_continuous(p, r),
                               eps_star_curve=measured)
     p = cfg.mc_p
-    pts = {"l1-sphere": _l1_sphere(rng, p, r, 1)[0]}
+    pts = {"l1-sphere": C.sample_l1_ball(rng, p, r, 1, sphere=True)[0]}
     for s in (2, 5, 25):  # s = 1 is degenerate: the atom is x itself and the error is 0
         x = np.zeros(p)
         x[rng.choice(p, s, replace=False)] = r / s
@@ -82,12 +70,12 @@ def run(cfg: Config, *, seed: int, executor) -> dict:
     for pp in cfg.net_ps:
         eps = r / 2
         q = int(C.maurey_q(r, eps))
-        net = _net(pp, r, q)
-        x = np.vstack([_l1_sphere(rng, pp, r, cfg.net_points) * rng.uniform(size=(cfg.net_points, 1)) ** (1 / pp),
+        net = C.maurey_net(pp, r, q)
+        x = np.vstack([C.sample_l1_ball(rng, pp, r, cfg.net_points),
                        np.eye(pp) * r, -np.eye(pp) * r])
         dist = np.min(np.linalg.norm(x[:, None] - net[None], axis=2), axis=1)
         nets.append(dict(p=pp, eps=eps, q=q, size=len(net), bound=(2 * pp + 1) ** q, max_dist=float(dist.max())))
-    u = _l1_sphere(rng, cfg.uniform_p, r, 2000) * rng.uniform(size=(2000, 1)) ** (1 / cfg.uniform_p)
+    u = C.sample_l1_ball(rng, cfg.uniform_p, r, 2000)
     # exact value: E||x - mean||^2 = (E||a||^2 - ||x||^2)/q = (r ||x||_1 - ||x||_2^2)/q <= r^2/q
     exact = {name: [(r * np.abs(x).sum() - (x ** 2).sum()) / q for q in cfg.qs] for name, x in pts.items()}
     return dict(curves=curves, qs=list(cfg.qs), mc=mc, mc_exact=exact, mc_p=p, nets=nets,

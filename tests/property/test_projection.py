@@ -109,3 +109,11 @@ def test_large_vector_fast_path_matches_sort():
     for r in (10.0, 1e5, 0.99 * float(v.abs().sum())):
         assert torch.allclose(project_l1_ball(v, r, method="fast"), project_l1_ball(v, r, method="sort"),
                               atol=1e-12, rtol=0)
+
+
+def test_half_precision_uses_the_torch_path():
+    v = torch.randn(2, 50, dtype=torch.bfloat16)
+    w = project_l1_ball(v, 1.0)
+    assert w.dtype == torch.bfloat16 and float(w.float().abs().sum(1).max()) <= 1.02
+    with pytest.raises(ValueError, match="float32/float64"):
+        project_l1_ball(v, 1.0, method="fast")

@@ -1,5 +1,4 @@
 """Closed-form cases, derivations and argument validation of ilo_theory."""
-import itertools
 import math
 
 import numpy as np
@@ -200,26 +199,22 @@ def test_invalid_arguments_name_the_argument(call, name):
 
 
 # ------------------------------------------------------------------ Maurey vs an explicit net (tiny p)
-def _maurey_net(p, r, q):
-    atoms = [np.zeros(p)] + [s * r * e for e in np.eye(p) for s in (1.0, -1.0)]
-    return np.unique(np.round([np.mean(c, axis=0) for c in itertools.combinations_with_replacement(atoms, q)],
-                              12), axis=0)
-
-
-def _sample_l1_ball(rng, p, r, n):
-    # uniform on the simplex boundary scaled by U^(1/p), random signs, plus sparse "hard" points
-    e = rng.exponential(size=(n, p))
-    x = e / e.sum(1, keepdims=True) * r * rng.uniform(size=(n, 1)) ** (1 / p) * rng.choice([-1, 1], (n, p))
-    sparse = np.zeros((p, p)) + np.eye(p) * r
-    return np.vstack([x, sparse, -sparse])
-
-
 @pytest.mark.parametrize("p", [2, 3, 6])
 def test_explicit_maurey_net_covers_and_is_no_larger_than_the_bound(rng, p):
     r, eps = 1.0, 0.5
     q = int(covering.maurey_q(r, eps))
-    net = _maurey_net(p, r, q)
+    net = covering.maurey_net(p, r, q)
     assert math.log(len(net)) <= covering.log_covering_maurey(p, r, eps) + 1e-12
-    pts = _sample_l1_ball(rng, p, r, 2000)
+    pts = np.vstack([covering.sample_l1_ball(rng, p, r, 2000), r * np.eye(p), -r * np.eye(p)])
     dist = np.min(np.linalg.norm(pts[:, None, :] - net[None], axis=2), axis=1)
     assert dist.max() <= eps + 1e-12
+
+
+def test_sample_l1_ball_is_inside_and_has_the_predicted_l2_norm(rng):
+    x = covering.sample_l1_ball(rng, 256, 2.0, 4000)
+    assert np.all(np.abs(x).sum(1) <= 2.0 + 1e-12)
+    assert np.linalg.norm(x, axis=1).mean() == pytest.approx(2.0 * math.sqrt(2 / 256), rel=0.05)
+    s = covering.sample_l1_ball(rng, 5, 1.0, 10, sphere=True)
+    assert np.allclose(np.abs(s).sum(1), 1.0)
+    with pytest.raises(ValueError, match="too large"):
+        covering.maurey_net(100, 1.0, 50)

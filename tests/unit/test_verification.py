@@ -62,3 +62,9 @@ def test_claim_row_validates_verdict():
 def test_wilson_interval_contains_estimate():
     lo, hi = wilson(30, 100)
     assert lo < 0.3 < hi and 0 <= lo and hi <= 1
+
+
+def test_running_one_claim_keeps_the_others_in_the_report(quick_run):
+    out, rows = quick_run
+    again = run_checks(["circulant"], quick=True, out=out, seed=0, executor=SerialExecutor(), progress=False)
+    assert [r.id for r in again] == [r.id for r in rows]
