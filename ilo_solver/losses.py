@@ -71,10 +71,10 @@ class DataFit:
         if self.lpips_weight > 0:
             if mask is not None:
                 loss = loss + self.lpips_weight * lpips_fill(x, y, mask, self.lpips_net)
-            elif ax.dim() == 4 and ax.shape[1] == 3 and min(ax.shape[2:]) >= 16:
+            elif ax.dim() == 4 and ax.shape[1] == 3 and min(ax.shape[2:]) >= 32:
                 loss = loss + self.lpips_weight * lpips(ax, y, self.lpips_net)
             else:
-                raise ValueError(f"lpips_weight > 0 needs image measurements [B, 3, H>=16, W>=16], got "
+                raise ValueError(f"lpips_weight > 0 needs image measurements [B, 3, H>=32, W>=32], got "
                                  f"{list(ax.shape)}; set lpips_weight=0 for this operator")
         if self.dead_zone_weight > 0:
             loss = loss + self.dead_zone_weight * dead_zone_l1(ax - y, self.dead_zone_tau)

@@ -168,3 +168,21 @@ def test_bad_observation_shape(tgen):
         ilo(G, y[:, :5], op, config=_cfg(), generator=tgen)
     with pytest.raises(ValueError, match="splits must be <"):
         ilo(G, y, op, config=_cfg(splits=(1, 3)), generator=tgen)
+
+
+def test_linear_heads_are_bit_identical_to_the_lpips_package():
+    """Independent check: the v0.1 heads shipped in the `lpips` wheel (read as files, never imported)."""
+    import importlib.util
+    from pathlib import Path
+
+    import torch as t
+
+    from ilo_solver.lpips import LPIPS
+    spec = importlib.util.find_spec("lpips")
+    assert spec is not None, "make venv installs lpips==0.1.4 --no-deps for this check"
+    root = Path(list(spec.submodule_search_locations)[0]) / "weights" / "v0.1"
+    for net in ("alex", "vgg"):
+        sd = t.load(root / f"{net}.pth", weights_only=True, map_location="cpu")
+        model = LPIPS(net)
+        for i in range(5):
+            assert t.equal(sd[f"lin{i}.model.1.weight"], model.heads[i].data), (net, i)

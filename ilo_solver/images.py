@@ -1,0 +1,70 @@
+"""Real test images that work offline, and fitting any RGB image to a prior's square resolution.
+
+Built-ins (public domain): ``astronaut`` (scikit-image, 512x512) and ``grace_hopper`` (matplotlib sample data,
+512x600), each with a face box chosen to match the tight face crops that face generators are trained on.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+__all__ = ["BUILTIN", "load_image", "fit_to_prior", "to_uint8"]
+
+# name -> (top, left, size) of the face crop in the original image
+BUILTIN = {"astronaut": (30, 150, 170), "grace_hopper": (140, 180, 180)}
+
+
+def _builtin(name: str) -> np.ndarray:
+    if name == "astronaut":
+        from skimage import data
+        return data.astronaut()
+    import matplotlib.cbook as cbook
+    from PIL import Image
+    with Image.open(cbook.get_sample_data("grace_hopper.jpg")) as im:
+        return np.array(im.convert("RGB"))
+
+
+def load_image(spec: str) -> tuple[torch.Tensor, str]:
+    """(image [3, H, W] in [-1, 1], description). ``spec`` is a built-in name or a path to an RGB image file."""
+    if spec in BUILTIN:
+        t, l, s = BUILTIN[spec]
+        arr = _builtin(spec)[t:t + s, l:l + s]
+        note = f"built-in '{spec}', face crop rows {t}:{t + s}, cols {l}:{l + s}"
+    else:
+        path = Path(spec)
+        if not path.is_file():
+            raise ValueError(f"--image {spec!r} is neither a built-in ({', '.join(BUILTIN)}) nor a readable file")
+        from PIL import Image, UnidentifiedImageError
+        try:
+            with Image.open(path) as im:
+                mode = im.mode
+                arr = np.array(im)
+        except (UnidentifiedImageError, OSError) as e:
+            raise ValueError(f"cannot read {path} as an image: {e}") from None
+        if mode != "RGB" or arr.ndim != 3 or arr.shape[2] != 3:
+            raise ValueError(f"{path} has mode {mode} (shape {arr.shape}); an RGB image with 3 channels is needed "
+                             f"(convert it first, e.g. with PIL's Image.convert('RGB'))")
+        note = f"file {path}"
+    x = torch.from_numpy(np.ascontiguousarray(arr)).permute(2, 0, 1).float() / 127.5 - 1.0
+    return x, note
+
+
+def fit_to_prior(x: torch.Tensor, size: int) -> tuple[torch.Tensor, str]:
+    """Centre-crop to a square and resize to ``size`` (bicubic, antialiased); returns the image and what was done."""
+    _, H, W = x.shape
+    s = min(H, W)
+    top, left = (H - s) // 2, (W - s) // 2
+    out = x[:, top:top + s, left:left + s]
+    note = [] if (H, W) == (s, s) else [f"centre-cropped {H}x{W} to {s}x{s}"]
+    if s != size:
+        out = F.interpolate(out[None], size=(size, size), mode="bicubic", antialias=True, align_corners=False)[0]
+        note.append(f"resized {s}x{s} to {size}x{size} (bicubic, antialiased)")
+    return out.clamp(-1, 1), "; ".join(note) or "used as is"
+
+
+def to_uint8(x: torch.Tensor) -> np.ndarray:
+    """[3, H, W] in [-1, 1] -> HxWx3 uint8."""
+    return ((x.detach().float().clamp(-1, 1) + 1) * 127.5).round().byte().permute(1, 2, 0).cpu().numpy()
