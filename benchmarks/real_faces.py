@@ -35,7 +35,7 @@ def main(argv=None):
     ap.add_argument("--tasks", nargs="+", default=list(TASKS))
     ap.add_argument("--restarts", type=int, default=4)
     ap.add_argument("--steps-scale", type=float, default=1.0)
-    ap.add_argument("--out", type=Path, default=Path("results/real_faces.json"))
+    ap.add_argument("--out", type=Path, default=Path("benchmarks/results/real_faces.json"))
     args = ap.parse_args(argv)
     G = load_dcgan_faces()
     rows = []

@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from .tasks import METHODS, TASKS, make_task, method_config
@@ -43,7 +45,19 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--device", default="cpu")
     s.add_argument("--out", type=Path, required=True)
+    s.add_argument("--score", type=Path, help="sgilo: score model from `ilo train-prior`")
     s.add_argument("--no-progress", action="store_true")
+    t = sub.add_parser("train-prior", help="train a score-based prior on a generator's intermediate codes (SGILO)")
+    t.add_argument("--prior", default="dcgan-faces", help=f"generator prior: {', '.join(PRIORS)}")
+    t.add_argument("--split", type=int, default=1, help="split point whose codes the prior models")
+    t.add_argument("--steps", type=int, default=2000)
+    t.add_argument("--batch", type=int, default=64)
+    t.add_argument("--width", type=int, default=128)
+    t.add_argument("--depth", type=int, default=4)
+    t.add_argument("--lr", type=float, default=1e-3)
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--out", type=Path, required=True, help="score model file (.pt; a .json config is written beside)")
+    t.add_argument("--no-progress", action="store_true")
     return ap
 
 
@@ -85,8 +99,10 @@ def solve(args) -> dict:
                          "(StyleGAN-2 checkpoints are not supported yet)")
     if args.task not in TASKS:
         raise ValueError(f"unknown --task {args.task!r}; choose from {', '.join(TASKS)}")
-    if args.method not in METHODS:
-        raise ValueError(f"unknown --method {args.method!r}; choose from {', '.join(METHODS)}")
+    if args.method not in METHODS + ("sgilo",):
+        raise ValueError(f"unknown --method {args.method!r}; choose from {', '.join(METHODS + ('sgilo',))}")
+    if args.method == "sgilo" and (args.score is None or not args.score.is_file()):
+        raise ValueError("--method sgilo needs --score PATH, a score model written by `ilo train-prior`")
     if not 0 < args.observed <= 1:
         raise ValueError(f"--observed must lie in (0, 1], got {args.observed}")
     if args.restarts < 1 or not args.steps_scale > 0:
@@ -100,7 +116,15 @@ def solve(args) -> dict:
     gen = torch.Generator().manual_seed(args.seed)
     task = make_task(args.task, img.shape, generator=gen, observed=args.observed, box=args.box, sigma=args.sigma,
                      factor=args.factor, ratio=args.ratio)
-    cfg = method_config(args.method, task.fit, restarts=args.restarts, scale=args.steps_scale)
+    if args.method == "sgilo":
+        from .score import load_score
+        from .sgilo import SGILOConfig
+        score = load_score(args.score).to(device)
+        cfg = SGILOConfig(split=score_split(score), mode="practical", restarts=args.restarts,
+                          steps=max(2, round(300 * args.steps_scale)), burn_in=max(1, round(200 * args.steps_scale)),
+                          thin=max(1, round(20 * args.steps_scale)), csgm_steps=max(1, round(200 * args.steps_scale)))
+    else:
+        cfg = method_config(args.method, task.fit, restarts=args.restarts, scale=args.steps_scale)
 
     # ---- solve
     G = load_dcgan_faces(device)
@@ -108,14 +132,24 @@ def solve(args) -> dict:
     y = task.observe(img, generator=gen).to(device)
     mask = None if task.mask is None else task.mask.to(device)
     t0 = time.perf_counter()
-    res = ilo(G, y, op, config=cfg, generator=gen, mask=mask, progress=not args.no_progress)
+    extra = {}
+    if args.method == "sgilo":
+        from .sgilo import sgilo
+        res = sgilo(G, y, op, score, config=cfg, generator=gen, fit=task.fit, mask=mask,
+                    progress=not args.no_progress)
+        x = res.x_mean[0].cpu()
+        extra = dict(posterior_spread=float(res.x_std.mean()), samples=int(res.samples.shape[0]))
+        cfg_dict = dataclasses.asdict(cfg)
+    else:
+        res = ilo(G, y, op, config=cfg, generator=gen, mask=mask, progress=not args.no_progress)
+        x = res.x[0].cpu()
+        extra = dict(seconds_per_round=res.seconds)
+        cfg_dict = cfg.to_dict()
     seconds = time.perf_counter() - t0
-    x = res.x[0].cpu()
     metrics = dict(method=args.method, task=args.task, prior=args.prior, image=args.image, seed=args.seed,
-                   seconds=seconds, seconds_per_round=res.seconds, **all_metrics(x, img),
-                   preprocessing=f"{source}; {prep}")
+                   seconds=seconds, **extra, **all_metrics(x, img), preprocessing=f"{source}; {prep}")
     config = dict(cli={k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
-                  task=dict(name=task.name, noise_sigma=task.sigma, **task.params), ilo=cfg.to_dict())
+                  task=dict(name=task.name, noise_sigma=task.sigma, **task.params), method=cfg_dict)
 
     # ---- write: into a temporary folder first, then move, so a failure leaves nothing half-written
     args.out.mkdir(parents=True, exist_ok=True)
@@ -130,10 +164,53 @@ def solve(args) -> dict:
     return metrics
 
 
+def score_split(score) -> int:
+    """The DCGAN split whose code shape the score model was trained for."""
+    from .generators.dcgan import _SHAPES
+    shape = tuple(score.shape)
+    if shape not in _SHAPES[1:-1]:
+        raise ValueError(f"score model shape {shape} matches no intermediate split of dcgan-faces")
+    return _SHAPES.index(shape)
+
+
+def train_prior(args) -> dict:
+    from .generators.dcgan import load_dcgan_faces
+    from .score import ScoreModel, save_score, train_score
+
+    if args.prior not in PRIORS:
+        raise ValueError(f"unknown --prior {args.prior!r}; available: {', '.join(PRIORS)}")
+    G = load_dcgan_faces()
+    if not 1 <= args.split < G.num_blocks:
+        raise ValueError(f"--split must lie in [1, {G.num_blocks - 1}], got {args.split}")
+    if args.steps < 1 or args.batch < 2:
+        raise ValueError("--steps must be >= 1 and --batch >= 2")
+    gen = torch.Generator().manual_seed(args.seed)
+    model = ScoreModel(G.latent_shape(args.split), width=args.width, depth=args.depth)
+
+    def sample(n, g):
+        with torch.no_grad():
+            return G.forward_to(G.sample_latent(n, generator=g), args.split)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    ck = args.out.with_suffix(".ckpt")
+    t0 = time.perf_counter()
+    losses = train_score(model, sample, steps=args.steps, batch=args.batch, lr=args.lr, generator=gen,
+                         checkpoint=ck, progress=not args.no_progress)
+    meta = dict(prior=args.prior, split=args.split, seed=args.seed, steps=args.steps, batch=args.batch, lr=args.lr,
+                final_loss=float(np.mean(losses[-50:])), seconds=time.perf_counter() - t0,
+                command="ilo train-prior " + " ".join(f"--{k.replace('_', '-')} {v}" for k, v in vars(args).items()
+                                                      if k not in ("command", "no_progress")))
+    save_score(model, args.out, **meta)
+    ck.unlink(missing_ok=True)
+    return meta
+
+
 def main(argv=None) -> int:
     ap = build_parser()
     args = ap.parse_args(argv)
     try:
+        if args.command == "train-prior":
+            print(json.dumps(train_prior(args)))
+            return 0
         metrics = solve(args)
     except ValueError as e:
         ap.exit(2, f"ilo: error: {e}\n")
