@@ -76,8 +76,9 @@ class SGILOConfig:
 
 def langevin_posterior(G2, y, op, score, h0, *, cfg: SGILOConfig, generator: torch.Generator,
                        progress: bool = False) -> torch.Tensor:
-    """Run the chain of ``cfg.mode`` from codes ``h0`` ([R, *code]); return samples [S, R, *code] (after burn-in,
-    every ``thin`` steps). ``G2`` maps codes to images; ``score(h, t)`` is the prior score."""
+    """Run the chain of ``cfg.mode`` from codes ``h0`` (shape ``[R, *code]``); return samples of shape
+    ``[S, R, *code]`` (after burn-in, every ``thin`` steps). ``G2`` maps codes to images; ``score(h, t)`` is the
+    prior score."""
     h = h0.detach().clone()
     samples = []
     opt = None
