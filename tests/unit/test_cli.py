@@ -24,7 +24,7 @@ def test_solve_writes_outputs(tmp_path, task, extra):
     m = json.loads((out / "metrics.json").read_text())
     assert {"method", "task", "psnr", "ssim", "lpips", "seconds"} <= set(m) and m["task"] == task
     cfg = json.loads((out / "config.json").read_text())
-    assert cfg["ilo"]["splits"] == [1, 2, 3] and cfg["task"]["name"] == task
+    assert cfg["method"]["splits"] == [1, 2, 3] and cfg["task"]["name"] == task
     assert (out / "grid.png").stat().st_size > 1000
 
 
@@ -61,3 +61,17 @@ def test_wrong_channels_are_refused(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["solve", "--image", str(grey), "--task", "denoise", "--out", str(tmp_path / "o")])
     assert "RGB" in capsys.readouterr().err and not (tmp_path / "o").exists()
+
+
+def test_train_prior_then_sgilo(tmp_path, capsys):
+    score = tmp_path / "score.pt"
+    assert main(["train-prior", "--split", "1", "--steps", "3", "--batch", "4", "--width", "16", "--depth", "1",
+                 "--out", str(score), "--no-progress"]) == 0
+    meta = json.loads(score.with_suffix(".json").read_text())
+    assert meta["split"] == 1 and meta["seed"] == 0 and "ilo train-prior" in meta["command"]
+    rc, out = _run(tmp_path, "--task", "inpaint", "--observed", "0.05", "--method", "sgilo", "--score", str(score))
+    m = json.loads((out / "metrics.json").read_text())
+    assert rc == 0 and m["method"] == "sgilo" and m["posterior_spread"] >= 0
+    with pytest.raises(SystemExit):
+        main(["solve", "--image", "astronaut", "--task", "denoise", "--method", "sgilo", "--out", str(tmp_path / "x")])
+    assert "--score" in capsys.readouterr().err
