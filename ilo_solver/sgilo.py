@@ -15,7 +15,8 @@ the exact posterior with prior :math:`p_t` (up to the O(η) ULA bias).
 then a small score drift :math:`\Delta\approx3\cdot10^{-4}(\tfrac12h_n+s(h_n))` (its ``hot_pc_sampler`` at fixed
 t = 0.01, in normalised units :math:`h_n`), :math:`h_n\mathrel{+}=0.1\Delta+0.025\,\xi`. It is Adam plus a
 tiny drift plus fixed noise, **not** a calibrated sampler. We normalise by the score model's scalar mean/std (the
-official code min-max normalises).
+official code min-max normalises), and the chain's data term is the MSE alone (the official code adds
+0.05·LPIPS and 0.001·geocross); the CSGM start uses the task's full data fit.
 """
 from __future__ import annotations
 
