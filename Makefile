@@ -26,8 +26,9 @@ test: $(STAMP)
 test-fast: $(STAMP)
 	$(PY) -m pytest -q -m "not slow"
 
+# Results in docs/figures whose config and seed match are reused; `make figures FORCE=1` recomputes every check.
 figures: $(STAMP)
-	$(PY) -m verification --out docs/figures
+	$(PY) -m verification --out docs/figures $(if $(FORCE),--force,)
 
 figures-quick: $(STAMP)
 	$(PY) -m verification --quick --out results/quick
