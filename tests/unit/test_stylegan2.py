@@ -13,7 +13,7 @@ SMALL = dict(size=32, style_dim=32, n_mlp=2, channels={4: 32, 8: 32, 16: 16, 32:
 
 def _small(seed=0):
     torch.manual_seed(seed)  # parameter init of a test model; every other draw uses explicit generators
-    G = StyleGAN2Generator(**SMALL).double()
+    G = StyleGAN2Generator(**SMALL).double().requires_grad_(False)
     for p in G.parameters():  # non-trivial noise weights and biases so that every path is exercised
         if p.numel() <= 32:
             p.data.normal_(0, 0.1, generator=torch.Generator().manual_seed(p.numel()))
@@ -86,3 +86,26 @@ def test_unsafe_and_unknown_files_are_refused(tmp_path):
         load_generator(tmp_path / "other.pt")
     with pytest.raises(ValueError, match="power of two"):
         StyleGAN2Generator(48)
+
+
+def test_pulse_latent_tools():
+    import math
+
+    from ilo_solver.stylegan_latent import from_gaussian, gaussian_fit, geocross, renormalise
+    G = _small()
+    mean, std = gaussian_fit(G.style, 32, n=4000, batch=1000, generator=torch.Generator().manual_seed(0))
+    assert mean.shape == std.shape == (32,) and torch.all(std > 0)
+    z = torch.randn(3000, 32, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    w = G.mapping(z)
+    u = (torch.nn.functional.leaky_relu(w, 5.0) - mean) / std  # the Gaussianised coordinates of real w
+    assert torch.allclose(from_gaussian(u, mean, std), w, atol=1e-10)
+    assert abs(float(u.mean())) < 0.1 and abs(float(u.std()) - 1) < 0.1
+    v = torch.randn(2, 1, 32, dtype=torch.float64)
+    assert float(geocross(v.expand(-1, 5, -1))) == pytest.approx(0.0, abs=1e-3)   # identical layers: no cost
+    orth = torch.zeros(1, 2, 4, dtype=torch.float64)
+    orth[0, 0, 0] = orth[0, 1, 1] = 1.0
+    assert float(geocross(orth)) == pytest.approx((math.pi / 2) ** 2 * 4 / 2 / 8, rel=1e-6)  # two of four pairs
+    r = renormalise(torch.randn(4, 6, 32, dtype=torch.float64), torch.tensor(math.sqrt(32.0), dtype=torch.float64))
+    assert torch.allclose(r.norm(dim=-1), torch.full((4, 6), math.sqrt(32.0), dtype=torch.float64))
+    with pytest.raises(ValueError, match="latent"):
+        geocross(torch.zeros(3, 4))
