@@ -1,0 +1,149 @@
+r"""ILO for StyleGAN-2 (Daras et al. 2021, §4.1, and the official ``ilo_stylegan.py`` defaults, THEORY.md §2 [V]),
+with PULSE (Menon et al. 2020) and CSGM as its first round.
+
+Round r starts the synthesis at stage :math:`s_r` (stage 0 = the constant input; each later stage is one
+resolution) and runs Adam jointly on
+
+- the per-layer latents u (w+ in PULSE's Gaussianised space, :func:`~ilo_solver.stylegan_latent.from_gaussian`),
+  renormalised to :math:`\sqrt{D}` per row after every step (spherical constraint);
+- the first ``5 + 2r`` noise maps ("progressively opened"), renormalised to their initial norms;
+- for r > 0, the synthesis state ``(features, skip)`` at stage :math:`s_r`, initialised from the previous round;
+
+with loss MSE + LPIPS (the task's :class:`~ilo_solver.losses.DataFit`) + ``geocross_weight`` · geocross, a cosine
+learning-rate ramp (rampup 0.05, rampdown 0.75), and -- on by default here, off in the official code -- the
+projection of each variable's deviation from its start-of-round value onto an :math:`\ell_1` ball (radii per
+round). CSGM/PULSE = one round at stage 0.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+
+import torch
+
+from .generators.stylegan2 import StyleGAN2Generator
+from .losses import DataFit
+from .projection import project_l1_ball_around
+from .stylegan_latent import from_gaussian, gaussian_fit, geocross, renormalise
+
+__all__ = ["StyleILOConfig", "StyleILOResult", "ilo_stylegan", "pulse_config"]
+
+
+@dataclasses.dataclass(frozen=True)
+class StyleILOConfig:
+    stages: tuple[int, ...] = (0, 1, 2, 3)
+    steps: tuple[int, ...] = (50, 50, 25, 25)          # official [V]
+    lr: float = 0.1                                    # official [V]
+    radii_latent: tuple[float, ...] = (math.inf, 100.0, 1000.0, 6000.0)   # increasing radii (paper, §4.1)
+    radii_noise: tuple[float, ...] = (math.inf, 1000.0, 1000.0, 6000.0)
+    radii_state: tuple[float, ...] = (math.inf, 1000.0, 1000.0, 6000.0)
+    geocross_weight: float = 0.01                      # official [V]
+    fit: DataFit = DataFit(lpips_weight=1.0)           # official: MSE + LPIPS, weights 1 [V]
+    gaussian_fit_samples: int = 100_000
+
+    def __post_init__(self):
+        n = len(self.stages)
+        for f in ("steps", "radii_latent", "radii_noise", "radii_state"):
+            object.__setattr__(self, f, tuple(getattr(self, f)))
+            if len(getattr(self, f)) != n:
+                raise ValueError(f"{f} needs one entry per round ({n}), got {len(getattr(self, f))}")
+        if not self.stages or self.stages[0] != 0 or any(b < a for a, b in zip(self.stages, self.stages[1:])):
+            raise ValueError(f"stages must start at 0 and be non-decreasing, got {self.stages}")
+        if any(s < 0 for s in self.steps) or not self.lr > 0 or self.geocross_weight < 0:
+            raise ValueError("steps must be >= 0, lr > 0 and geocross_weight >= 0")
+        for f in ("radii_latent", "radii_noise", "radii_state"):
+            if any(math.isnan(r) or r < 0 for r in getattr(self, f)):
+                raise ValueError(f"{f} must be >= 0 (inf allowed), got {getattr(self, f)}")
+
+
+def pulse_config(steps: int = 150, **kw) -> StyleILOConfig:
+    """PULSE / CSGM on StyleGAN-2: one round in the Gaussianised w+ space with geocross and the sphere."""
+    inf = math.inf
+    return StyleILOConfig(stages=(0,), steps=(steps,), radii_latent=(inf,), radii_noise=(inf,), radii_state=(inf,),
+                          **kw)
+
+
+@dataclasses.dataclass(frozen=True)
+class StyleILOResult:
+    x: torch.Tensor
+    latent: torch.Tensor
+    noises: list
+    losses: list
+    seconds: list
+    config: StyleILOConfig
+
+
+def _lr(step: int, total: int, lr: float, rampdown: float = 0.75, rampup: float = 0.05) -> float:
+    """The official cosine ramp (from the StyleGAN-2 projector)."""
+    t = step / max(total, 1)
+    ramp = min(1.0, (1.0 - t) / rampdown)
+    ramp = 0.5 - 0.5 * math.cos(ramp * math.pi)
+    return lr * ramp * min(1.0, t / rampup)
+
+
+def ilo_stylegan(G: StyleGAN2Generator, y: torch.Tensor, op, *, config: StyleILOConfig, generator: torch.Generator,
+                 mask=None) -> StyleILOResult:
+    """Reconstruct one image from ``y = op(x)`` (``y`` of shape [1, *op.out_shape])."""
+    cfg = config
+    if cfg.stages[-1] >= G.num_stages:
+        raise ValueError(f"stages must be < {G.num_stages} for a {G.size}px generator, got {cfg.stages}")
+    p = G.input.input
+    mean, std = gaussian_fit(G.style, G.style_dim, n=cfg.gaussian_fit_samples, generator=generator)
+    D = G.style_dim
+    u = renormalise(torch.randn(1, G.n_latent, D, generator=generator, dtype=p.dtype).to(p.device),
+                    torch.tensor(math.sqrt(D), dtype=p.dtype))
+    noises = [torch.randn(n.shape, generator=generator, dtype=p.dtype).to(p.device) for n in G.stored_noises()]
+    noise_norms = [n.norm() for n in noises]
+    state, prev, losses, seconds = None, 0, [], []
+    for r, (stage, steps) in enumerate(zip(cfg.stages, cfg.steps)):
+        t0 = time.perf_counter()
+        if stage > 0:  # push the previous round's solution (its state at stage `prev`) forward to this stage
+            with torch.no_grad():
+                w_start = from_gaussian(u, mean, std)
+                st = state if prev > 0 else None
+                for j in range(prev, stage):
+                    st = G.stage(j, st, w_start, noises)
+            state = tuple(s.clone() for s in st)
+        prev = stage
+        n_open = min(len(noises), 5 + 2 * r)
+        opened = [n.clone().requires_grad_(True) for n in noises[:n_open]]
+        uu = u.clone().requires_grad_(True)
+        st_vars = [s.clone().requires_grad_(True) for s in state] if stage > 0 else []
+        starts = dict(u=u.clone(), noises=[n.clone() for n in noises[:n_open]], state=[s.clone() for s in st_vars])
+        opt = torch.optim.Adam([uu, *opened, *st_vars], lr=cfg.lr)
+        trace = []
+        for k in range(steps):
+            for gr in opt.param_groups:
+                gr["lr"] = _lr(k, steps, cfg.lr)
+            opt.zero_grad()
+            ns = opened + noises[n_open:]
+            x = G.synthesis(from_gaussian(uu, mean, std), ns, start=stage,
+                            state=tuple(st_vars) if stage > 0 else None)
+            loss = cfg.fit(x, op, y, mask=mask, generator=generator) + cfg.geocross_weight * geocross(uu)
+            loss.sum().backward()
+            opt.step()
+            with torch.no_grad():
+                _project(uu, starts["u"], cfg.radii_latent[r])
+                uu.copy_(renormalise(uu, torch.tensor(math.sqrt(D), dtype=uu.dtype)))
+                for n, s0, nrm in zip(opened, starts["noises"], noise_norms):
+                    _project(n, s0, cfg.radii_noise[r])
+                    n.mul_(nrm / n.norm().clamp_min(1e-12))
+                for v, s0 in zip(st_vars, starts["state"]):
+                    _project(v, s0, cfg.radii_state[r])
+            trace.append(float(loss.detach().sum()))
+        u = uu.detach()
+        noises = [n.detach() for n in opened] + noises[n_open:]
+        if st_vars:
+            state = tuple(v.detach() for v in st_vars)
+        losses.append(trace)
+        seconds.append(time.perf_counter() - t0)
+    with torch.no_grad():
+        x = G.synthesis(from_gaussian(u, mean, std), noises, start=cfg.stages[-1],
+                        state=state if cfg.stages[-1] > 0 else None)
+    return StyleILOResult(x=x, latent=u, noises=noises, losses=losses, seconds=seconds, config=cfg)
+
+
+def _project(v: torch.Tensor, start: torch.Tensor, radius: float) -> None:
+    if math.isfinite(radius):
+        v.copy_(project_l1_ball_around(v.reshape(1, -1), start.reshape(1, -1), radius).reshape(v.shape))
