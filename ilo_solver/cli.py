@@ -31,7 +31,8 @@ def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="ilo", description="Intermediate Layer Optimization for inverse problems.")
     sub = ap.add_subparsers(dest="command", required=True)
     s = sub.add_parser("solve", help="reconstruct an image from simulated measurements")
-    s.add_argument("--prior", default="dcgan-faces", help=f"generator prior: {', '.join(PRIORS)}")
+    s.add_argument("--prior", default="dcgan-faces",
+                   help="dcgan-faces, or stylegan2:PATH (a rosinality-format .pt checkpoint)")
     s.add_argument("--image", required=True, help="astronaut, grace_hopper, or a path to an RGB image")
     s.add_argument("--task", required=True, help=", ".join(TASKS))
     s.add_argument("--observed", type=float, default=0.2, help="inpaint: fraction of observed pixels")
@@ -94,9 +95,11 @@ def solve(args) -> dict:
     from .metrics import all_metrics
 
     # ---- validate everything before any work or any file is written
-    if args.prior not in PRIORS:
-        raise ValueError(f"unknown --prior {args.prior!r}; available: {', '.join(PRIORS)} "
-                         "(StyleGAN-2 checkpoints are not supported yet)")
+    style = args.prior.startswith("stylegan2:")
+    if args.prior not in PRIORS and not style:
+        raise ValueError(f"unknown --prior {args.prior!r}; available: {', '.join(PRIORS)}, stylegan2:PATH")
+    if style and args.method == "sgilo":
+        raise ValueError("--method sgilo is available for the dcgan-faces prior only")
     if args.task not in TASKS:
         raise ValueError(f"unknown --task {args.task!r}; choose from {', '.join(TASKS)}")
     if args.method not in METHODS + ("sgilo",):
@@ -111,7 +114,12 @@ def solve(args) -> dict:
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ValueError("--device cuda was asked for but no CUDA device is available")
     img, source = load_image(args.image)
-    img, prep = fit_to_prior(img, 64)
+    if style:
+        from .generators.checkpoints import load_generator
+        G = load_generator(args.prior.split(":", 1)[1], device)
+    else:
+        G = load_dcgan_faces(device)
+    img, prep = fit_to_prior(img, G.size if style else 64)
     print(f"image: {source}; {prep}", file=sys.stderr)
     gen = torch.Generator().manual_seed(args.seed)
     task = make_task(args.task, img.shape, generator=gen, observed=args.observed, box=args.box, sigma=args.sigma,
@@ -123,11 +131,13 @@ def solve(args) -> dict:
         cfg = SGILOConfig(split=score_split(score), mode="practical", restarts=args.restarts,
                           steps=max(2, round(300 * args.steps_scale)), burn_in=max(1, round(200 * args.steps_scale)),
                           thin=max(1, round(20 * args.steps_scale)), csgm_steps=max(1, round(200 * args.steps_scale)))
+    elif style:
+        from .ilo_stylegan import style_method_config
+        cfg = style_method_config(args.method, task.fit, G.num_stages, scale=args.steps_scale)
     else:
         cfg = method_config(args.method, task.fit, restarts=args.restarts, scale=args.steps_scale)
 
     # ---- solve
-    G = load_dcgan_faces(device)
     op = task.op.to(device)
     y = task.observe(img, generator=gen).to(device)
     mask = None if task.mask is None else task.mask.to(device)
@@ -140,6 +150,12 @@ def solve(args) -> dict:
         x = res.x_mean[0].cpu()
         extra = dict(posterior_spread=float(res.x_std.mean()), samples=int(res.samples.shape[0]))
         cfg_dict = dataclasses.asdict(cfg)
+    elif style:
+        from .ilo_stylegan import ilo_stylegan
+        res = ilo_stylegan(G, y, op, config=cfg, generator=gen, mask=mask)
+        x = res.x[0].cpu()
+        extra = dict(seconds_per_round=res.seconds)
+        cfg_dict = json.loads(json.dumps(dataclasses.asdict(cfg), default=str).replace("Infinity", '"inf"'))
     else:
         res = ilo(G, y, op, config=cfg, generator=gen, mask=mask, progress=not args.no_progress)
         x = res.x[0].cpu()

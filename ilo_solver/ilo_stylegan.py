@@ -147,3 +147,19 @@ def ilo_stylegan(G: StyleGAN2Generator, y: torch.Tensor, op, *, config: StyleILO
 def _project(v: torch.Tensor, start: torch.Tensor, radius: float) -> None:
     if math.isfinite(radius):
         v.copy_(project_l1_ball_around(v.reshape(1, -1), start.reshape(1, -1), radius).reshape(v.shape))
+
+
+def style_method_config(method: str, fit: DataFit, num_stages: int, *, scale: float = 1.0) -> StyleILOConfig:
+    """CLI presets: ``csgm`` = PULSE-style latent search (one round); ``ilo`` = the official schedule over stages
+    0-3 (fewer for small generators) with increasing radii; ``unconstrained`` = the same rounds with no radii."""
+    st = lambda v: max(1, round(v * scale))
+    if method == "csgm":
+        return pulse_config(st(150), fit=fit)
+    if method not in ("ilo", "unconstrained"):
+        raise ValueError(f"unknown method {method!r} for a StyleGAN-2 prior; choose csgm, ilo or unconstrained")
+    n = min(4, num_stages)
+    base = StyleILOConfig()
+    pick = lambda t: tuple(t[:n]) if method == "ilo" else (math.inf,) * n
+    return StyleILOConfig(stages=base.stages[:n], steps=tuple(st(s) for s in base.steps[:n]), fit=fit,
+                          radii_latent=pick(base.radii_latent), radii_noise=pick(base.radii_noise),
+                          radii_state=pick(base.radii_state))

@@ -42,7 +42,7 @@ def test_csgm_and_seed_reproducibility(tmp_path):
     (["--task", "denoise", "--method", "pulse"], "unknown --method"),
     (["--task", "denoise", "--image", "/nonexistent.png"], "neither a built-in"),
     (["--task", "superres", "--factor", "5"], "divisible"),
-    (["--task", "denoise", "--prior", "stylegan2:x.pt"], "unknown --prior"),
+    (["--task", "denoise", "--prior", "biggan"], "unknown --prior"),
 ])
 def test_bad_input_is_one_clear_error_and_writes_nothing(tmp_path, capsys, args, msg):
     out = tmp_path / "out"
@@ -75,3 +75,26 @@ def test_train_prior_then_sgilo(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["solve", "--image", "astronaut", "--task", "denoise", "--method", "sgilo", "--out", str(tmp_path / "x")])
     assert "--score" in capsys.readouterr().err
+
+
+def test_stylegan2_prior_from_a_checkpoint(tmp_path):
+    import torch
+
+    from ilo_solver.generators.stylegan2 import StyleGAN2Generator
+    torch.manual_seed(0)  # parameter init of the test checkpoint
+    G = StyleGAN2Generator(32, style_dim=32, n_mlp=2, channels={4: 32, 8: 32, 16: 16, 32: 16})
+    ck = tmp_path / "g.pt"
+    torch.save({"g_ema": G.state_dict()}, ck)
+    for method in ("csgm", "ilo"):
+        rc, out = _run(tmp_path / method, "--prior", f"stylegan2:{ck}", "--task", "superres", "--factor", "2",
+                       "--method", method)
+        m = json.loads((out / "metrics.json").read_text())
+        assert rc == 0 and m["prior"].startswith("stylegan2:") and m["psnr"] > 0
+        assert json.loads((out / "config.json").read_text())["method"]["stages"][0] == 0
+
+
+def test_stylegan2_prior_errors(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        main(["solve", "--image", "astronaut", "--task", "denoise", "--prior", f"stylegan2:{tmp_path}/none.pt",
+              "--out", str(tmp_path / "o")])
+    assert "does not exist" in capsys.readouterr().err and not (tmp_path / "o").exists()
