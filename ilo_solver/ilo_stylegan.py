@@ -84,7 +84,7 @@ def _lr(step: int, total: int, lr: float, rampdown: float = 0.75, rampup: float 
 
 def ilo_stylegan(G: StyleGAN2Generator, y: torch.Tensor, op, *, config: StyleILOConfig, generator: torch.Generator,
                  mask=None) -> StyleILOResult:
-    """Reconstruct one image from ``y = op(x)`` (``y`` of shape [1, *op.out_shape])."""
+    """Reconstruct one image from ``y = op(x)`` (``y`` of shape ``[1, *op.out_shape]``)."""
     cfg = config
     if cfg.stages[-1] >= G.num_stages:
         raise ValueError(f"stages must be < {G.num_stages} for a {G.size}px generator, got {cfg.stages}")
