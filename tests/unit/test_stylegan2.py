@@ -68,6 +68,11 @@ def test_rosinality_checkpoint_roundtrip(tmp_path):
     assert torch.equal(H(z), G(z))
     torch.save(G.state_dict(), tmp_path / "bare.pt")
     assert torch.equal(load_generator(tmp_path / "bare.pt")(z), G(z))
+    from ilo_solver.generators.checkpoints import convert_to_safetensors
+    st = convert_to_safetensors(path, tmp_path / "g.safetensors")
+    assert torch.equal(load_generator(st)(z), G(z))
+    with pytest.raises(ValueError, match="safetensors"):
+        convert_to_safetensors(path, tmp_path / "g.bin")
 
 
 def test_unsafe_and_unknown_files_are_refused(tmp_path):
