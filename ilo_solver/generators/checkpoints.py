@@ -1,12 +1,16 @@
 """Loading StyleGAN-2 checkpoints without executing code.
 
-Supported now: rosinality-format ``.pt`` files (a dict with ``g_ema``, or a bare generator state dict), read with
-``torch.load(weights_only=True)``, and ``.safetensors`` files written by :func:`convert_to_safetensors`; the architecture (size, style_dim, n_mlp, channels per resolution) is inferred
-from the tensor shapes, and the state dict must match it exactly. NVIDIA ``.pkl`` files (stylegan2-ada / stylegan3)
-are refused with a clear message: their restricted unpickler is not built yet.
+- rosinality-format ``.pt`` (a dict with ``g_ema``, or a bare generator state dict), read with
+  ``torch.load(weights_only=True)``; the architecture (size, style_dim, n_mlp, channels per resolution) is inferred
+  from the tensor shapes and the state dict must match it exactly;
+- NVIDIA ``stylegan2-ada-pytorch`` / ``stylegan3`` ``.pkl`` (``G_ema``), read by the restricted unpickler of
+  :mod:`~ilo_solver.generators.nvidia_pkl`, which never imports or executes the source code such files carry;
+- ``.safetensors`` written by :func:`convert_to_safetensors` (no pickle at all; the hyper-parameters that are not
+  tensors, such as ``conv_clamp``, travel in the file's metadata).
 """
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -15,6 +19,8 @@ import torch
 from .stylegan2 import StyleGAN2Generator
 
 __all__ = ["load_generator", "infer_config", "convert_to_safetensors"]
+
+_META_KEY = "ilo_toolkit.stylegan2_config"
 
 
 def infer_config(sd: dict) -> dict:
@@ -33,35 +39,45 @@ def infer_config(sd: dict) -> dict:
 
 
 def load_generator(path: str | Path, device: str | torch.device = "cpu") -> StyleGAN2Generator:
-    """A StyleGAN-2 generator from a checkpoint file, in eval mode with frozen parameters."""
+    """A StyleGAN-2 generator from a checkpoint file (``.pt``, ``.pkl`` or ``.safetensors``), in eval mode with
+    frozen parameters, in the precision it was saved in."""
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"checkpoint {path} does not exist")
     if path.suffix == ".pkl":
-        raise ValueError(f"{path}: NVIDIA .pkl checkpoints are not supported yet (loading them safely needs a "
-                         "restricted unpickler that never imports the pickled source); convert to a rosinality .pt")
+        from .nvidia_pkl import load_nvidia_generator
+        return load_nvidia_generator(path)[0].to(device)
+    cfg_extra = {}
     if path.suffix == ".safetensors":
+        from safetensors import safe_open
         from safetensors.torch import load_file
+        with safe_open(str(path), framework="pt") as f:
+            meta = f.metadata() or {}
         obj = load_file(path)
+        if _META_KEY in meta:
+            saved = json.loads(meta[_META_KEY])
+            cfg_extra = dict(lr_mlp=saved.get("lr_mlp", 0.01), conv_clamp=saved.get("conv_clamp"))
     else:
         obj = _load_pt(path)
     sd = obj.get("g_ema", obj) if isinstance(obj, dict) else None
     if not isinstance(sd, dict):
         raise ValueError(f"{path} holds neither a 'g_ema' state dict nor a state dict")
     cfg = infer_config(sd)
-    G = StyleGAN2Generator(**cfg).to(sd["input.input"].dtype)  # keep the saved precision
+    G = StyleGAN2Generator(**cfg, **cfg_extra).to(sd["input.input"].dtype)  # keep the saved precision
     G.load_state_dict(sd, strict=True)
     return G.eval().requires_grad_(False).to(device)
 
 
 def convert_to_safetensors(path: str | Path, out: str | Path) -> Path:
-    """Write the generator state dict of a checkpoint as ``.safetensors`` (no pickle at all when read back)."""
+    """Write the generator of any supported checkpoint as ``.safetensors`` (no pickle at all when read back);
+    the architecture's non-tensor hyper-parameters go into the metadata."""
     from safetensors.torch import save_file
-    G = load_generator(path)
     out = Path(out)
     if out.suffix != ".safetensors":
         raise ValueError(f"out must end in .safetensors, got {out}")
-    save_file({k: v.contiguous() for k, v in G.state_dict().items()}, out)
+    G = load_generator(path)
+    save_file({k: v.contiguous() for k, v in G.state_dict().items()}, out,
+              metadata={_META_KEY: json.dumps(G.config())})
     return out
 
 

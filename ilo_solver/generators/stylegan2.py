@@ -13,7 +13,8 @@ rosinality-format ``.pt`` loads with ``load_state_dict`` (see :mod:`ilo_solver.g
 
 This module gives the generator and an explicit synthesis state ``(features, skip)`` per layer, so that running
 the layers from any intermediate state equals the full forward pass (tested). The ILO adaptations for StyleGAN-2
-(w+ with geocross, progressive noises, per-round radii on latents/noises/intermediate outputs) are not built yet.
+(w+ with geocross, progressive noises, per-round radii) live in :mod:`ilo_solver.ilo_stylegan`; checkpoints
+(rosinality ``.pt``, NVIDIA ``.pkl``, ``.safetensors``) are read by :mod:`ilo_solver.generators.checkpoints`.
 """
 from __future__ import annotations
 
@@ -161,27 +162,33 @@ class NoiseInjection(nn.Module):
         return x + self.weight * noise
 
 
+def _clamp(x: torch.Tensor, conv_clamp: float | None) -> torch.Tensor:
+    return x if conv_clamp is None else x.clamp(-conv_clamp, conv_clamp)
+
+
 class StyledConv(nn.Module):
-    def __init__(self, in_ch, out_ch, k, style_dim, upsample=False, blur_kernel=(1, 3, 3, 1)):
+    def __init__(self, in_ch, out_ch, k, style_dim, upsample=False, blur_kernel=(1, 3, 3, 1), conv_clamp=None):
         super().__init__()
         self.conv = ModulatedConv2d(in_ch, out_ch, k, style_dim, upsample=upsample, blur_kernel=blur_kernel)
         self.noise = NoiseInjection()
         self.activate = FusedLeakyReLU(out_ch)
+        self.conv_clamp = conv_clamp
 
     def forward(self, x, style, noise, impl="fast"):
-        return self.activate(self.noise(self.conv(x, style, impl), noise))
+        return _clamp(self.activate(self.noise(self.conv(x, style, impl), noise)), self.conv_clamp)
 
 
 class ToRGB(nn.Module):
-    def __init__(self, in_ch, style_dim, upsample=True, blur_kernel=(1, 3, 3, 1)):
+    def __init__(self, in_ch, style_dim, upsample=True, blur_kernel=(1, 3, 3, 1), conv_clamp=None):
         super().__init__()
         if upsample:
             self.upsample = Upsample(blur_kernel)
         self.conv = ModulatedConv2d(in_ch, 3, 1, style_dim, demodulate=False)
         self.bias = nn.Parameter(torch.zeros(1, 3, 1, 1))
+        self.conv_clamp = conv_clamp
 
     def forward(self, x, style, skip=None, impl="fast"):
-        out = self.conv(x, style, impl) + self.bias
+        out = _clamp(self.conv(x, style, impl) + self.bias, self.conv_clamp)
         return out if skip is None else out + self.upsample(skip)
 
 
@@ -196,11 +203,19 @@ class ConstantInput(nn.Module):
 
 class StyleGAN2Generator(nn.Module):
     """``size`` a power of two in 32..1024; ``channels`` maps resolution → channels (default: the official
-    config with ``channel_multiplier``). Latents: z [B, style_dim] → w = mapping(z); w+ = [B, n_latent, style_dim]."""
+    config with ``channel_multiplier``). Latents: z [B, style_dim] → w = mapping(z); w+ = [B, n_latent, style_dim].
+
+    ``conv_clamp``: clamp every conv layer's activation and every toRGB output to ±conv_clamp, as NVIDIA's
+    stylegan2-ada-pytorch does for networks trained with ``conv_clamp=256`` (None = no clamp, the paper's and the
+    rosinality port's behaviour). It is a hyper-parameter, not a tensor: :meth:`config` returns it with the rest."""
 
     def __init__(self, size: int, style_dim: int = 512, n_mlp: int = 8, channel_multiplier: int = 2,
-                 channels: dict[int, int] | None = None, blur_kernel=(1, 3, 3, 1), lr_mlp: float = 0.01):
+                 channels: dict[int, int] | None = None, blur_kernel=(1, 3, 3, 1), lr_mlp: float = 0.01,
+                 conv_clamp: float | None = None):
         super().__init__()
+        if conv_clamp is not None and not conv_clamp > 0:
+            raise ValueError(f"conv_clamp must be > 0 or None, got {conv_clamp}")
+        self.conv_clamp, self.lr_mlp = conv_clamp, lr_mlp
         log_size = int(round(math.log2(size))) if size > 0 else 0
         if size < 32 or size > 1024 or 2 ** log_size != size:
             raise ValueError(f"size must be a power of two in [32, 1024], got {size}")
@@ -213,8 +228,9 @@ class StyleGAN2Generator(nn.Module):
         self.style = nn.Sequential(PixelNorm(), *[EqualLinear(style_dim, style_dim, lr_mul=lr_mlp, activation=True)
                                                   for _ in range(n_mlp)])
         self.input = ConstantInput(ch[4])
-        self.conv1 = StyledConv(ch[4], ch[4], 3, style_dim, blur_kernel=blur_kernel)
-        self.to_rgb1 = ToRGB(ch[4], style_dim, upsample=False)
+        cc = dict(conv_clamp=conv_clamp)
+        self.conv1 = StyledConv(ch[4], ch[4], 3, style_dim, blur_kernel=blur_kernel, **cc)
+        self.to_rgb1 = ToRGB(ch[4], style_dim, upsample=False, **cc)
         self.num_layers = (log_size - 2) * 2 + 1
         self.noises = nn.Module()
         for i in range(self.num_layers):
@@ -224,11 +240,17 @@ class StyleGAN2Generator(nn.Module):
         in_ch = ch[4]
         for i in range(3, log_size + 1):
             out_ch = ch[2 ** i]
-            self.convs.append(StyledConv(in_ch, out_ch, 3, style_dim, upsample=True, blur_kernel=blur_kernel))
-            self.convs.append(StyledConv(out_ch, out_ch, 3, style_dim, blur_kernel=blur_kernel))
-            self.to_rgbs.append(ToRGB(out_ch, style_dim))
+            self.convs.append(StyledConv(in_ch, out_ch, 3, style_dim, upsample=True, blur_kernel=blur_kernel, **cc))
+            self.convs.append(StyledConv(out_ch, out_ch, 3, style_dim, blur_kernel=blur_kernel, **cc))
+            self.to_rgbs.append(ToRGB(out_ch, style_dim, **cc))
             in_ch = out_ch
         self.n_latent = log_size * 2 - 2
+
+    def config(self) -> dict:
+        """The constructor arguments that rebuild this architecture (JSON-serialisable)."""
+        return dict(size=self.size, style_dim=self.style_dim, n_mlp=self.n_mlp,
+                    channels={int(k): int(v) for k, v in self.channels.items() if k <= self.size},
+                    lr_mlp=self.lr_mlp, conv_clamp=self.conv_clamp)
 
     # ------------------------------------------------------------------ latents and noises
     def mapping(self, z: torch.Tensor) -> torch.Tensor:
