@@ -32,7 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = ap.add_subparsers(dest="command", required=True)
     s = sub.add_parser("solve", help="reconstruct an image from simulated measurements")
     s.add_argument("--prior", default="dcgan-faces",
-                   help="dcgan-faces, or stylegan2:PATH (a rosinality-format .pt checkpoint)")
+                   help="dcgan-faces, or stylegan2:PATH (rosinality .pt, NVIDIA stylegan2-ada/stylegan3 .pkl -- read "
+                        "without executing it -- or .safetensors)")
     s.add_argument("--image", required=True, help="astronaut, grace_hopper, or a path to an RGB image")
     s.add_argument("--task", required=True, help=", ".join(TASKS))
     s.add_argument("--observed", type=float, default=0.2, help="inpaint: fraction of observed pixels")
@@ -41,6 +42,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--factor", type=int, default=4, help="superres: downsampling factor")
     s.add_argument("--ratio", type=float, default=0.1, help="cs-*: measurements m / n, in (0, 1]")
     s.add_argument("--method", default="ilo", help=", ".join(METHODS))
+    s.add_argument("--dead-zone", type=float, default=0.0, metavar="WEIGHT",
+                   help="add WEIGHT * dead-zone l1 (residuals below --dead-zone-tau cost nothing) to the data fit")
+    s.add_argument("--dead-zone-tau", type=float, default=0.1, help="dead-zone tolerance on [-1, 1] images "
+                   "(official ILO: 0.1)")
     s.add_argument("--restarts", type=int, default=4)
     s.add_argument("--steps-scale", type=float, default=1.0, help="multiply every step count")
     s.add_argument("--seed", type=int, default=0)
@@ -108,6 +113,8 @@ def solve(args) -> dict:
         raise ValueError("--method sgilo needs --score PATH, a score model written by `ilo train-prior`")
     if not 0 < args.observed <= 1:
         raise ValueError(f"--observed must lie in (0, 1], got {args.observed}")
+    if not (args.dead_zone >= 0 and args.dead_zone_tau >= 0):
+        raise ValueError("--dead-zone and --dead-zone-tau must be >= 0")
     if args.restarts < 1 or not args.steps_scale > 0:
         raise ValueError("--restarts must be >= 1 and --steps-scale > 0")
     device = torch.device(args.device)
@@ -124,6 +131,9 @@ def solve(args) -> dict:
     gen = torch.Generator().manual_seed(args.seed)
     task = make_task(args.task, img.shape, generator=gen, observed=args.observed, box=args.box, sigma=args.sigma,
                      factor=args.factor, ratio=args.ratio)
+    if args.dead_zone > 0:
+        task = dataclasses.replace(task, fit=dataclasses.replace(task.fit, dead_zone_weight=args.dead_zone,
+                                                                 dead_zone_tau=args.dead_zone_tau))
     if args.method == "sgilo":
         from .score import load_score
         from .sgilo import SGILOConfig

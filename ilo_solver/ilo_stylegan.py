@@ -9,7 +9,8 @@ resolution) and runs Adam jointly on
 - the first ``5 + 2r`` noise maps ("progressively opened"), renormalised to their initial norms;
 - for r > 0, the synthesis state ``(features, skip)`` at stage :math:`s_r`, initialised from the previous round;
 
-with loss MSE + LPIPS (the task's :class:`~ilo_solver.losses.DataFit`) + ``geocross_weight`` · geocross, a cosine
+with loss MSE + LPIPS-VGG at 256 px (fill policy for inpainting, SNA for denoising, optional dead-zone ℓ1:
+:func:`style_fit` of the task's :class:`~ilo_solver.losses.DataFit`) + ``geocross_weight`` · geocross, a cosine
 learning-rate ramp (rampup 0.05, rampdown 0.75), and -- on by default here, off in the official code -- the
 projection of each variable's deviation from its start-of-round value onto an :math:`\ell_1` ball (radii per
 round). CSGM/PULSE = one round at stage 0.
@@ -27,7 +28,7 @@ from .losses import DataFit
 from .projection import project_l1_ball_around
 from .stylegan_latent import from_gaussian, gaussian_fit, geocross, renormalise
 
-__all__ = ["StyleILOConfig", "StyleILOResult", "ilo_stylegan", "pulse_config"]
+__all__ = ["StyleILOConfig", "StyleILOResult", "ilo_stylegan", "pulse_config", "style_fit", "style_method_config"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -39,7 +40,7 @@ class StyleILOConfig:
     radii_noise: tuple[float, ...] = (math.inf, 1000.0, 1000.0, 6000.0)
     radii_state: tuple[float, ...] = (math.inf, 1000.0, 1000.0, 6000.0)
     geocross_weight: float = 0.01                      # official [V]
-    fit: DataFit = DataFit(lpips_weight=1.0)           # official: MSE + LPIPS, weights 1 [V]
+    fit: DataFit = DataFit(lpips_weight=1.0, lpips_net="vgg", lpips_size=256, dead_zone_tau=0.1)   # official [V]
     gaussian_fit_samples: int = 100_000
 
     def __post_init__(self):
@@ -149,9 +150,19 @@ def _project(v: torch.Tensor, start: torch.Tensor, radius: float) -> None:
         v.copy_(project_l1_ball_around(v.reshape(1, -1), start.reshape(1, -1), radius).reshape(v.shape))
 
 
+def style_fit(fit: DataFit) -> DataFit:
+    """The official StyleGAN-2 data fit on top of a task's: LPIPS with VGG at 256 px instead of the task's network
+    and size (``lpips.PerceptualLoss(net='vgg')`` on 256² images in ``ilo_stylegan.py``); the MSE and LPIPS weights,
+    the fill policy, SNA (denoising) and any dead-zone term (``ilo solve --dead-zone``; official tolerance 0.1 on
+    [-1, 1] images, default weight 0) are kept."""
+    return dataclasses.replace(fit, lpips_net="vgg", lpips_size=256)
+
+
 def style_method_config(method: str, fit: DataFit, num_stages: int, *, scale: float = 1.0) -> StyleILOConfig:
     """CLI presets: ``csgm`` = PULSE-style latent search (one round); ``ilo`` = the official schedule over stages
-    0-3 (fewer for small generators) with increasing radii; ``unconstrained`` = the same rounds with no radii."""
+    0-3 (fewer for small generators) with increasing radii; ``unconstrained`` = the same rounds with no radii.
+    All use :func:`style_fit` of the task's data fit."""
+    fit = style_fit(fit)
     st = lambda v: max(1, round(v * scale))
     if method == "csgm":
         return pulse_config(st(150), fit=fit)

@@ -24,9 +24,16 @@ def mse(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return ((a - b) ** 2).flatten(1).mean(1)
 
 
-def lpips_fill(x: torch.Tensor, y: torch.Tensor, mask: torch.Tensor, net: str = "alex") -> torch.Tensor:
-    """LPIPS(x, mask*y + (1-mask)*x.detach()) for inpainting (y is the masked observation)."""
-    return lpips(x, mask * y + (1 - mask) * x.detach(), net)
+def lpips_fill(x: torch.Tensor, y: torch.Tensor, mask: torch.Tensor, net: str = "alex", resize=None) -> torch.Tensor:
+    """LPIPS(x, mask*y + (1-mask)*x.detach()) for inpainting (y is the masked observation); ``resize`` (optional)
+    is applied to both images after filling at full resolution.
+
+    The official code fills with x itself, not a detached copy; detaching keeps the hole pixels from being pulled
+    toward themselves through the second argument, so the LPIPS gradient comes from the observed pixels only."""
+    filled = mask * y + (1 - mask) * x.detach()
+    if resize is not None:
+        x, filled = resize(x), resize(filled)
+    return lpips(x, filled, net)
 
 
 def dead_zone_l1(residual: torch.Tensor, tau: float) -> torch.Tensor:
@@ -46,10 +53,13 @@ class DataFit:
     """loss(x) = mse_weight*MSE(A(x), y) + lpips_weight*LPIPS(...) + dead_zone_weight*deadzone(A(x)-y).
 
     LPIPS is used only where the observation is an image: on A(x) vs y for image-shaped operators, with the fill
-    policy when ``mask`` is given (inpainting). ``sna_sigma`` > 0 adds fresh noise to x first (denoising)."""
+    policy when ``mask`` is given (inpainting). ``sna_sigma`` > 0 adds fresh noise to x first (denoising).
+    ``lpips_size``: compare the two images after an antialiased bicubic resize to this many pixels on the short side,
+    when they are larger (the official StyleGAN ILO code computes LPIPS-VGG at 256 for 1024² outputs)."""
     mse_weight: float = 1.0
     lpips_weight: float = 0.0
     lpips_net: str = "alex"
+    lpips_size: int | None = None
     dead_zone_weight: float = 0.0
     dead_zone_tau: float = 1.0 / 255
     sna_sigma: float = 0.0
@@ -58,6 +68,8 @@ class DataFit:
         for f in ("mse_weight", "lpips_weight", "dead_zone_weight", "dead_zone_tau", "sna_sigma"):
             if getattr(self, f) < 0:
                 raise ValueError(f"{f} must be >= 0, got {getattr(self, f)}")
+        if self.lpips_size is not None and self.lpips_size < 32:
+            raise ValueError(f"lpips_size must be >= 32 or None, got {self.lpips_size}")
         if self.lpips_net not in ("alex", "vgg"):
             raise ValueError(f"lpips_net must be 'alex' or 'vgg', got {self.lpips_net!r}")
 
@@ -70,12 +82,20 @@ class DataFit:
         loss = self.mse_weight * mse(ax, y)
         if self.lpips_weight > 0:
             if mask is not None:
-                loss = loss + self.lpips_weight * lpips_fill(x, y, mask, self.lpips_net)
+                loss = loss + self.lpips_weight * lpips_fill(x, y, mask, self.lpips_net, self._resize)
             elif ax.dim() == 4 and ax.shape[1] == 3 and min(ax.shape[2:]) >= 32:
-                loss = loss + self.lpips_weight * lpips(ax, y, self.lpips_net)
+                loss = loss + self.lpips_weight * lpips(self._resize(ax), self._resize(y), self.lpips_net)
             else:
                 raise ValueError(f"lpips_weight > 0 needs image measurements [B, 3, H>=32, W>=32], got "
                                  f"{list(ax.shape)}; set lpips_weight=0 for this operator")
         if self.dead_zone_weight > 0:
             loss = loss + self.dead_zone_weight * dead_zone_l1(ax - y, self.dead_zone_tau)
         return loss
+
+    def _resize(self, t: torch.Tensor) -> torch.Tensor:
+        H, W = t.shape[-2:]
+        if self.lpips_size is None or min(H, W) <= self.lpips_size:
+            return t
+        s = self.lpips_size / min(H, W)
+        size = (max(1, round(H * s)), max(1, round(W * s)))
+        return torch.nn.functional.interpolate(t, size=size, mode="bicubic", antialias=True, align_corners=False)

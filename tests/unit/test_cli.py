@@ -98,3 +98,17 @@ def test_stylegan2_prior_errors(tmp_path, capsys):
         main(["solve", "--image", "astronaut", "--task", "denoise", "--prior", f"stylegan2:{tmp_path}/none.pt",
               "--out", str(tmp_path / "o")])
     assert "does not exist" in capsys.readouterr().err and not (tmp_path / "o").exists()
+
+
+def test_stylegan2_prior_from_an_nvidia_pickle_with_the_official_fit(tmp_path, monkeypatch):
+    from . import nvidia_format as nv
+    monkeypatch.setenv("ILO_TEST_SENTINEL", str(tmp_path / "sentinel"))
+    ck = tmp_path / "network-snapshot.pkl"
+    nv.write_pkl(ck, nv.make_generator(seed=2, conv_clamp=256.0))
+    rc, out = _run(tmp_path / "pkl", "--prior", f"stylegan2:{ck}", "--task", "inpaint", "--observed", "0.5",
+                   "--method", "ilo", "--dead-zone", "0.5")
+    cfg = json.loads((out / "config.json").read_text())["method"]
+    assert rc == 0 and json.loads((out / "metrics.json").read_text())["psnr"] > 0
+    assert cfg["fit"]["lpips_net"] == "vgg" and cfg["fit"]["lpips_size"] == 256
+    assert cfg["fit"]["dead_zone_weight"] == 0.5 and cfg["fit"]["dead_zone_tau"] == 0.1
+    assert not (tmp_path / "sentinel").exists()

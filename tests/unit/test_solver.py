@@ -186,3 +186,24 @@ def test_linear_heads_are_bit_identical_to_the_lpips_package():
         model = LPIPS(net)
         for i in range(5):
             assert t.equal(sd[f"lin{i}.model.1.weight"], model.heads[i].data), (net, i)
+
+
+def test_datafit_lpips_size_resizes_after_filling():
+    import torch.nn.functional as F
+
+    from ilo_solver.losses import DataFit
+    from ilo_solver.lpips import lpips
+    from ilo_solver.operators import Identity, Inpainting
+    g = torch.Generator().manual_seed(0)
+    x, y = torch.rand(1, 3, 64, 64, generator=g) * 2 - 1, torch.rand(1, 3, 64, 64, generator=g) * 2 - 1
+    down = lambda t: F.interpolate(t, size=(32, 32), mode="bicubic", antialias=True, align_corners=False)
+    fit = DataFit(mse_weight=0.0, lpips_weight=1.0, lpips_size=32)
+    assert torch.allclose(fit(x, Identity((3, 64, 64)), y), lpips(down(x), down(y)))
+    assert torch.allclose(DataFit(mse_weight=0.0, lpips_weight=1.0, lpips_size=64)(x, Identity((3, 64, 64)), y),
+                          lpips(x, y))   # no resize when already at the size
+    mask = (torch.rand(1, 1, 64, 64, generator=g) < 0.5).to(x.dtype).expand(1, 3, 64, 64)
+    op = Inpainting(mask[0])
+    filled = mask * y + (1 - mask) * x
+    assert torch.allclose(fit(x, op, op(y), mask=mask), lpips(down(x), down(filled)))
+    with pytest.raises(ValueError, match="lpips_size"):
+        DataFit(lpips_size=8)
