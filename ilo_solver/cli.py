@@ -64,7 +64,23 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--out", type=Path, required=True, help="score model file (.pt; a .json config is written beside)")
     t.add_argument("--no-progress", action="store_true")
+    c = sub.add_parser("convert", help="write a StyleGAN-2 checkpoint (.pt, NVIDIA .pkl, .safetensors) as .safetensors")
+    c.add_argument("checkpoint", type=Path)
+    c.add_argument("out", type=Path, help="output file, ending in .safetensors")
     return ap
+
+
+def convert(args) -> dict:
+    from .generators.checkpoints import convert_to_safetensors, load_generator
+    if args.out.suffix != ".safetensors":
+        raise ValueError(f"the output must end in .safetensors, got {args.out}")
+    if args.out.exists():
+        raise ValueError(f"{args.out} exists; not overwriting it")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=args.out.parent) as tmp:   # nothing half-written on failure
+        part = convert_to_safetensors(args.checkpoint, Path(tmp) / args.out.name)
+        part.replace(args.out)
+    return dict(out=str(args.out), **load_generator(args.out).config())
 
 
 def _measurement_image(task, y, shape):
@@ -236,6 +252,9 @@ def main(argv=None) -> int:
     try:
         if args.command == "train-prior":
             print(json.dumps(train_prior(args)))
+            return 0
+        if args.command == "convert":
+            print(json.dumps(convert(args)))
             return 0
         metrics = solve(args)
     except ValueError as e:

@@ -112,3 +112,27 @@ def test_stylegan2_prior_from_an_nvidia_pickle_with_the_official_fit(tmp_path, m
     assert cfg["fit"]["lpips_net"] == "vgg" and cfg["fit"]["lpips_size"] == 256
     assert cfg["fit"]["dead_zone_weight"] == 0.5 and cfg["fit"]["dead_zone_tau"] == 0.1
     assert not (tmp_path / "sentinel").exists()
+
+
+def test_convert_command(tmp_path, monkeypatch, capsys):
+    import torch
+
+    from ilo_solver.generators.checkpoints import load_generator
+
+    from . import nvidia_format as nv
+    monkeypatch.setenv("ILO_TEST_SENTINEL", str(tmp_path / "sentinel"))
+    ck = tmp_path / "g.pkl"
+    nv.write_pkl(ck, nv.make_generator(seed=1, conv_clamp=0.5))
+    out = tmp_path / "conv" / "g.safetensors"
+    assert main(["convert", str(ck), str(out)]) == 0
+    assert json.loads(capsys.readouterr().out)["conv_clamp"] == 0.5
+    w = torch.randn(1, 8, 32, generator=torch.Generator().manual_seed(0))
+    assert torch.equal(load_generator(out).synthesis(w), load_generator(ck).synthesis(w))
+    for bad, msg in ((out, "exists"), (tmp_path / "g.bin", "safetensors")):
+        with pytest.raises(SystemExit):
+            main(["convert", str(ck), str(bad)])
+        assert msg in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["convert", str(tmp_path / "none.pkl"), str(tmp_path / "n.safetensors")])
+    assert "does not exist" in capsys.readouterr().err and not (tmp_path / "n.safetensors").exists()
+    assert not (tmp_path / "sentinel").exists()
