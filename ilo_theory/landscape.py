@@ -24,7 +24,19 @@ def g(theta):
     t = np.asarray(theta, dtype=float)
     if np.any((t < 0) | (t > np.pi)):
         raise ValueError(f"theta must lie in [0, pi], got {theta!r}")
-    return V.scalar_or_array(np.arccos(np.clip(((np.pi - t) * np.cos(t) + np.sin(t)) / np.pi, -1.0, 1.0)))
+    # Evaluated as 2·arcsin(sqrt((1-c)/2)) with 1 - c = (2π sin²(θ/2) - (sin θ - θ cos θ))/π: arccos(c) of the
+    # rounded c loses half the digits for small θ (c = 1 - O(θ²)), and sin θ - θ cos θ = θ³/3 - … cancels; it is
+    # summed as its Taylor series below 0.5 (terms (-1)^(k+1) 2k θ^(2k+1)/(2k+1)!, 14 of them: error < 1e-30).
+    small = t < 0.5
+    ts = np.where(small, t, 0.0)
+    series = np.zeros_like(t)
+    term = ts.copy()                                   # θ^(2k+1)/(2k+1)! for k = 0
+    for k in range(1, 15):
+        term = term * ts * ts / ((2 * k) * (2 * k + 1))
+        series = series + (-1) ** (k + 1) * 2 * k * term
+    s_minus = np.where(small, series, np.sin(t) - t * np.cos(t))
+    one_minus_c = (2 * np.pi * np.sin(t / 2) ** 2 - s_minus) / np.pi
+    return V.scalar_or_array(2 * np.arcsin(np.sqrt(np.clip(one_minus_c / 2, 0.0, 1.0))))
 
 
 def g_sym(theta):
