@@ -212,6 +212,8 @@ def crossover_scale(p, r):
     contains r because :math:`\log(2p+1)\le p\log 3`. Since V decreases, M ≤ V holds on all of :math:`I_q` iff it
     holds at its right end, :math:`q\log(2p+1)\le p\log(1+2\sqrt{q-1})`; scanning q = 2, 3, ... up to the first
     failure :math:`q_f` gives :math:`\varepsilon^* = r/\sqrt{q_f-1}` exactly (always of the form :math:`r/\sqrt q`).
+    Exact ties (:math:`(2p+1)^q=(1+2\sqrt{q-1})^p`, e.g. p = 4, q = 2: 9² = 3⁴) can only occur when
+    :math:`\sqrt{q-1}` is an integer; those comparisons are made in integer arithmetic (a tie counts as M ≤ V).
 
     Guarantees (tested): M ≤ V on :math:`[\varepsilon^*, r]`; M > V just below :math:`\varepsilon^*`;
     M > V on all of :math:`(0,\varepsilon_c)` with :math:`\varepsilon_c` = :func:`crossover_scale_continuous`
@@ -221,8 +223,15 @@ def crossover_scale(p, r):
     p = float(V.at_least("p", p, 1))
     r = float(V.positive("r", r))
     lg = math.log(2 * p + 1)
+
+    def fits(q: int) -> bool:   # M <= V at the right end of I_q
+        m = math.isqrt(q - 1)
+        if m * m == q - 1 and p.is_integer():   # exact ties exist here, e.g. p = 4, q = 2: 9² = 3⁴
+            return (2 * int(p) + 1) ** q <= (1 + 2 * m) ** int(p)
+        return q * lg <= p * math.log1p(2 * math.sqrt(q - 1))   # irrational right side: no exact tie
+
     q = 2
-    while q * lg <= p * math.log1p(2 * math.sqrt(q - 1)):
+    while fits(q):
         q += 1
     return r / math.sqrt(q - 1)
 

@@ -218,3 +218,15 @@ def test_sample_l1_ball_is_inside_and_has_the_predicted_l2_norm(rng):
     assert np.allclose(np.abs(s).sum(1), 1.0)
     with pytest.raises(ValueError, match="too large"):
         covering.maurey_net(100, 1.0, 50)
+
+
+@pytest.mark.parametrize("p,q_tie", [(4, 2)])
+def test_crossover_scale_at_exact_ties(p, q_tie):
+    """(2p+1)^q = (1+2 sqrt(q-1))^p exactly: M = V at the right end of I_q, which counts as M <= V, so the scan
+    must go past q_tie (float logs of the two sides may round either way)."""
+    from ilo_theory import covering
+    assert (2 * p + 1) ** q_tie == (1 + 2 * math.isqrt(q_tie - 1)) ** p
+    e = covering.crossover_scale(p, 1.0)
+    assert e < 1.0 / math.sqrt(q_tie - 1)
+    below = e * (1 - 1e-9)
+    assert covering.log_covering_maurey(p, 1.0, below) > covering.log_covering_volumetric(p, 1.0, below)
