@@ -1,9 +1,13 @@
 """StyleGAN-2 (random weights, config-f channels) optimisation steps per second and peak memory.
 
 Rows: a plain projector step (Adam on w+, full synthesis, MSE) with the ``fast`` and the grouped-conv ``ref``
-modulated convolution, and an intermediate-layer step that optimises the synthesis state at the middle stage and
-runs only the remaining stages (what ILO's later rounds do). Ratios are to the fast projector step of the same
-resolution, measured in one run. CUDA when available (timed with synchronisation), else CPU.
+modulated convolution; a bare intermediate-layer step that optimises the synthesis state at the middle stage and
+runs only the remaining stages; and the library's full steps, timed inside :func:`ilo_stylegan` from its per-round
+timings: the PULSE/CSGM round (w+ in PULSE space, geocross, spherical renormalisation of latents and noises) and an
+ILO round at the middle stage (the same + the synthesis state, and l1-ball projections of the latent, noise and
+state deviations). All with the MSE data fit, so that the rows differ only in the optimisation step. Ratios are to
+the fast projector step of the same resolution, measured in one run. CUDA when available (timed with
+synchronisation), else CPU.
 
 Usage: python benchmarks/stylegan2_step.py [--sizes 64 256 1024] [--steps 20] [--batch 1]
 """
@@ -15,6 +19,9 @@ import time
 import torch
 
 from ilo_solver.generators.stylegan2 import StyleGAN2Generator
+from ilo_solver.ilo_stylegan import StyleILOConfig, ilo_stylegan
+from ilo_solver.losses import DataFit
+from ilo_solver.operators import Identity
 
 
 def _time(step, n, dev):
@@ -30,6 +37,23 @@ def _time(step, n, dev):
         torch.cuda.synchronize()
     mem = torch.cuda.max_memory_allocated() / 2 ** 20 if dev.type == "cuda" else float("nan")
     return n / (time.perf_counter() - t), mem
+
+
+def _library_rate(G, target, stage, n, dev):
+    """Steps/s of one round of :func:`ilo_stylegan` at ``stage`` (its own per-round timing; a warm-up run first)."""
+    inf = float("inf")
+    stages, steps = ((0,), (n,)) if stage == 0 else ((0, stage), (0, n))
+    radii = (inf,) if stage == 0 else (inf, 1000.0)
+    cfg = StyleILOConfig(stages=stages, steps=steps, radii_latent=radii, radii_noise=radii, radii_state=radii,
+                         fit=DataFit(), gaussian_fit_samples=1000)
+    op = Identity(tuple(target.shape[1:]))
+    for _ in range(2):   # the first run warms up (allocator, cuDNN heuristics)
+        if dev.type == "cuda":
+            torch.cuda.synchronize()
+            torch.cuda.reset_peak_memory_stats()
+        res = ilo_stylegan(G, target, op, config=cfg, generator=torch.Generator().manual_seed(0))
+    mem = torch.cuda.max_memory_allocated() / 2 ** 20 if dev.type == "cuda" else float("nan")
+    return n / res.seconds[-1], mem
 
 
 def main(argv=None):
@@ -72,7 +96,9 @@ def main(argv=None):
             opt.zero_grad(set_to_none=True)
             ((G.synthesis(w, noises, start=mid, state=(feats, skip)) - target) ** 2).mean().backward()
             opt.step()
-        rows.append((f"intermediate (stage {mid}/{G.num_stages})", *_time(ilo_step, args.steps, dev)))
+        rows.append((f"bare intermediate (stage {mid}/{G.num_stages})", *_time(ilo_step, args.steps, dev)))
+        rows.append(("library PULSE round", *_library_rate(G, target[:1], 0, args.steps, dev)))
+        rows.append((f"library ILO round (stage {mid})", *_library_rate(G, target[:1], mid, args.steps, dev)))
         base = rows[0][1]
         for label, rate, mem in rows:
             print(f"{size:>5} {label:>28} {rate:>9.2f} {rate / base:>7.2f} {mem:>9.0f}")

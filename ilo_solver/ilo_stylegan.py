@@ -132,12 +132,12 @@ def ilo_stylegan(G: StyleGAN2Generator, y: torch.Tensor, op, *, config: StyleILO
                     n.mul_(nrm / n.norm().clamp_min(1e-12))
                 for v, s0 in zip(st_vars, starts["state"]):
                     _project(v, s0, cfg.radii_state[r])
-            trace.append(float(loss.detach().sum()))
+            trace.append(loss.detach().sum())   # kept on the device: no host sync inside the loop
         u = uu.detach()
         noises = [n.detach() for n in opened] + noises[n_open:]
         if st_vars:
             state = tuple(v.detach() for v in st_vars)
-        losses.append(trace)
+        losses.append(torch.stack(trace).tolist() if trace else [])   # one sync per round
         seconds.append(time.perf_counter() - t0)
     with torch.no_grad():
         x = G.synthesis(from_gaussian(u, mean, std), noises, start=cfg.stages[-1],
