@@ -14,6 +14,13 @@ with loss MSE + LPIPS-VGG at 256 px (fill policy for inpainting, SNA for denoisi
 learning-rate ramp (rampup 0.05, rampdown 0.75), and -- on by default here, off in the official code -- the
 projection of each variable's deviation from its start-of-round value onto an :math:`\ell_1` ball (radii per
 round). CSGM/PULSE = one round at stage 0.
+
+With ``select_best`` (default, as the official code) the returned image is the iterate of the last round with the
+lowest data fit (geocross excluded; the official code ranks by MSE), tracked on the device without a host sync;
+``latent`` and ``noises`` are the final iterate. Differences from the official code, on purpose: geocross is applied
+to all of w+ in every round (the official ``latent_z[2 * start_layer:]`` slices the batch axis, so it vanishes after
+round 0 for one image); the sphere renormalisation follows the l1 projection, so the latent stays on the sphere
+(the official code projects last); the latent rows are renormalised to exactly sqrt(D), PULSE's sphere.
 """
 from __future__ import annotations
 
@@ -35,23 +42,28 @@ __all__ = ["StyleILOConfig", "StyleILOResult", "ilo_stylegan", "pulse_config", "
 class StyleILOConfig:
     stages: tuple[int, ...] = (0, 1, 2, 3)
     steps: tuple[int, ...] = (50, 50, 25, 25)          # official [V]
-    lr: float = 0.1                                    # official [V]
+    lr: float | tuple[float, ...] = 0.1                # official [V]: 0.1 in every round (one value or one per round)
     radii_latent: tuple[float, ...] = (math.inf, 100.0, 1000.0, 6000.0)   # increasing radii (paper, §4.1)
     radii_noise: tuple[float, ...] = (math.inf, 1000.0, 1000.0, 6000.0)
     radii_state: tuple[float, ...] = (math.inf, 1000.0, 1000.0, 6000.0)
     geocross_weight: float = 0.01                      # official [V]
     fit: DataFit = DataFit(lpips_weight=1.0, lpips_net="vgg", lpips_size=256, dead_zone_tau=0.1)   # official [V]
     gaussian_fit_samples: int = 100_000
+    select_best: bool = True                           # official [V]: return the best-fitting image of the last round
 
     def __post_init__(self):
         n = len(self.stages)
+        lr = self.lr
+        object.__setattr__(self, "lr", tuple(lr) if isinstance(lr, (tuple, list)) else (float(lr),) * n)
+        if len(self.lr) != n:
+            raise ValueError(f"lr needs one value or one per round ({n}), got {len(self.lr)}")
         for f in ("steps", "radii_latent", "radii_noise", "radii_state"):
             object.__setattr__(self, f, tuple(getattr(self, f)))
             if len(getattr(self, f)) != n:
                 raise ValueError(f"{f} needs one entry per round ({n}), got {len(getattr(self, f))}")
         if not self.stages or self.stages[0] != 0 or any(b < a for a, b in zip(self.stages, self.stages[1:])):
             raise ValueError(f"stages must start at 0 and be non-decreasing, got {self.stages}")
-        if any(s < 0 for s in self.steps) or not self.lr > 0 or self.geocross_weight < 0:
+        if any(s < 0 for s in self.steps) or not all(v > 0 for v in self.lr) or self.geocross_weight < 0:
             raise ValueError("steps must be >= 0, lr > 0 and geocross_weight >= 0")
         for f in ("radii_latent", "radii_noise", "radii_state"):
             if any(math.isnan(r) or r < 0 for r in getattr(self, f)):
@@ -67,6 +79,8 @@ def pulse_config(steps: int = 150, **kw) -> StyleILOConfig:
 
 @dataclasses.dataclass(frozen=True)
 class StyleILOResult:
+    """``x``: the reconstruction (see ``select_best``); ``latent`` (PULSE space) and ``noises``: the final iterate;
+    ``losses``: per round, the objective at every step; ``seconds``: wall time per round."""
     x: torch.Tensor
     latent: torch.Tensor
     noises: list
@@ -112,17 +126,21 @@ def ilo_stylegan(G: StyleGAN2Generator, y: torch.Tensor, op, *, config: StyleILO
         uu = u.clone().requires_grad_(True)
         st_vars = [s.clone().requires_grad_(True) for s in state] if stage > 0 else []
         starts = dict(u=u.clone(), noises=[n.clone() for n in noises[:n_open]], state=[s.clone() for s in st_vars])
-        opt = torch.optim.Adam([uu, *opened, *st_vars], lr=cfg.lr)
+        opt = torch.optim.Adam([uu, *opened, *st_vars], lr=cfg.lr[r])
         trace = []
+        best_fit, best_x = None, None
         for k in range(steps):
             for gr in opt.param_groups:
-                gr["lr"] = _lr(k, steps, cfg.lr)
+                gr["lr"] = _lr(k, steps, cfg.lr[r])
             opt.zero_grad()
             ns = opened + noises[n_open:]
             x = G.synthesis(from_gaussian(uu, mean, std), ns, start=stage,
                             state=tuple(st_vars) if stage > 0 else None)
-            loss = cfg.fit(x, op, y, mask=mask, generator=generator) + cfg.geocross_weight * geocross(uu)
+            fit = cfg.fit(x, op, y, mask=mask, generator=generator)
+            loss = fit + cfg.geocross_weight * geocross(uu)
             loss.sum().backward()
+            if cfg.select_best and r == len(cfg.stages) - 1:   # on the device, no sync
+                best_fit, best_x = _keep_best(best_fit, best_x, fit.detach().sum(), x.detach())
             opt.step()
             with torch.no_grad():
                 _project(uu, starts["u"], cfg.radii_latent[r])
@@ -142,7 +160,16 @@ def ilo_stylegan(G: StyleGAN2Generator, y: torch.Tensor, op, *, config: StyleILO
     with torch.no_grad():
         x = G.synthesis(from_gaussian(u, mean, std), noises, start=cfg.stages[-1],
                         state=state if cfg.stages[-1] > 0 else None)
+        if cfg.select_best and best_x is not None:
+            x = _keep_best(best_fit, best_x, cfg.fit(x, op, y, mask=mask, generator=generator).sum(), x)[1]
     return StyleILOResult(x=x, latent=u, noises=noises, losses=losses, seconds=seconds, config=cfg)
+
+
+def _keep_best(best_fit, best_x, fit, x):
+    if best_fit is None:
+        return fit, x
+    better = fit < best_fit
+    return torch.where(better, fit, best_fit), torch.where(better, x, best_x)
 
 
 def _project(v: torch.Tensor, start: torch.Tensor, radius: float) -> None:

@@ -1,5 +1,6 @@
 """ILO on a randomly initialised small StyleGAN-2: the control that needs no weights (the target is an image the
 same generator produced), against PULSE/CSGM (one round at stage 0)."""
+import dataclasses
 import math
 
 import pytest
@@ -64,3 +65,22 @@ def test_stage_beyond_the_generator_is_refused(control):
                          radii_state=(INF, 1), fit=DataFit(), gaussian_fit_samples=100)
     with pytest.raises(ValueError, match="stages must be <"):
         ilo_stylegan(G, op(x), op, config=cfg, generator=torch.Generator())
+
+
+def test_per_round_lr_and_best_iterate_selection(control):
+    G, y, _ = control
+    op = O.Identity((3, G.size, G.size))
+    base = dict(stages=(0, 1), steps=(4, 6), radii_latent=(INF, INF), radii_noise=(INF, INF),
+                radii_state=(INF, INF), fit=DataFit(), gaussian_fit_samples=200)
+    with pytest.raises(ValueError, match="lr needs one value or one per round"):
+        StyleILOConfig(**base, lr=(0.1, 0.2, 0.3))
+    assert StyleILOConfig(**base, lr=0.05).lr == (0.05, 0.05)
+    # a huge last-round learning rate makes the final iterate worse than an earlier one: selection must notice
+    cfg = StyleILOConfig(**base, lr=(0.1, 50.0))
+    best = ilo_stylegan(G, y, op, config=cfg, generator=torch.Generator().manual_seed(0))
+    last = ilo_stylegan(G, y, op, config=dataclasses.replace(cfg, select_best=False),
+                        generator=torch.Generator().manual_seed(0))
+    fit = lambda x: float(DataFit()(x, op, y))
+    trace = best.losses[-1]   # MSE + geocross at each step's (pre-update) iterate
+    assert torch.equal(best.latent, last.latent)
+    assert fit(best.x) < 0.9 * fit(last.x) and fit(best.x) <= min(trace) + 1e-6
