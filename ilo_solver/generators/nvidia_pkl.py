@@ -27,9 +27,11 @@ names. Conventions checked against NVIDIA's code (``modulated_conv2d``, ``Synthe
 - up-sampling convs (``conv0``): NVIDIA calls a *transposed* convolution with the stored weight unflipped
   (``flip_weight = (up == 1)`` → correlation path), exactly as the rosinality port does; both ports flipped the TF
   kernel once at conversion (``legacy.py``: ``Conv0_up/weight[::-1, ::-1]``), so the weight maps as is;
-- demodulated convs: NVIDIA's weight carries no 1/√fan_in factor (demodulation cancels it up to the 1e-8), ours
-  does, so the weight is stored multiplied by √fan_in -- the modulated/demodulated kernel is then identical,
-  including the 1e-8 in the demodulation;
+- demodulated convs: the stored weight maps as is -- it is the TensorFlow weight in both ports (``legacy.py`` and
+  rosinality's ``convert_weight.py`` copy it unchanged), so a converted state dict equals rosinality's conversion
+  of the same model. NVIDIA's forward pass leaves out the 1/√fan_in factor that demodulation cancels, ours keeps
+  it; the two differ only in where the 1e-8 of the demodulation sits (relative effect ~1e-8 · fan_in / Σ(ws)²,
+  below float32 resolution);
 - toRGB: NVIDIA scales the styles by 1/√fan_in, we scale the weight: the same product, weight maps as is;
 - ``conv_clamp`` (clamp after bias + activation, and of each toRGB output) becomes the generator's ``conv_clamp``.
 
@@ -252,8 +254,7 @@ def to_rosinality(G: PersistentRecord) -> tuple[dict[str, torch.Tensor], dict]:
               and layer.state.get("use_noise", True), f"{prefix}: unexpected layer settings")
         _check_filter(layer, prefix)
         clamps.add(_scalar(layer, "conv_clamp"))
-        fan_in = w.shape[1] * 9
-        sd[f"{prefix}.conv.weight"] = (w * math.sqrt(fan_in))[None]   # ours multiplies by 1/sqrt(fan_in)
+        sd[f"{prefix}.conv.weight"] = w[None]
         sd[f"{prefix}.conv.modulation.weight"] = layer.child("affine").tensor("weight")
         sd[f"{prefix}.conv.modulation.bias"] = layer.child("affine").tensor("bias")
         sd[f"{prefix}.noise.weight"] = layer.tensor("noise_strength").reshape(1)

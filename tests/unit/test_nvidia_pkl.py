@@ -41,7 +41,7 @@ def test_nvidia_pickle_matches_nvidia_semantics(tmp_path, sentinel, clamp, proto
         ref = nv.synthesis_forward(tree, ws)
         for impl in ("fast", "ref"):
             ours = G.synthesis(ws, impl=impl)
-            assert (ours - ref).abs().max() <= 1e-5 * ref.abs().max(), impl   # float32 rounding (7e-7 seen)
+            assert (ours - ref).abs().max() <= 1e-5 * ref.abs().max(), impl   # float32 rounding (6e-7 seen)
         if clamp is not None and clamp < ref.abs().max():   # the clamp is active: without it the image changes
             free = G.__class__(**{**G.config(), "conv_clamp": None})
             free.load_state_dict(G.state_dict())
