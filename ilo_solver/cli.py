@@ -32,8 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = ap.add_subparsers(dest="command", required=True)
     s = sub.add_parser("solve", help="reconstruct an image from simulated measurements")
     s.add_argument("--prior", default="dcgan-faces",
-                   help="dcgan-faces, or stylegan2:PATH (rosinality .pt, NVIDIA stylegan2-ada/stylegan3 .pkl -- read "
-                        "without executing it -- or .safetensors)")
+                   help="dcgan-faces, or stylegan2:PATH (rosinality .pt, NVIDIA .pkl -- stylegan2-ada, stylegan3 or the "
+                        "original TensorFlow release, read without executing it -- or .safetensors)")
     s.add_argument("--image", required=True, help="astronaut, grace_hopper, or a path to an RGB image")
     s.add_argument("--task", required=True, help=", ".join(TASKS))
     s.add_argument("--observed", type=float, default=0.2, help="inpaint: fraction of observed pixels")

@@ -3,8 +3,9 @@
 - rosinality-format ``.pt`` (a dict with ``g_ema``, or a bare generator state dict), read with
   ``torch.load(weights_only=True)``; the architecture (size, style_dim, n_mlp, channels per resolution) is inferred
   from the tensor shapes and the state dict must match it exactly;
-- NVIDIA ``stylegan2-ada-pytorch`` / ``stylegan3`` ``.pkl`` (``G_ema``), read by the restricted unpickler of
-  :mod:`~ilo_solver.generators.nvidia_pkl`, which never imports or executes the source code such files carry;
+- NVIDIA ``.pkl``: ``stylegan2-ada-pytorch`` / ``stylegan3`` snapshots (``G_ema``) and the original TensorFlow
+  StyleGAN-2 release (``Gs``), read by the restricted unpickler of :mod:`~ilo_solver.generators.nvidia_pkl`, which
+  never imports or executes the source code such files carry;
 - ``.safetensors`` written by :func:`convert_to_safetensors` (no pickle at all; the hyper-parameters that are not
   tensors, such as ``conv_clamp``, travel in the file's metadata).
 """

@@ -1,4 +1,5 @@
-r"""NVIDIA ``stylegan2-ada-pytorch`` / ``stylegan3`` network pickles, read without executing anything.
+r"""NVIDIA network pickles -- ``stylegan2-ada-pytorch`` / ``stylegan3`` snapshots and the original TensorFlow
+StyleGAN-2 release -- read without executing anything.
 
 An NVIDIA snapshot (``network-snapshot-*.pkl``, and the converted paper models such as ``ffhq.pkl``) is a plain
 pickle of ``dict(G=..., D=..., G_ema=..., augment_pipe=..., training_set_kwargs=...)``. Each network is a
@@ -35,6 +36,12 @@ names. Conventions checked against NVIDIA's code (``modulated_conv2d``, ``Synthe
 - toRGB: NVIDIA scales the styles by 1/√fan_in, we scale the weight: the same product, weight maps as is;
 - ``conv_clamp`` (clamp after bias + activation, and of each toRGB output) becomes the generator's ``conv_clamp``.
 
+The original TensorFlow release (``stylegan2-ffhq-config-f.pkl``, the generator the ILO paper used) pickles a
+``(G, D, Gs)`` tuple of ``dnnlib.tflib.network.Network`` objects whose state carries ``build_module_src``, which
+TensorFlow's ``__setstate__`` executes. They become inert :class:`TFNetworkRecord`\ s and :func:`tf_to_rosinality`
+maps ``Gs`` with the names and layouts of NVIDIA's ``legacy.py`` (tested to give the same generator as the PyTorch
+snapshot of the same weights).
+
 Refused with a clear message: class-conditional generators (``c_dim > 0``), StyleGAN3 (alias-free) generators,
 ``architecture`` other than ``'skip'``, image channels other than 3, mapping widths ≠ w_dim, non-[1,3,3,1] filters.
 Not reproduced: NVIDIA runs the top ``num_fp16_res`` resolutions in float16 on CUDA (float32 on CPU); we run
@@ -54,7 +61,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-__all__ = ["UnsafePickleError", "PersistentRecord", "read_nvidia_pickle", "to_rosinality", "load_nvidia_generator"]
+__all__ = ["UnsafePickleError", "PersistentRecord", "TFNetworkRecord", "read_nvidia_pickle", "to_rosinality",
+           "tf_to_rosinality", "load_nvidia_generator"]
 
 
 class UnsafePickleError(ValueError):
@@ -94,6 +102,33 @@ class PersistentRecord:
         if not isinstance(t, torch.Tensor):
             raise ValueError(f"{self.class_name} has no tensor {name!r}")
         return t.detach()
+
+
+class TFNetworkRecord:
+    """An inert stand-in for a TensorFlow-era ``dnnlib.tflib.network.Network`` (the original StyleGAN-2 release,
+    e.g. ``stylegan2-ffhq-config-f.pkl``): name, static kwargs, sub-networks and variables. Its pickled state holds
+    ``build_module_src``, which the official ``__setstate__`` executes; here it is only hashed."""
+
+    __slots__ = ("name", "static_kwargs", "components", "variables", "source_sha256")
+
+    def __setstate__(self, state):
+        if not isinstance(state, dict) or not {"version", "name", "static_kwargs", "variables"} <= set(state):
+            raise UnsafePickleError("malformed dnnlib.tflib.network.Network record")
+        if state["version"] not in (2, 3, 4):
+            raise ValueError(f"TensorFlow network pickle version {state['version']} is not supported (2-4)")
+        comps = state.get("components") or {}
+        if not all(isinstance(c, TFNetworkRecord) for c in comps.values()):
+            raise UnsafePickleError("a TensorFlow network's components are not networks")
+        self.name, self.static_kwargs, self.components = str(state["name"]), dict(state["static_kwargs"]), dict(comps)
+        self.variables = {str(k): np.asarray(v) for k, v in state["variables"]}
+        self.source_sha256 = hashlib.sha256(str(state.get("build_module_src", "")).encode()).hexdigest()
+
+    def params(self, prefix: str = "") -> dict[str, np.ndarray]:
+        """All variables, sub-networks' under ``component/`` (the names of NVIDIA's ``legacy.py``)."""
+        out = {prefix + k: v for k, v in self.variables.items()}
+        for name, comp in self.components.items():
+            out.update(comp.params(prefix + name + "/"))
+        return out
 
 
 class _EasyDict(dict):
@@ -152,6 +187,7 @@ _ALLOWED = {
     ("torch", "device"): torch.device,
     ("torch_utils.persistence", "_reconstruct_persistent_obj"): _reconstruct_persistent_obj,
     ("dnnlib.util", "EasyDict"): _EasyDict,
+    ("dnnlib.tflib.network", "Network"): TFNetworkRecord,
     ("dnnlib", "EasyDict"): _EasyDict,
     ("collections", "OrderedDict"): OrderedDict,
     ("builtins", "set"): set, ("builtins", "frozenset"): frozenset, ("builtins", "dict"): dict,
@@ -180,8 +216,10 @@ class _SafeUnpickler(pickle.Unpickler):
         raise UnsafePickleError("the pickle uses persistent ids (not an NVIDIA network pickle)")
 
 
-def read_nvidia_pickle(path: str | Path) -> dict:
-    """The top-level dict of an NVIDIA network pickle, networks as :class:`PersistentRecord` (nothing executed)."""
+def read_nvidia_pickle(path: str | Path):
+    """The top-level object of an NVIDIA network pickle, nothing executed: the PyTorch snapshot dict (networks as
+    :class:`PersistentRecord`), or the TensorFlow ``(G, D, Gs)`` tuple / single network (as
+    :class:`TFNetworkRecord`)."""
     path = Path(path)
     try:
         with open(path, "rb") as f:
@@ -190,9 +228,13 @@ def read_nvidia_pickle(path: str | Path) -> dict:
         raise UnsafePickleError(f"{path}: {e}") from None
     except Exception as e:  # noqa: BLE001 - truncated/corrupt files: one clear error
         raise ValueError(f"{path} is not a readable network pickle: {type(e).__name__}: {e}") from None
-    if not isinstance(data, dict) or not isinstance(data.get("G_ema"), PersistentRecord):
-        raise ValueError(f"{path} is not an NVIDIA network pickle (no 'G_ema' network in a top-level dict)")
-    return data
+    if isinstance(data, dict) and isinstance(data.get("G_ema"), PersistentRecord):
+        return data
+    if isinstance(data, TFNetworkRecord) or (isinstance(data, tuple) and len(data) == 3
+                                             and all(isinstance(n, TFNetworkRecord) for n in data)):
+        return data
+    raise ValueError(f"{path} is not an NVIDIA network pickle (neither a dict with a 'G_ema' network nor a "
+                     "TensorFlow (G, D, Gs) tuple)")
 
 
 def _scalar(rec: PersistentRecord, key: str, default=None):
@@ -298,6 +340,80 @@ def to_rosinality(G: PersistentRecord) -> tuple[dict[str, torch.Tensor], dict]:
     return sd, dict(config=cfg, w_avg=w_avg)
 
 
+def tf_to_rosinality(Gs: TFNetworkRecord) -> tuple[dict[str, torch.Tensor], dict]:
+    """(state dict in :class:`~.stylegan2.StyleGAN2Generator` names, constructor kwargs, + ``w_avg``) for the
+    ``Gs`` network of an original TensorFlow StyleGAN-2 pickle. Names and layouts as NVIDIA's ``legacy.py``
+    (``_convert_tf_generator``) reads them: dense weights ``[in, out]`` → transposed; conv weights
+    ``[kh, kw, in, out]`` → ``[out, in, kh, kw]``, the up-sampling ``Conv0_up`` kernel flipped in both spatial axes
+    (as ``legacy.py`` and rosinality's ``convert_weight.py`` do); ``mod_bias`` stored without its +1;
+    ``noise{i}`` the noise maps in layer order; ``dlatent_avg`` the W average."""
+    kw = Gs.static_kwargs
+    _need(int(kw.get("label_size", 0) or 0) == 0, "class-conditional generator (label_size > 0): the label "
+          "embedding has no counterpart here")
+    _need(int(kw.get("num_channels", 3)) == 3, "only 3-channel (RGB) generators are supported")
+    arch = kw.get("architecture", "skip")
+    _need(arch == "skip", f"architecture {arch!r}; only 'skip' (config-e/f) is supported")
+    _need(list(kw.get("resample_kernel", [1, 3, 3, 1])) == [1, 3, 3, 1], "resample kernel differs from [1,3,3,1]")
+    for key in ("nonlinearity", "mapping_nonlinearity"):
+        _need(kw.get(key, "lrelu") == "lrelu", f"{key} must be lrelu")
+    P = Gs.params()
+    _need("synthesis/4x4/Const/const" in P and "synthesis/4x4/Conv/weight" in P,
+          "not a StyleGAN-2 synthesis network (configs a-d and StyleGAN-1 use other layers)")
+    _need(not any(k.startswith("synthesis/ToRGB_lod") for k in P), "architecture 'orig'; only 'skip' is supported")
+    t = lambda a: torch.from_numpy(np.ascontiguousarray(a))
+    res = int(kw.get("resolution", 1024))
+    log = int(math.log2(res))
+    _need(res >= 32 and 2 ** log == res and res <= 1024, f"resolution {res} is not a power of two in 32..1024")
+    n_mlp = len([k for k in P if re.fullmatch(r"mapping/Dense\d+/weight", k)])
+    w_dim = int(P["mapping/Dense0/weight"].shape[1])
+    _need(n_mlp >= 1 and "mapping/LabelConcat/weight" not in P, "unexpected mapping network layout")
+    sd: dict[str, torch.Tensor] = {}
+    for i in range(n_mlp):
+        w = P[f"mapping/Dense{i}/weight"]
+        _need(w.shape == (w_dim, w_dim), f"mapping/Dense{i} is {list(w.shape)}; only w_dim-wide mappings load")
+        sd[f"style.{i + 1}.weight"], sd[f"style.{i + 1}.bias"] = t(w.T), t(P[f"mapping/Dense{i}/bias"])
+
+    def mod(src: str, dst: str):
+        sd[f"{dst}.conv.modulation.weight"] = t(P[f"{src}/mod_weight"].T)
+        sd[f"{dst}.conv.modulation.bias"] = t(P[f"{src}/mod_bias"] + 1)
+
+    def conv(src: str, dst: str, noise: int, flip: bool):
+        w = P[f"{src}/weight"]
+        _need(w.shape[:2] == (3, 3), f"{src}: kernel {list(w.shape[:2])}, expected 3x3")
+        if flip:
+            w = w[::-1, ::-1]
+        sd[f"{dst}.conv.weight"] = t(w.transpose(3, 2, 0, 1))[None]
+        mod(src, dst)
+        sd[f"{dst}.noise.weight"] = t(np.asarray(P[f"{src}/noise_strength"]).reshape(1))
+        sd[f"{dst}.activate.bias"] = t(P[f"{src}/bias"])
+        sd[f"noises.noise_{noise}"] = t(P[f"synthesis/noise{noise}"]).reshape(1, 1, *P[f"synthesis/noise{noise}"]
+                                                                               .shape[-2:])
+
+    def torgb(src: str, dst: str):
+        sd[f"{dst}.conv.weight"] = t(P[f"{src}/weight"].transpose(3, 2, 0, 1))[None]
+        mod(src, dst)
+        sd[f"{dst}.bias"] = t(P[f"{src}/bias"]).reshape(1, 3, 1, 1)
+
+    channels = {}
+    try:
+        sd["input.input"] = t(P["synthesis/4x4/Const/const"]).reshape(1, -1, 4, 4)
+        conv("synthesis/4x4/Conv", "conv1", 0, False)
+        torgb("synthesis/4x4/ToRGB", "to_rgb1")
+        channels[4] = int(sd["conv1.conv.weight"].shape[1])
+        for i in range(3, log + 1):
+            r, k = 2 ** i, i - 3
+            conv(f"synthesis/{r}x{r}/Conv0_up", f"convs.{2 * k}", 2 * i - 5, True)
+            conv(f"synthesis/{r}x{r}/Conv1", f"convs.{2 * k + 1}", 2 * i - 4, False)
+            torgb(f"synthesis/{r}x{r}/ToRGB", f"to_rgbs.{k}")
+            channels[r] = int(sd[f"convs.{2 * k + 1}.conv.weight"].shape[1])
+    except KeyError as e:
+        raise ValueError(f"TensorFlow generator lacks variable {e}") from None
+    lr = float(kw.get("mapping_lrmul", 0.01))
+    w_avg = t(P["dlatent_avg"]) if "dlatent_avg" in P else None
+    cfg = dict(size=res, style_dim=w_dim, n_mlp=n_mlp, channels=channels, lr_mlp=lr, conv_clamp=None)
+    return sd, dict(config=cfg, w_avg=w_avg)
+
+
 def _check_filter(rec: PersistentRecord, where: str) -> None:
     f = rec.buffers().get("resample_filter")
     if f is None:
@@ -308,12 +424,16 @@ def _check_filter(rec: PersistentRecord, where: str) -> None:
 
 
 def load_nvidia_generator(path: str | Path):
-    """(StyleGAN2Generator in eval mode, info dict with ``w_avg`` and the source sha256) from an NVIDIA ``.pkl``."""
+    """(StyleGAN2Generator in eval mode, info dict with ``w_avg``, the format and the embedded source's sha256) from
+    an NVIDIA ``.pkl``: a stylegan2-ada-pytorch / stylegan3 snapshot (``G_ema``) or an original TensorFlow StyleGAN-2
+    pickle (``Gs``)."""
     from .stylegan2 import StyleGAN2Generator
 
     data = read_nvidia_pickle(path)
+    tf = not isinstance(data, dict)
+    net = (data[2] if isinstance(data, tuple) else data) if tf else data["G_ema"]
     try:
-        sd, info = to_rosinality(data["G_ema"])
+        sd, info = tf_to_rosinality(net) if tf else to_rosinality(net)
     except ValueError as e:
         raise ValueError(f"{path}: {e}") from None
     cfg = info["config"]
@@ -323,5 +443,5 @@ def load_nvidia_generator(path: str | Path):
     missing = [k for k in res.missing_keys if not k.endswith(".kernel")]   # blur kernels: fixed buffers
     if missing or res.unexpected_keys:
         raise ValueError(f"{path}: conversion left parameters unset {missing} or unused {res.unexpected_keys}")
-    info["source_sha256"] = data["G_ema"].source_sha256
+    info.update(source_sha256=net.source_sha256, format="tensorflow" if tf else "pytorch")
     return G.eval().requires_grad_(False), info

@@ -255,3 +255,82 @@ def synthesis_forward(G: Node, ws):
         y = _torgb_forward(blk.children["torgb"], x, bw[:, -1])
         img = y if img is None else img + y
     return img
+
+
+# ---------------------------------------------------------------------------------------------------- TensorFlow
+def tf_variables(G: Node) -> dict:
+    """The ``Gs`` variables of the original TensorFlow release for the same weights as ``G`` (the inverse of the
+    mapping in NVIDIA's ``legacy.py``): dense [in, out], conv [kh, kw, in, out] with ``Conv0_up`` flipped back,
+    ``mod_bias`` without its +1, ``noise{i}`` [1, 1, R, R], ``dlatent_avg``."""
+    npy = lambda x: x.detach().numpy().copy()
+    mp, syn = G.children["mapping"], G.children["synthesis"]
+    mapping = {}
+    for i in range(mp.attrs["num_layers"]):
+        fc = mp.children[f"fc{i}"]
+        mapping[f"Dense{i}/weight"], mapping[f"Dense{i}/bias"] = npy(fc.params["weight"].t()), npy(fc.params["bias"])
+    synthesis = {}
+
+    def layer(n: Node, name: str, noise: int | None, flip: bool):
+        w = n.params["weight"].permute(2, 3, 1, 0)
+        synthesis[f"{name}/weight"] = npy(w.flip([0, 1]) if flip else w)
+        synthesis[f"{name}/mod_weight"] = npy(n.children["affine"].params["weight"].t())
+        synthesis[f"{name}/mod_bias"] = npy(n.children["affine"].params["bias"] - 1)
+        synthesis[f"{name}/bias"] = npy(n.params["bias"])
+        if noise is not None:
+            synthesis[f"{name}/noise_strength"] = npy(n.params["noise_strength"])
+            synthesis[f"noise{noise}"] = npy(n.buffers["noise_const"][None, None])
+
+    for i in range(2, int(math.log2(G.attrs["img_resolution"])) + 1):
+        r, blk = 2 ** i, syn.children[f"b{2 ** i}"]
+        if r == 4:
+            synthesis["4x4/Const/const"] = npy(blk.params["const"][None])
+            layer(blk.children["conv1"], "4x4/Conv", 0, False)
+        else:
+            layer(blk.children["conv0"], f"{r}x{r}/Conv0_up", 2 * i - 5, True)
+            layer(blk.children["conv1"], f"{r}x{r}/Conv1", 2 * i - 4, False)
+        layer(blk.children["torgb"], f"{r}x{r}/ToRGB", None, False)
+    return dict(Gs={"dlatent_avg": npy(mp.buffers["w_avg"])}, mapping=mapping, synthesis=synthesis)
+
+
+@contextmanager
+def _fake_tflib():
+    class Network:
+        def __init__(self, name, static_kwargs, variables, components, src):
+            self.state = dict(version=4, name=name, static_kwargs=static_kwargs, components=components,
+                              build_module_src=src, build_func_name="G_main", variables=list(variables.items()))
+
+        def __getstate__(self):
+            return self.state
+
+        def __setstate__(self, state):  # pragma: no cover - must never be called by the library
+            raise AssertionError("the real Network.__setstate__ was called")
+
+    mods = {n: types.ModuleType(n) for n in ("dnnlib", "dnnlib.tflib", "dnnlib.tflib.network")}
+    Network.__module__, Network.__qualname__ = "dnnlib.tflib.network", "Network"
+    mods["dnnlib.tflib.network"].Network = Network
+    old = {n: sys.modules.get(n) for n in mods}
+    sys.modules.update(mods)
+    try:
+        yield Network
+    finally:
+        for n, m in old.items():
+            if m is None:
+                sys.modules.pop(n, None)
+            else:
+                sys.modules[n] = m
+
+
+def write_tf_pkl(path, G: Node, *, static_kwargs=None, module_src=SENTINEL_SOURCE, protocol=4):
+    """Write ``(G, D, Gs)`` in the layout of the original TensorFlow StyleGAN-2 pickles (``Gs`` from ``G``)."""
+    v = tf_variables(G)
+    kw = dict(resolution=G.attrs["img_resolution"], num_channels=3, dlatent_size=G.attrs["w_dim"],
+              latent_size=G.attrs["w_dim"], label_size=0, mapping_layers=G.children["mapping"].attrs["num_layers"],
+              mapping_lrmul=0.01, architecture="skip", resample_kernel=[1, 3, 3, 1], fmap_base=8 << 10)
+    kw.update(static_kwargs or {})
+    with _fake_tflib() as Network:
+        comps = dict(mapping=Network("G_mapping", kw, v["mapping"], {}, module_src),
+                     synthesis=Network("G_synthesis", kw, v["synthesis"], {}, module_src))
+        Gs = Network("Gs", kw, v["Gs"], comps, module_src)
+        D = Network("D", kw, {"4x4/Dense0/weight": np.zeros((4, 1), np.float32)}, {}, module_src)
+        with open(path, "wb") as f:
+            pickle.dump((Gs, D, Gs), f, protocol=protocol)

@@ -123,5 +123,31 @@ def test_unsupported_generators_get_clear_errors(tmp_path, sentinel):
     with pytest.raises(ValueError, match="not a readable network pickle"):
         load_generator(tmp_path / "trunc.pkl")
     (tmp_path / "plain.pkl").write_bytes(pickle.dumps({"x": 1}))
-    with pytest.raises(ValueError, match="no 'G_ema'"):
+    with pytest.raises(ValueError, match="neither a dict with a 'G_ema' network"):
         load_generator(tmp_path / "plain.pkl")
+
+
+@pytest.mark.parametrize("protocol", [2, 4])
+def test_tensorflow_pickle_equals_the_pytorch_snapshot(tmp_path, sentinel, protocol):
+    """The original TensorFlow release's layout (``Gs`` with dense [in, out], conv [kh, kw, in, out], flipped
+    ``Conv0_up``, ``mod_bias`` without +1, ``noise{i}``) loads to the same generator as the PyTorch snapshot of the
+    same weights, and matches the NVIDIA-semantics forward pass."""
+    tree = nv.make_generator(seed=11)
+    nv.write_pkl(tmp_path / "pt.pkl", tree)
+    nv.write_tf_pkl(tmp_path / "tf.pkl", tree, protocol=protocol)
+    G_pt, _ = load_nvidia_generator(tmp_path / "pt.pkl")
+    G_tf, info = load_nvidia_generator(tmp_path / "tf.pkl")
+    assert info["format"] == "tensorflow" and G_tf.config() == G_pt.config()
+    assert torch.equal(info["w_avg"], tree.children["mapping"].buffers["w_avg"])
+    for k, v in G_pt.state_dict().items():   # mod_bias - 1 + 1 may round in the last bit
+        assert torch.allclose(G_tf.state_dict()[k], v, rtol=1e-6, atol=1e-7), k
+    _, ws = _ws(G_tf)
+    ref = nv.synthesis_forward(tree, ws)
+    assert (G_tf.synthesis(ws) - ref).abs().max() <= 1e-5 * ref.abs().max()
+
+
+def test_tensorflow_pickles_refused_when_unsupported(tmp_path, sentinel):
+    for kw, msg in ((dict(label_size=10), "class-conditional"), (dict(architecture="resnet"), "only 'skip'")):
+        nv.write_tf_pkl(tmp_path / "x.pkl", nv.make_generator(seed=12), static_kwargs=kw)
+        with pytest.raises(ValueError, match=msg):
+            load_generator(tmp_path / "x.pkl")
