@@ -230,3 +230,14 @@ def test_crossover_scale_at_exact_ties(p, q_tie):
     assert e < 1.0 / math.sqrt(q_tie - 1)
     below = e * (1 - 1e-9)
     assert covering.log_covering_maurey(p, 1.0, below) > covering.log_covering_volumetric(p, 1.0, below)
+
+
+def test_g_is_accurate_near_zero():
+    """Counterexample found by hypothesis (dev profile): arccos of c = 1 - O(theta^2) lost half the digits, so g was
+    off by ~1e-8 absolute near theta = 0. Now within a few ulps of the exact value at every scale."""
+    import sympy as sp
+
+    from ilo_theory.landscape import g, g_sym
+    for t in (1e-12, 1e-9, 1e-6, 1e-3, 0.3, 0.4999, 0.5, 0.5001, 1.0, 3.0, math.pi):
+        exact = float(sp.N(g_sym(sp.Rational(repr(t))), 40))
+        assert g(t) == pytest.approx(exact, rel=4e-16, abs=0), t
