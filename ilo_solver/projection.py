@@ -83,19 +83,23 @@ def _theta_sort(u: torch.Tensor, z: float) -> torch.Tensor:
 
 
 def _project_batched(flat: torch.Tensor, r: torch.Tensor) -> torch.Tensor:
-    """Duchi's sort for all rows of ``flat`` [B, n] at once, without reading anything back to the host."""
-    rr = r.to(device=flat.device, dtype=flat.dtype)[:, None]
+    """Duchi's sort for all rows of ``flat`` [B, n] at once, without reading anything back to the host. ``r`` is
+    the CPU float64 tensor of radii; one shared radius (the usual case) travels as a Python number, not a copy."""
+    if bool((r == r[0]).all()):
+        rr = float(r[0])
+        if math.isinf(rr):
+            return flat.clone()
+    else:
+        rr = r.to(device=flat.device, dtype=flat.dtype)[:, None]
+        rr = torch.where(torch.isinf(rr), torch.full_like(rr, torch.finfo(flat.dtype).max), rr)
     mu = torch.sort(flat.abs(), dim=1, descending=True).values
     cs = torch.cumsum(mu, 1)
     j = torch.arange(1, flat.shape[1] + 1, device=flat.device, dtype=flat.dtype)
-    finite = torch.isfinite(rr)
-    r_fin = torch.where(finite, rr, torch.zeros_like(rr))
-    ok = mu - (cs - r_fin) / j > 0
+    ok = mu - (cs - rr) / j > 0
     rho = torch.where(ok, j, torch.zeros_like(j)).amax(1, keepdim=True).clamp_min(1)   # j = 1 for r = 0
-    theta = ((cs.gather(1, rho.long() - 1) - r_fin) / rho).clamp_min(0)
+    theta = ((cs.gather(1, rho.long() - 1) - rr) / rho).clamp_min(0)
     proj = flat - torch.clamp(flat, -theta, theta)
-    inside = ~finite | (cs[:, -1:] <= rr)
-    return torch.where(inside, flat, proj)
+    return torch.where(cs[:, -1:] <= rr, flat, proj)
 
 
 def _theta_bisect(u: torch.Tensor, z: float) -> torch.Tensor:
