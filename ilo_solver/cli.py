@@ -140,6 +140,8 @@ def solve(args) -> dict:
     if style:
         from .generators.checkpoints import load_generator
         G = load_generator(args.prior.split(":", 1)[1], device)
+        print(f"prior: StyleGAN-2 {G.size}x{G.size}, w {G.style_dim}, mapping {G.n_mlp} layers, "
+              f"conv_clamp {G.conv_clamp}", file=sys.stderr)
     else:
         G = load_dcgan_faces(device)
     img, prep = fit_to_prior(img, G.size if style else 64)
@@ -192,6 +194,8 @@ def solve(args) -> dict:
                    seconds=seconds, **extra, **all_metrics(x, img), preprocessing=f"{source}; {prep}")
     config = dict(cli={k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
                   task=dict(name=task.name, noise_sigma=task.sigma, **task.params), method=cfg_dict)
+    if style:
+        config["generator"] = G.config()
 
     # ---- write: into a temporary folder first, then move, so a failure leaves nothing half-written
     args.out.mkdir(parents=True, exist_ok=True)

@@ -111,6 +111,7 @@ def test_stylegan2_prior_from_an_nvidia_pickle_with_the_official_fit(tmp_path, m
     assert rc == 0 and json.loads((out / "metrics.json").read_text())["psnr"] > 0
     assert cfg["fit"]["lpips_net"] == "vgg" and cfg["fit"]["lpips_size"] == 256
     assert cfg["fit"]["dead_zone_weight"] == 0.5 and cfg["fit"]["dead_zone_tau"] == 0.1
+    assert json.loads((out / "config.json").read_text())["generator"]["conv_clamp"] == 256.0
     assert not (tmp_path / "sentinel").exists()
 
 
