@@ -106,6 +106,21 @@ SENTINEL_SOURCE = ("import pathlib, os\n"
 
 
 @contextmanager
+def _registered(mods: dict):
+    """Put ``mods`` into ``sys.modules`` for the duration (pickle checks that a global it writes is importable)."""
+    old = {n: sys.modules.get(n) for n in mods}
+    sys.modules.update(mods)
+    try:
+        yield
+    finally:
+        for n, m in old.items():
+            if m is None:
+                sys.modules.pop(n, None)
+            else:
+                sys.modules[n] = m
+
+
+@contextmanager
 def _fake_nvidia_modules():
     """``torch_utils.persistence`` and ``dnnlib.util`` stand-ins, registered only while pickling (pickle checks
     that a global it writes is importable); their reconstructor refuses to run."""
@@ -121,16 +136,8 @@ def _fake_nvidia_modules():
     mods["torch_utils.persistence"]._reconstruct_persistent_obj = _reconstruct_persistent_obj
     EasyDict.__module__, EasyDict.__qualname__ = "dnnlib.util", "EasyDict"
     mods["dnnlib.util"].EasyDict = EasyDict
-    old = {n: sys.modules.get(n) for n in mods}
-    sys.modules.update(mods)
-    try:
+    with _registered(mods):
         yield _reconstruct_persistent_obj, EasyDict
-    finally:
-        for n, m in old.items():
-            if m is None:
-                sys.modules.pop(n, None)
-            else:
-                sys.modules[n] = m
 
 
 class _Persistent:
@@ -308,16 +315,8 @@ def _fake_tflib():
     mods = {n: types.ModuleType(n) for n in ("dnnlib", "dnnlib.tflib", "dnnlib.tflib.network")}
     Network.__module__, Network.__qualname__ = "dnnlib.tflib.network", "Network"
     mods["dnnlib.tflib.network"].Network = Network
-    old = {n: sys.modules.get(n) for n in mods}
-    sys.modules.update(mods)
-    try:
+    with _registered(mods):
         yield Network
-    finally:
-        for n, m in old.items():
-            if m is None:
-                sys.modules.pop(n, None)
-            else:
-                sys.modules[n] = m
 
 
 def write_tf_pkl(path, G: Node, *, static_kwargs=None, module_src=SENTINEL_SOURCE, protocol=4):
