@@ -28,8 +28,9 @@ def lpips_fill(x: torch.Tensor, y: torch.Tensor, mask: torch.Tensor, net: str = 
     """LPIPS(x, mask*y + (1-mask)*x.detach()) for inpainting (y is the masked observation); ``resize`` (optional)
     is applied to both images after filling at full resolution.
 
-    The official code fills with x itself, not a detached copy; detaching keeps the hole pixels from being pulled
-    toward themselves through the second argument, so the LPIPS gradient comes from the observed pixels only."""
+    The official code fills with x itself, not a detached copy, and so differentiates through both arguments; here
+    the filled reference is a constant within each step (the usual target-image convention of a perceptual loss),
+    and the gradient reaches x through the first argument only."""
     filled = mask * y + (1 - mask) * x.detach()
     if resize is not None:
         x, filled = resize(x), resize(filled)
