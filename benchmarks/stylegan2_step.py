@@ -7,7 +7,8 @@ timings: the PULSE/CSGM round (w+ in PULSE space, geocross, spherical renormalis
 ILO round at the middle stage (the same + the synthesis state, and l1-ball projections of the latent, noise and
 state deviations). All with the MSE data fit, so that the rows differ only in the optimisation step. Ratios are to
 the fast projector step of the same resolution, measured in one run. CUDA when available (timed with
-synchronisation), else CPU.
+synchronisation), else CPU. "peak MiB": CUDA peak allocation; "saved MiB": what autograd keeps for the backward
+pass of the synthesis (any device; the library rows run at batch 1 and leave it blank).
 
 Usage: python benchmarks/stylegan2_step.py [--sizes 64 256 1024] [--steps 20] [--batch 1]
 """
@@ -39,6 +40,18 @@ def _time(step, n, dev):
     return n / (time.perf_counter() - t), mem
 
 
+def _saved_mib(fn) -> float:
+    """MiB of tensors autograd saves for the backward pass of ``fn()`` (device-independent memory figure)."""
+    total = [0]
+
+    def pack(t):
+        total[0] += t.numel() * t.element_size()
+        return t
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        fn()
+    return total[0] / 2 ** 20
+
+
 def _library_rate(G, target, stage, n, dev):
     """Steps/s of one round of :func:`ilo_stylegan` at ``stage`` (its own per-round timing; a warm-up run first)."""
     inf = float("inf")
@@ -65,7 +78,7 @@ def main(argv=None):
     dev = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     name = torch.cuda.get_device_name() if dev.type == "cuda" else f"CPU ({torch.get_num_threads()} threads)"
     print(f"torch {torch.__version__} on {name}, batch {args.batch}, float32")
-    print(f"{'res':>5} {'step':>28} {'steps/s':>9} {'x fast':>7} {'peak MiB':>9}")
+    print(f"{'res':>5} {'step':>28} {'steps/s':>9} {'x fast':>7} {'peak MiB':>9} {'saved MiB':>10}")
     g = torch.Generator().manual_seed(0)
     for size in args.sizes:
         torch.manual_seed(0)
@@ -82,7 +95,8 @@ def main(argv=None):
                 opt.zero_grad(set_to_none=True)
                 ((G.synthesis(w, noises, impl=impl) - target) ** 2).mean().backward()
                 opt.step()
-            rows.append((f"projector, impl={impl}", *_time(step, args.steps, dev)))
+            saved = _saved_mib(lambda: G.synthesis(w, noises, impl=impl))
+            rows.append((f"projector, impl={impl}", *_time(step, args.steps, dev), saved))
         mid = G.num_stages // 2
         with torch.no_grad():
             state = None
@@ -96,12 +110,14 @@ def main(argv=None):
             opt.zero_grad(set_to_none=True)
             ((G.synthesis(w, noises, start=mid, state=(feats, skip)) - target) ** 2).mean().backward()
             opt.step()
-        rows.append((f"bare intermediate (stage {mid}/{G.num_stages})", *_time(ilo_step, args.steps, dev)))
-        rows.append(("library PULSE round", *_library_rate(G, target[:1], 0, args.steps, dev)))
-        rows.append((f"library ILO round (stage {mid})", *_library_rate(G, target[:1], mid, args.steps, dev)))
+        saved = _saved_mib(lambda: G.synthesis(w, noises, start=mid, state=(feats, skip)))
+        rows.append((f"bare intermediate (stage {mid}/{G.num_stages})", *_time(ilo_step, args.steps, dev), saved))
+        nan = float("nan")
+        rows.append(("library PULSE round", *_library_rate(G, target[:1], 0, args.steps, dev), nan))
+        rows.append((f"library ILO round (stage {mid})", *_library_rate(G, target[:1], mid, args.steps, dev), nan))
         base = rows[0][1]
-        for label, rate, mem in rows:
-            print(f"{size:>5} {label:>28} {rate:>9.2f} {rate / base:>7.2f} {mem:>9.0f}")
+        for label, rate, mem, saved in rows:
+            print(f"{size:>5} {label:>28} {rate:>9.2f} {rate / base:>7.2f} {mem:>9.0f} {saved:>10.0f}")
         del G
         if dev.type == "cuda":
             torch.cuda.empty_cache()

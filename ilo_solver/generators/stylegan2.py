@@ -123,7 +123,8 @@ class ModulatedConv2d(nn.Module):
         self.modulation = EqualLinear(style_dim, in_ch, bias_init=1.0)
 
     def forward(self, x, style, impl: str = "fast"):
-        """``impl='fast'``: modulate the input and demodulate the output (one shared weight for the batch);
+        r"""``impl='fast'``: modulate the input and demodulate the output (one shared weight for the batch; the
+        demodulation coefficients from :math:`\sum_i s_i^2\sum_k w_{oik}^2`, a [B, in] × [in, out] product);
         ``impl='ref'``: build every sample's modulated/demodulated weight and run a grouped convolution."""
         B = x.shape[0]
         s = self.modulation(style)                                       # [B, in]
@@ -147,8 +148,8 @@ class ModulatedConv2d(nn.Module):
             out = self.blur(F.conv_transpose2d(xs, w.transpose(0, 1).to(x.dtype), stride=2))
         else:
             out = F.conv2d(xs, w.to(x.dtype), padding=self.padding)
-        if self.demodulate:
-            d = torch.rsqrt((w[None] * s[:, None, :, None, None]).pow(2).sum([2, 3, 4]) + 1e-8)   # [B, out]
+        if self.demodulate:   # sum_{i,k} (s_i w_oik)^2 = sum_i s_i^2 sum_k w_oik^2: no [B, out, in, k, k] tensor
+            d = torch.rsqrt(s.pow(2) @ w.pow(2).sum([2, 3]).t() + 1e-8)                      # [B, out]
             out = out * d[:, :, None, None]
         return out
 
