@@ -8,7 +8,8 @@ ILO round at the middle stage (the same + the synthesis state, and l1-ball proje
 state deviations). All with the MSE data fit, so that the rows differ only in the optimisation step. Ratios are to
 the fast projector step of the same resolution, measured in one run. CUDA when available (timed with
 synchronisation), else CPU. "peak MiB": CUDA peak allocation; "saved MiB": what autograd keeps for the backward
-pass of the synthesis (any device; the library rows run at batch 1 and leave it blank).
+pass of the synthesis (any device; the library rows run at batch 1 and leave it blank); "ops": aten operators
+dispatched in one step, forward + backward + Adam (launch count; device-independent).
 
 Usage: python benchmarks/stylegan2_step.py [--sizes 64 256 1024] [--steps 20] [--batch 1]
 """
@@ -18,6 +19,7 @@ import argparse
 import time
 
 import torch
+from torch.utils._python_dispatch import TorchDispatchMode
 
 from ilo_solver.generators.stylegan2 import StyleGAN2Generator
 from ilo_solver.ilo_stylegan import StyleILOConfig, ilo_stylegan
@@ -38,6 +40,25 @@ def _time(step, n, dev):
         torch.cuda.synchronize()
     mem = torch.cuda.max_memory_allocated() / 2 ** 20 if dev.type == "cuda" else float("nan")
     return n / (time.perf_counter() - t), mem
+
+
+class _OpCount(TorchDispatchMode):
+    """Counts the aten operators dispatched (each one a kernel launch or a view): at batch 1 a GPU step is bound by
+    their number, so this device-independent count is the figure of merit there."""
+
+    def __init__(self):
+        super().__init__()
+        self.n = 0
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        self.n += 1
+        return func(*args, **(kwargs or {}))
+
+
+def _ops_per_step(step) -> int:
+    with _OpCount() as c:
+        step()
+    return c.n
 
 
 def _saved_mib(fn) -> float:
@@ -78,7 +99,7 @@ def main(argv=None):
     dev = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     name = torch.cuda.get_device_name() if dev.type == "cuda" else f"CPU ({torch.get_num_threads()} threads)"
     print(f"torch {torch.__version__} on {name}, batch {args.batch}, float32")
-    print(f"{'res':>5} {'step':>28} {'steps/s':>9} {'x fast':>7} {'peak MiB':>9} {'saved MiB':>10}")
+    print(f"{'res':>5} {'step':>28} {'steps/s':>9} {'x fast':>7} {'peak MiB':>9} {'saved MiB':>10} {'ops':>5}")
     g = torch.Generator().manual_seed(0)
     for size in args.sizes:
         torch.manual_seed(0)
@@ -96,7 +117,7 @@ def main(argv=None):
                 ((G.synthesis(w, noises, impl=impl) - target) ** 2).mean().backward()
                 opt.step()
             saved = _saved_mib(lambda: G.synthesis(w, noises, impl=impl))
-            rows.append((f"projector, impl={impl}", *_time(step, args.steps, dev), saved))
+            rows.append((f"projector, impl={impl}", *_time(step, args.steps, dev), saved, _ops_per_step(step)))
         mid = G.num_stages // 2
         with torch.no_grad():
             state = None
@@ -111,13 +132,15 @@ def main(argv=None):
             ((G.synthesis(w, noises, start=mid, state=(feats, skip)) - target) ** 2).mean().backward()
             opt.step()
         saved = _saved_mib(lambda: G.synthesis(w, noises, start=mid, state=(feats, skip)))
-        rows.append((f"bare intermediate (stage {mid}/{G.num_stages})", *_time(ilo_step, args.steps, dev), saved))
+        rows.append((f"bare intermediate (stage {mid}/{G.num_stages})", *_time(ilo_step, args.steps, dev), saved,
+                     _ops_per_step(ilo_step)))
         nan = float("nan")
-        rows.append(("library PULSE round", *_library_rate(G, target[:1], 0, args.steps, dev), nan))
-        rows.append((f"library ILO round (stage {mid})", *_library_rate(G, target[:1], mid, args.steps, dev), nan))
+        rows.append(("library PULSE round", *_library_rate(G, target[:1], 0, args.steps, dev), nan, nan))
+        rows.append((f"library ILO round (stage {mid})", *_library_rate(G, target[:1], mid, args.steps, dev), nan,
+                     nan))
         base = rows[0][1]
-        for label, rate, mem, saved in rows:
-            print(f"{size:>5} {label:>28} {rate:>9.2f} {rate / base:>7.2f} {mem:>9.0f} {saved:>10.0f}")
+        for label, rate, mem, saved, ops in rows:
+            print(f"{size:>5} {label:>28} {rate:>9.2f} {rate / base:>7.2f} {mem:>9.0f} {saved:>10.0f} {ops:>5.0f}")
         del G
         if dev.type == "cuda":
             torch.cuda.empty_cache()

@@ -72,8 +72,14 @@ class EqualLinear(nn.Module):
         self.scale, self.lr_mul, self.activation = lr_mul / math.sqrt(in_dim), lr_mul, activation
 
     def forward(self, x):
-        out = F.linear(x, self.weight * self.scale, self.bias * self.lr_mul)
-        return F.leaky_relu(out, 0.2) * SQRT2 if self.activation else out
+        # lr_mul*b + scale*(x W^T) as one addmm; lrelu(z)*sqrt(2) = lrelu(sqrt(2) z) folds the gain into it too
+        g = SQRT2 if self.activation else 1.0
+        if x.dim() == 2:
+            out = torch.addmm(self.bias.to(x.dtype), x, self.weight.t().to(x.dtype), beta=self.lr_mul * g,
+                              alpha=self.scale * g)
+        else:
+            out = F.linear(x, self.weight * (self.scale * g), self.bias * (self.lr_mul * g))
+        return F.leaky_relu(out, 0.2) if self.activation else out
 
 
 class FusedLeakyReLU(nn.Module):
@@ -160,7 +166,7 @@ class NoiseInjection(nn.Module):
         self.weight = nn.Parameter(torch.zeros(1))
 
     def forward(self, x, noise):
-        return x + self.weight * noise
+        return torch.addcmul(x, noise, self.weight)
 
 
 def _clamp(x: torch.Tensor, conv_clamp: float | None) -> torch.Tensor:
