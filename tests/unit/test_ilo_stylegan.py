@@ -44,7 +44,7 @@ def test_ilo_beats_pulse_on_a_generated_image(control, task):
                      generator=torch.Generator().manual_seed(1))
     i = ilo_stylegan(G, y, op, config=_ilo_cfg(fit), generator=torch.Generator().manual_seed(1))
     err = lambda r: float((r.x - x).norm() / x.norm())
-    assert err(i) < 0.8 * err(p), (err(i), err(p))  # measured here: cs 0.18 vs 0.31, inpaint 0.09 vs 0.36
+    assert err(i) < 0.8 * err(p), (err(i), err(p))  # measured here: cs 0.17 vs 0.30, inpaint 0.09 vs 0.36
     assert len(i.losses) == 4 and all(len(t) == s for t, s in zip(i.losses, (150, 50, 50, 50)))
     assert torch.allclose(i.latent.norm(dim=-1), torch.full((1, G.n_latent), 8.0), atol=1e-4)  # sphere sqrt(64)
 
