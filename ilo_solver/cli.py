@@ -41,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--sigma", type=float, default=0.1, help="denoise: noise std on [-1, 1] images")
     s.add_argument("--factor", type=int, default=4, help="superres: downsampling factor")
     s.add_argument("--ratio", type=float, default=0.1, help="cs-*: measurements m / n, in (0, 1]")
-    s.add_argument("--method", default="ilo", help=", ".join(METHODS))
+    s.add_argument("--method", default="ilo", help=", ".join(METHODS) + ", sgilo (dcgan-faces); pulse (stylegan2)")
     s.add_argument("--dead-zone", type=float, default=0.0, metavar="WEIGHT",
                    help="add WEIGHT * dead-zone l1 (residuals below --dead-zone-tau cost nothing) to the data fit")
     s.add_argument("--dead-zone-tau", type=float, default=0.1, help="dead-zone tolerance on [-1, 1] images "
@@ -123,7 +123,12 @@ def solve(args) -> dict:
         raise ValueError("--method sgilo is available for the dcgan-faces prior only")
     if args.task not in TASKS:
         raise ValueError(f"unknown --task {args.task!r}; choose from {', '.join(TASKS)}")
-    if args.method not in METHODS + ("sgilo",):
+    if style:
+        from .ilo_stylegan import STYLE_METHODS
+        if args.method not in STYLE_METHODS:
+            raise ValueError(f"unknown --method {args.method!r} for a StyleGAN-2 prior; choose from "
+                             f"{', '.join(STYLE_METHODS)}")
+    elif args.method not in METHODS + ("sgilo",):
         raise ValueError(f"unknown --method {args.method!r}; choose from {', '.join(METHODS + ('sgilo',))}")
     if args.method == "sgilo" and (args.score is None or not args.score.is_file()):
         raise ValueError("--method sgilo needs --score PATH, a score model written by `ilo train-prior`")
@@ -161,7 +166,8 @@ def solve(args) -> dict:
                           thin=max(1, round(20 * args.steps_scale)), csgm_steps=max(1, round(200 * args.steps_scale)))
     elif style:
         from .ilo_stylegan import style_method_config
-        cfg = style_method_config(args.method, task.fit, G.num_stages, scale=args.steps_scale)
+        cfg = style_method_config(args.method, task.fit, G.num_stages, scale=args.steps_scale,
+                                  restarts=args.restarts)
     else:
         cfg = method_config(args.method, task.fit, restarts=args.restarts, scale=args.steps_scale)
 
@@ -179,8 +185,9 @@ def solve(args) -> dict:
         extra = dict(posterior_spread=float(res.x_std.mean()), samples=int(res.samples.shape[0]))
         cfg_dict = dataclasses.asdict(cfg)
     elif style:
-        from .ilo_stylegan import ilo_stylegan
-        res = ilo_stylegan(G, y, op, config=cfg, generator=gen, mask=mask)
+        from .ilo_stylegan import StyleCSGMConfig, csgm_stylegan, ilo_stylegan
+        solver = csgm_stylegan if isinstance(cfg, StyleCSGMConfig) else ilo_stylegan
+        res = solver(G, y, op, config=cfg, generator=gen, mask=mask)
         x = res.x[0].cpu()
         extra = dict(seconds_per_round=res.seconds)
         cfg_dict = json.loads(json.dumps(dataclasses.asdict(cfg), default=str).replace("Infinity", '"inf"'))

@@ -13,7 +13,8 @@ with loss MSE + LPIPS-VGG at 256 px (fill policy for inpainting, SNA for denoisi
 :func:`style_fit` of the task's :class:`~ilo_solver.losses.DataFit`) + ``geocross_weight`` · geocross, a cosine
 learning-rate ramp (rampup 0.05, rampdown 0.75), and -- on by default here, off in the official code -- the
 projection of each variable's deviation from its start-of-round value onto an :math:`\ell_1` ball (radii per
-round). CSGM/PULSE = one round at stage 0.
+round). PULSE = one round at stage 0 (:func:`pulse_config`); CSGM = Adam on z through the mapping network with the
+noises fixed (:func:`csgm_stylegan`).
 
 With ``select_best`` (default, as the official code) the returned image is the iterate of the last round with the
 lowest data fit (geocross excluded; the official code ranks by MSE), tracked on the device without a host sync;
@@ -35,7 +36,10 @@ from .losses import DataFit
 from .projection import project_l1_ball_around
 from .stylegan_latent import from_gaussian, gaussian_fit, geocross, renormalise
 
-__all__ = ["StyleILOConfig", "StyleILOResult", "ilo_stylegan", "pulse_config", "style_fit", "style_method_config"]
+__all__ = ["StyleILOConfig", "StyleILOResult", "ilo_stylegan", "pulse_config", "StyleCSGMConfig", "csgm_stylegan",
+           "style_fit", "style_method_config", "STYLE_METHODS"]
+
+STYLE_METHODS = ("csgm", "pulse", "ilo", "unconstrained")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -79,14 +83,16 @@ def pulse_config(steps: int = 150, **kw) -> StyleILOConfig:
 
 @dataclasses.dataclass(frozen=True)
 class StyleILOResult:
-    """``x``: the reconstruction (see ``select_best``); ``latent`` (PULSE space) and ``noises``: the final iterate;
-    ``losses``: per round, the objective at every step; ``seconds``: wall time per round."""
+    """``x``: the reconstruction (see ``select_best``); ``latent`` (PULSE space; z for :func:`csgm_stylegan`) and
+    ``noises``: the final iterate; ``losses``: per round, the objective at every step (for CSGM: the minimum over
+    the restarts at every step, then the final objective of each restart, without SNA noise);
+    ``seconds``: wall time per round."""
     x: torch.Tensor
     latent: torch.Tensor
     noises: list
     losses: list
     seconds: list
-    config: StyleILOConfig
+    config: "StyleILOConfig | StyleCSGMConfig"
 
 
 def _lr(step: int, total: int, lr: float, rampdown: float = 0.75, rampup: float = 0.05) -> float:
@@ -165,6 +171,53 @@ def ilo_stylegan(G: StyleGAN2Generator, y: torch.Tensor, op, *, config: StyleILO
     return StyleILOResult(x=x, latent=u, noises=noises, losses=losses, seconds=seconds, config=cfg)
 
 
+@dataclasses.dataclass(frozen=True)
+class StyleCSGMConfig:
+    """CSGM (Bora et al. 2017, eq. (2)) on StyleGAN-2: Adam on z in the input space of the mapping network, the
+    noise maps fixed (one draw), ``restarts`` starts optimised as one batch and the best by data fit kept."""
+    steps: int = 300
+    lr: float = 0.1
+    restarts: int = 4
+    z_weight: float = 0.0                              # + z_weight * ||z||^2 / D (Bora et al.'s lambda; 0 = none)
+    fit: DataFit = DataFit(lpips_weight=1.0, lpips_net="vgg", lpips_size=256, dead_zone_tau=0.1)
+
+    def __post_init__(self):
+        if self.steps < 0 or not self.lr > 0 or self.restarts < 1 or self.z_weight < 0:
+            raise ValueError("steps must be >= 0, lr > 0, restarts >= 1 and z_weight >= 0")
+
+
+def csgm_stylegan(G: StyleGAN2Generator, y: torch.Tensor, op, *, config: StyleCSGMConfig,
+                  generator: torch.Generator, mask=None) -> StyleILOResult:
+    """min_z fit(G(z)) + z_weight ||z||²/D over z ∈ R^D (through the mapping network, w broadcast to every layer),
+    Adam with the cosine ramp, batched restarts. ``latent`` of the result is the chosen z ``[1, D]``."""
+    cfg = config
+    p = G.input.input
+    R, D = cfg.restarts, G.style_dim
+    z = torch.randn(R, D, generator=generator, dtype=p.dtype).to(p.device).requires_grad_(True)
+    noises = [torch.randn(n.shape, generator=generator, dtype=p.dtype).to(p.device) for n in G.stored_noises()]
+    yR = y.expand(R, *y.shape[1:])
+    maskR = None if mask is None else mask.expand(R, *mask.shape[-3:]).to(y.dtype)
+    opt = torch.optim.Adam([z], lr=cfg.lr)
+    t0, trace = time.perf_counter(), []
+    for k in range(cfg.steps):
+        for gr in opt.param_groups:
+            gr["lr"] = _lr(k, cfg.steps, cfg.lr)
+        opt.zero_grad()
+        loss = cfg.fit(G.synthesis(G.mapping(z), noises), op, yR, mask=maskR, generator=generator)
+        loss = loss + cfg.z_weight * z.pow(2).mean(1)
+        loss.sum().backward()
+        opt.step()
+        trace.append(loss.detach().min())
+    with torch.no_grad():
+        x = G.synthesis(G.mapping(z), noises)
+        final_fit = dataclasses.replace(cfg.fit, sna_sigma=0.0)   # rank the restarts without fresh noise
+        final = final_fit(x, op, yR, mask=maskR) + cfg.z_weight * z.pow(2).mean(1)
+        best = int(final.argmin())
+    losses = [torch.stack(trace).tolist() if trace else [], final.tolist()]
+    return StyleILOResult(x=x[best:best + 1], latent=z.detach()[best:best + 1], noises=noises, losses=losses,
+                          seconds=[time.perf_counter() - t0], config=cfg)
+
+
 def _keep_best(best_fit, best_x, fit, x):
     if best_fit is None:
         return fit, x
@@ -185,16 +238,20 @@ def style_fit(fit: DataFit) -> DataFit:
     return dataclasses.replace(fit, lpips_net="vgg", lpips_size=256)
 
 
-def style_method_config(method: str, fit: DataFit, num_stages: int, *, scale: float = 1.0) -> StyleILOConfig:
-    """CLI presets: ``csgm`` = PULSE-style latent search (one round); ``ilo`` = the official schedule over stages
+def style_method_config(method: str, fit: DataFit, num_stages: int, *, scale: float = 1.0,
+                        restarts: int = 4) -> StyleILOConfig | StyleCSGMConfig:
+    """CLI presets: ``csgm`` = CSGM in z (:class:`StyleCSGMConfig`, batched restarts); ``pulse`` = PULSE's latent
+    search (one round in the Gaussianised w+ on the sphere, geocross); ``ilo`` = the official schedule over stages
     0-3 (fewer for small generators) with increasing radii; ``unconstrained`` = the same rounds with no radii.
     All use :func:`style_fit` of the task's data fit."""
     fit = style_fit(fit)
     st = lambda v: max(1, round(v * scale))
     if method == "csgm":
+        return StyleCSGMConfig(steps=st(300), restarts=restarts, fit=fit)
+    if method == "pulse":
         return pulse_config(st(150), fit=fit)
     if method not in ("ilo", "unconstrained"):
-        raise ValueError(f"unknown method {method!r} for a StyleGAN-2 prior; choose csgm, ilo or unconstrained")
+        raise ValueError(f"unknown method {method!r} for a StyleGAN-2 prior; choose from {', '.join(STYLE_METHODS)}")
     n = min(4, num_stages)
     base = StyleILOConfig()
     pick = lambda t: tuple(t[:n]) if method == "ilo" else (math.inf,) * n

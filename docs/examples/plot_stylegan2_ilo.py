@@ -14,9 +14,10 @@ by pushing round r−1's solution forward, two more noise maps open, and every v
 :math:`\\ell_1` ball around its start-of-round value (radii increase with r).
 
 This page runs the *control* experiment that needs no pretrained weights: a small StyleGAN-2 with random weights
-produces an image, 70% of its pixels are hidden, and PULSE and ILO try to recover it from the rest. The measured
-image lies in the generator's range, yet PULSE does not reach it: w+ on the sphere is a hard landscape. ILO's later
-rounds, which optimise the intermediate states directly, get much closer. (The same comparison is a unit test.)
+produces an image (rescaled to [-1, 1], so it lies just outside the range), 70% of its pixels are hidden, and CSGM
+(Adam on z), PULSE and ILO try to recover it from the rest. CSGM cannot follow the rescaling through the mapping
+network; PULSE gets closer but w+ on the sphere is a hard landscape; ILO's later rounds, which optimise the
+intermediate states directly, get much closer. (The same comparison is a unit test.)
 """
 import math
 
@@ -25,7 +26,7 @@ import torch
 
 from ilo_solver import operators as O
 from ilo_solver.generators.stylegan2 import StyleGAN2Generator
-from ilo_solver.ilo_stylegan import StyleILOConfig, ilo_stylegan, pulse_config
+from ilo_solver.ilo_stylegan import StyleCSGMConfig, StyleILOConfig, csgm_stylegan, ilo_stylegan, pulse_config
 from ilo_solver.images import to_uint8
 from ilo_solver.losses import DataFit
 
@@ -58,6 +59,7 @@ y = op(x)
 fit = DataFit()   # MSE; ``ilo solve`` adds LPIPS-VGG at 256 px as the official code does
 inf = math.inf
 runs = {
+    "CSGM": StyleCSGMConfig(steps=300, restarts=4, fit=fit),
     "PULSE": pulse_config(300, fit=fit, gaussian_fit_samples=5000),
     "ILO": StyleILOConfig(stages=(0, 1, 2, 3), steps=(150, 50, 50, 50), fit=fit, gaussian_fit_samples=5000,
                           radii_latent=(inf, 50, 100, 200), radii_noise=(inf, 50, 100, 200),
@@ -65,12 +67,13 @@ runs = {
 }
 results = {}
 for name, cfg in runs.items():
-    res = ilo_stylegan(G, y, op, config=cfg, generator=torch.Generator().manual_seed(1))
+    solve = csgm_stylegan if isinstance(cfg, StyleCSGMConfig) else ilo_stylegan
+    res = solve(G, y, op, config=cfg, generator=torch.Generator().manual_seed(1))
     err = float((res.x - x).norm() / x.norm())
     results[name] = (res, err)
     print(f"{name:>5}: relative error {err:.3f}, {sum(res.seconds):.1f} s")
 
-fig, axes = plt.subplots(1, 4, figsize=(9, 2.7))
+fig, axes = plt.subplots(1, 5, figsize=(11, 2.7))
 panels = [("truth", x[0]), ("observed 30%", y[0])] + [(f"{n}: {e:.2f}", r.x[0]) for n, (r, e) in results.items()]
 for ax, (title, im) in zip(axes, panels):
     ax.imshow(to_uint8(im), interpolation="nearest")
@@ -84,6 +87,7 @@ plt.tight_layout()
 # Each ILO round starts where the previous one stopped (the state is pushed forward, not re-fitted) and drives the
 # measurement loss below what PULSE's latent search reaches.
 fig, ax = plt.subplots(figsize=(6, 3))
+ax.semilogy(results["CSGM"][0].losses[0], label="CSGM (z; best of 4 restarts)")
 ax.semilogy(results["PULSE"][0].losses[0], label="PULSE (w+, noises)")
 start = 0
 for r, trace in enumerate(results["ILO"][0].losses):

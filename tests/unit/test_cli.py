@@ -85,12 +85,13 @@ def test_stylegan2_prior_from_a_checkpoint(tmp_path):
     G = StyleGAN2Generator(32, style_dim=32, n_mlp=2, channels={4: 32, 8: 32, 16: 16, 32: 16})
     ck = tmp_path / "g.pt"
     torch.save({"g_ema": G.state_dict()}, ck)
-    for method in ("csgm", "ilo"):
+    for method in ("csgm", "pulse", "ilo"):
         rc, out = _run(tmp_path / method, "--prior", f"stylegan2:{ck}", "--task", "superres", "--factor", "2",
                        "--method", method)
         m = json.loads((out / "metrics.json").read_text())
         assert rc == 0 and m["prior"].startswith("stylegan2:") and m["psnr"] > 0
-        assert json.loads((out / "config.json").read_text())["method"]["stages"][0] == 0
+        cfg = json.loads((out / "config.json").read_text())["method"]
+        assert cfg["restarts"] == 2 if method == "csgm" else cfg["stages"][0] == 0
 
 
 def test_stylegan2_prior_errors(tmp_path, capsys):
@@ -98,6 +99,18 @@ def test_stylegan2_prior_errors(tmp_path, capsys):
         main(["solve", "--image", "astronaut", "--task", "denoise", "--prior", f"stylegan2:{tmp_path}/none.pt",
               "--out", str(tmp_path / "o")])
     assert "does not exist" in capsys.readouterr().err and not (tmp_path / "o").exists()
+    import torch
+
+    from ilo_solver.generators.stylegan2 import StyleGAN2Generator
+    torch.manual_seed(0)  # parameter init of the test checkpoint
+    ck = tmp_path / "g.pt"
+    torch.save(StyleGAN2Generator(32, style_dim=32, n_mlp=2, channels={4: 32, 8: 32, 16: 16, 32: 16}).state_dict(), ck)
+    for prior, method, msg in ((f"stylegan2:{ck}", "foo", "for a StyleGAN-2 prior"),
+                               ("dcgan-faces", "pulse", "unknown --method 'pulse'")):
+        with pytest.raises(SystemExit):
+            main(["solve", "--image", "astronaut", "--task", "denoise", "--prior", prior, "--method", method,
+                  "--out", str(tmp_path / "o")])
+        assert msg in capsys.readouterr().err and not (tmp_path / "o").exists()
 
 
 def test_stylegan2_prior_from_an_nvidia_pickle_with_the_official_fit(tmp_path, monkeypatch):
