@@ -9,7 +9,8 @@ state deviations). All with the MSE data fit, so that the rows differ only in th
 the fast projector step of the same resolution, measured in one run. CUDA when available (timed with
 synchronisation), else CPU. "peak MiB": CUDA peak allocation; "saved MiB": what autograd keeps for the backward
 pass of the synthesis (any device; the library rows run at batch 1 and leave it blank); "ops": aten operators
-dispatched in one step, forward + backward + Adam (launch count; device-independent).
+dispatched in one step, forward + backward + Adam (launch count; device-independent; for the library rows with
+the l1 projections in their segmented, sync-free form, the GPU default).
 
 Usage: python benchmarks/stylegan2_step.py [--sizes 64 256 1024] [--steps 20] [--batch 1]
 """
@@ -73,13 +74,30 @@ def _saved_mib(fn) -> float:
     return total[0] / 2 ** 20
 
 
-def _library_rate(G, target, stage, n, dev):
-    """Steps/s of one round of :func:`ilo_stylegan` at ``stage`` (its own per-round timing; a warm-up run first)."""
+def _library_config(stage, n, **kw):
     inf = float("inf")
     stages, steps = ((0,), (n,)) if stage == 0 else ((0, stage), (0, n))
     radii = (inf,) if stage == 0 else (inf, 1000.0)
-    cfg = StyleILOConfig(stages=stages, steps=steps, radii_latent=radii, radii_noise=radii, radii_state=radii,
-                         fit=DataFit(), gaussian_fit_samples=1000)
+    return StyleILOConfig(stages=stages, steps=steps, radii_latent=radii, radii_noise=radii, radii_state=radii,
+                          fit=DataFit(), gaussian_fit_samples=1000, **kw)
+
+
+def _library_ops(G, target, stage) -> float:
+    """aten ops per step of one :func:`ilo_stylegan` round at ``stage`` (2 steps minus 0 steps, halved), with the
+    projections in their sync-free segmented form (the GPU default; the CPU default runs them in numba, which the
+    count would not see)."""
+    op, counts = Identity(tuple(target.shape[1:])), []
+    for n in (0, 2):
+        with _OpCount() as c:
+            ilo_stylegan(G, target, op, config=_library_config(stage, n, projection="segmented"),
+                         generator=torch.Generator().manual_seed(0))
+        counts.append(c.n)
+    return (counts[1] - counts[0]) / 2
+
+
+def _library_rate(G, target, stage, n, dev):
+    """Steps/s of one round of :func:`ilo_stylegan` at ``stage`` (its own per-round timing; a warm-up run first)."""
+    cfg = _library_config(stage, n)
     op = Identity(tuple(target.shape[1:]))
     for _ in range(2):   # the first run warms up (allocator, cuDNN heuristics)
         if dev.type == "cuda":
@@ -135,9 +153,10 @@ def main(argv=None):
         rows.append((f"bare intermediate (stage {mid}/{G.num_stages})", *_time(ilo_step, args.steps, dev), saved,
                      _ops_per_step(ilo_step)))
         nan = float("nan")
-        rows.append(("library PULSE round", *_library_rate(G, target[:1], 0, args.steps, dev), nan, nan))
+        rows.append(("library PULSE round", *_library_rate(G, target[:1], 0, args.steps, dev), nan,
+                     _library_ops(G, target[:1], 0)))
         rows.append((f"library ILO round (stage {mid})", *_library_rate(G, target[:1], mid, args.steps, dev), nan,
-                     nan))
+                     _library_ops(G, target[:1], mid)))
         base = rows[0][1]
         for label, rate, mem, saved, ops in rows:
             print(f"{size:>5} {label:>28} {rate:>9.2f} {rate / base:>7.2f} {mem:>9.0f} {saved:>10.0f} {ops:>5.0f}")

@@ -33,7 +33,7 @@ import torch
 
 from .generators.stylegan2 import StyleGAN2Generator
 from .losses import DataFit
-from .projection import project_l1_ball_around
+from .projection import SegmentedL1Projector, project_l1_ball_around
 from .stylegan_latent import from_gaussian, gaussian_fit, geocross, renormalise
 
 __all__ = ["StyleILOConfig", "StyleILOResult", "ilo_stylegan", "pulse_config", "StyleCSGMConfig", "csgm_stylegan",
@@ -54,6 +54,7 @@ class StyleILOConfig:
     fit: DataFit = DataFit(lpips_weight=1.0, lpips_net="vgg", lpips_size=256, dead_zone_tau=0.1)   # official [V]
     gaussian_fit_samples: int = 100_000
     select_best: bool = True                           # official [V]: return the best-fitting image of the last round
+    projection: str = "auto"   # l1 projections: "per_tensor" (numba, CPU), "segmented" (one sync-free call), "auto"
 
     def __post_init__(self):
         n = len(self.stages)
@@ -67,6 +68,8 @@ class StyleILOConfig:
                 raise ValueError(f"{f} needs one entry per round ({n}), got {len(getattr(self, f))}")
         if not self.stages or self.stages[0] != 0 or any(b < a for a, b in zip(self.stages, self.stages[1:])):
             raise ValueError(f"stages must start at 0 and be non-decreasing, got {self.stages}")
+        if self.projection not in ("auto", "per_tensor", "segmented"):
+            raise ValueError(f"projection must be 'auto', 'per_tensor' or 'segmented', got {self.projection!r}")
         if any(s < 0 for s in self.steps) or not all(v > 0 for v in self.lr) or self.geocross_weight < 0:
             raise ValueError("steps must be >= 0, lr > 0 and geocross_weight >= 0")
         for f in ("radii_latent", "radii_noise", "radii_state"):
@@ -133,6 +136,14 @@ def ilo_stylegan(G: StyleGAN2Generator, y: torch.Tensor, op, *, config: StyleILO
         st_vars = [s.clone().requires_grad_(True) for s in state] if stage > 0 else []
         starts = dict(u=u.clone(), noises=[n.clone() for n in noises[:n_open]], state=[s.clone() for s in st_vars])
         opt = torch.optim.Adam([uu, *opened, *st_vars], lr=cfg.lr[r])
+        # the l1-ball projections of this round: (variable, start-of-round value, radius) with a finite radius
+        balls = [(v, s0, rad) for v, s0, rad in [(uu, starts["u"], cfg.radii_latent[r])]
+                 + [(n, s0, cfg.radii_noise[r]) for n, s0 in zip(opened, starts["noises"])]
+                 + [(v, s0, cfg.radii_state[r]) for v, s0 in zip(st_vars, starts["state"])] if math.isfinite(rad)]
+        segmented = bool(balls) and (cfg.projection == "segmented" or
+                                     (cfg.projection == "auto" and p.device.type != "cpu"))
+        project_all = SegmentedL1Projector([v.numel() for v, _, _ in balls], [rad for _, _, rad in balls],
+                                           device=p.device) if segmented else None
         trace = []
         best_fit, best_x = None, None
         for k in range(steps):
@@ -148,14 +159,16 @@ def ilo_stylegan(G: StyleGAN2Generator, y: torch.Tensor, op, *, config: StyleILO
             if cfg.select_best and r == len(cfg.stages) - 1:   # on the device, no sync
                 best_fit, best_x = _keep_best(best_fit, best_x, fit.detach().sum(), x.detach())
             opt.step()
-            with torch.no_grad():
-                _project(uu, starts["u"], cfg.radii_latent[r])
+            with torch.no_grad():   # project every deviation onto its l1 ball, then back onto the spheres
+                if project_all is not None:
+                    for (v, _, _), w in zip(balls, project_all([b[0] for b in balls], [b[1] for b in balls])):
+                        v.copy_(w)
+                else:
+                    for v, s0, rad in balls:
+                        _project(v, s0, rad)
                 uu.copy_(renormalise(uu, torch.tensor(math.sqrt(D), dtype=uu.dtype)))
-                for n, s0, nrm in zip(opened, starts["noises"], noise_norms):
-                    _project(n, s0, cfg.radii_noise[r])
+                for n, nrm in zip(opened, noise_norms):
                     n.mul_(nrm / n.norm().clamp_min(1e-12))
-                for v, s0 in zip(st_vars, starts["state"]):
-                    _project(v, s0, cfg.radii_state[r])
             trace.append(loss.detach().sum())   # kept on the device: no host sync inside the loop
         u = uu.detach()
         noises = [n.detach() for n in opened] + noises[n_open:]

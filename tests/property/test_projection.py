@@ -137,3 +137,38 @@ def test_batched_equals_per_row_reference(B, n, data):
         ref = torch.stack([project_l1_ball(v[b:b + 1], float(r[b]), method="sort")[0] for b in range(B)])
         assert got.dtype == dtype
         assert torch.allclose(got.double(), ref, rtol=0, atol=tol * max(1.0, float(v.abs().max())))
+
+
+@given(st.lists(st.integers(1, 30), min_size=1, max_size=6), st.data())
+def test_segmented_equals_one_at_a_time(sizes, data):
+    """Several tensors, each with its own centre and radius (inf / 0 / inside / outside), in one segmented call:
+    the same as :func:`project_l1_ball_around` on each (float64 and float32)."""
+    from ilo_solver.projection import SegmentedL1Projector
+    g = torch.Generator().manual_seed(data.draw(st.integers(0, 2 ** 31 - 1)))
+    scale = data.draw(st.sampled_from([1e-3, 1.0, 1e3]))
+    vs = [torch.randn(n, generator=g, dtype=torch.float64).reshape(-1, 1) * scale for n in sizes]
+    cs = [torch.randn(v.shape, generator=g, dtype=torch.float64) * scale for v in vs]
+    radii = []
+    for v, c in zip(vs, cs):
+        l1 = float((v - c).abs().sum())
+        kind = data.draw(st.sampled_from(["inf", "zero", "inside", "outside"]))
+        radii.append({"inf": math.inf, "zero": 0.0, "inside": 1.5 * l1,
+                      "outside": data.draw(st.floats(0.01, 0.99)) * l1}[kind])
+    proj = SegmentedL1Projector([v.numel() for v in vs], radii)
+    for dtype, tol in ((torch.float64, 1e-12), (torch.float32, 1e-5)):
+        got = proj([v.to(dtype) for v in vs], [c.to(dtype) for c in cs])
+        for v, c, r, w in zip(vs, cs, radii, got):
+            ref = project_l1_ball_around(v.reshape(1, -1), c.reshape(1, -1), r, method="sort").reshape(v.shape)
+            assert w.dtype == dtype and w.shape == v.shape
+            assert torch.allclose(w.double(), ref, rtol=0, atol=tol * scale * max(1.0, float(v.abs().max()) / scale))
+
+
+def test_segmented_rejects_bad_input():
+    from ilo_solver.projection import SegmentedL1Projector
+    with pytest.raises(ValueError, match="radii"):
+        SegmentedL1Projector([3], [-1.0])
+    with pytest.raises(ValueError, match="one positive size"):
+        SegmentedL1Projector([3, 2], [1.0])
+    p = SegmentedL1Projector([3], [1.0])
+    with pytest.raises(ValueError, match="does not match"):
+        p([torch.zeros(4)], [torch.zeros(4)])

@@ -104,3 +104,24 @@ def test_csgm_keeps_the_best_restart(control):
         assert float(DataFit(lpips_weight=0.5)(res.x, op, y, mask=mask)) == pytest.approx(min(finals), rel=1e-5)
     with pytest.raises(ValueError, match="restarts"):
         StyleCSGMConfig(restarts=0)
+
+
+def test_segmented_projection_matches_per_tensor(control):
+    """The GPU default (all l1 projections of a round in one sync-free segmented call) against the per-tensor
+    numba path, over a short run in which the radii are active."""
+    G, x, _ = control
+    op = O.Inpainting(O.random_mask((3, 32, 32), 0.3, generator=torch.Generator().manual_seed(4)))
+    r = (INF, 0.5, 1.0)
+    base = StyleILOConfig(stages=(0, 1, 2), steps=(5, 5, 5), radii_latent=r, radii_noise=r, radii_state=r,
+                          fit=DataFit(), gaussian_fit_samples=200)
+    out = {}
+    for mode in ("per_tensor", "segmented"):
+        out[mode] = ilo_stylegan(G, op(x), op, config=dataclasses.replace(base, projection=mode),
+                                 generator=torch.Generator().manual_seed(0))
+    a, b = out["per_tensor"], out["segmented"]
+    assert torch.allclose(a.x, b.x, atol=1e-4) and torch.allclose(a.latent, b.latent, atol=1e-4)
+    assert not torch.allclose(a.x, ilo_stylegan(G, op(x), op, config=dataclasses.replace(
+        base, radii_latent=(INF,) * 3, radii_noise=(INF,) * 3, radii_state=(INF,) * 3),
+        generator=torch.Generator().manual_seed(0)).x, atol=1e-3)   # the radii were active
+    with pytest.raises(ValueError, match="projection"):
+        dataclasses.replace(base, projection="gpu")
