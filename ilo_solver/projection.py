@@ -31,6 +31,8 @@ The methods differ only in how they find θ:
 
 All act on ``v`` of shape ``[B, ...]``: each batch element is projected independently (float32/float64, any
 device). ``radius`` is a float or a tensor of shape ``[B]``; ``inf`` means no constraint.
+:class:`SegmentedL1Projector` projects several tensors of different sizes, each onto its own ball, in one
+sync-free call (the ILO StyleGAN-2 loop's projections on a GPU).
 """
 from __future__ import annotations
 
@@ -40,7 +42,7 @@ import torch
 
 from . import _l1_kernels as _k
 
-__all__ = ["project_l1_ball", "project_l1_ball_around", "METHODS"]
+__all__ = ["project_l1_ball", "project_l1_ball_around", "SegmentedL1Projector", "METHODS"]
 
 METHODS = ("auto", "fast", "condat", "michelot", "batched", "sort", "bisect")
 
