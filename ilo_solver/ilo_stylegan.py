@@ -119,6 +119,7 @@ def ilo_stylegan(G: StyleGAN2Generator, y: torch.Tensor, op, *, config: StyleILO
                     torch.tensor(math.sqrt(D), dtype=p.dtype))
     noises = [torch.randn(n.shape, generator=generator, dtype=p.dtype).to(p.device) for n in G.stored_noises()]
     noise_norms = [n.norm() for n in noises]
+    loop_gen = _loop_generator(generator, p.device)
     state, prev, losses, seconds = None, 0, [], []
     for r, (stage, steps) in enumerate(zip(cfg.stages, cfg.steps)):
         t0 = time.perf_counter()
@@ -153,7 +154,7 @@ def ilo_stylegan(G: StyleGAN2Generator, y: torch.Tensor, op, *, config: StyleILO
             ns = opened + noises[n_open:]
             x = G.synthesis(from_gaussian(uu, mean, std), ns, start=stage,
                             state=tuple(st_vars) if stage > 0 else None)
-            fit = cfg.fit(x, op, y, mask=mask, generator=generator)
+            fit = cfg.fit(x, op, y, mask=mask, generator=loop_gen)
             loss = fit + cfg.geocross_weight * geocross(uu)
             loss.sum().backward()
             if cfg.select_best and r == len(cfg.stages) - 1:   # on the device, no sync
@@ -180,7 +181,7 @@ def ilo_stylegan(G: StyleGAN2Generator, y: torch.Tensor, op, *, config: StyleILO
         x = G.synthesis(from_gaussian(u, mean, std), noises, start=cfg.stages[-1],
                         state=state if cfg.stages[-1] > 0 else None)
         if cfg.select_best and best_x is not None:
-            x = _keep_best(best_fit, best_x, cfg.fit(x, op, y, mask=mask, generator=generator).sum(), x)[1]
+            x = _keep_best(best_fit, best_x, cfg.fit(x, op, y, mask=mask, generator=loop_gen).sum(), x)[1]
     return StyleILOResult(x=x, latent=u, noises=noises, losses=losses, seconds=seconds, config=cfg)
 
 
@@ -208,6 +209,7 @@ def csgm_stylegan(G: StyleGAN2Generator, y: torch.Tensor, op, *, config: StyleCS
     R, D = cfg.restarts, G.style_dim
     z = torch.randn(R, D, generator=generator, dtype=p.dtype).to(p.device).requires_grad_(True)
     noises = [torch.randn(n.shape, generator=generator, dtype=p.dtype).to(p.device) for n in G.stored_noises()]
+    loop_gen = _loop_generator(generator, p.device)
     yR = y.expand(R, *y.shape[1:])
     maskR = None if mask is None else mask.expand(R, *mask.shape[-3:]).to(y.dtype)
     opt = torch.optim.Adam([z], lr=cfg.lr)
@@ -216,7 +218,7 @@ def csgm_stylegan(G: StyleGAN2Generator, y: torch.Tensor, op, *, config: StyleCS
         for gr in opt.param_groups:
             gr["lr"] = _lr(k, cfg.steps, cfg.lr)
         opt.zero_grad()
-        loss = cfg.fit(G.synthesis(G.mapping(z), noises), op, yR, mask=maskR, generator=generator)
+        loss = cfg.fit(G.synthesis(G.mapping(z), noises), op, yR, mask=maskR, generator=loop_gen)
         loss = loss + cfg.z_weight * z.pow(2).mean(1)
         loss.sum().backward()
         opt.step()
@@ -229,6 +231,15 @@ def csgm_stylegan(G: StyleGAN2Generator, y: torch.Tensor, op, *, config: StyleCS
     losses = [torch.stack(trace).tolist() if trace else [], final.tolist()]
     return StyleILOResult(x=x[best:best + 1], latent=z.detach()[best:best + 1], noises=noises, losses=losses,
                           seconds=[time.perf_counter() - t0], config=cfg)
+
+
+def _loop_generator(generator: torch.Generator, device: torch.device) -> torch.Generator:
+    """The generator for draws inside the optimisation loop (SNA noise): ``generator`` itself on the CPU; on another
+    device a generator there, seeded once from ``generator``, so that no step copies noise from the host."""
+    if device.type == "cpu" or generator.device == device:
+        return generator
+    seed = int(torch.randint(0, 2 ** 62, (1,), generator=generator))
+    return torch.Generator(device).manual_seed(seed)
 
 
 def _keep_best(best_fit, best_x, fit, x):

@@ -46,7 +46,9 @@ def dead_zone_l1(residual: torch.Tensor, tau: float) -> torch.Tensor:
 def stochastic_noise_addition(x: torch.Tensor, sigma: float, *, generator: torch.Generator) -> torch.Tensor:
     if sigma < 0:
         raise ValueError(f"sigma must be >= 0, got {sigma}")
-    return x + sigma * torch.randn(x.shape, generator=generator, dtype=x.dtype).to(x.device)
+    # drawn on the generator's device: a CPU generator keeps results device-independent (one copy per call), a
+    # generator on x's device avoids the copy (and its host synchronisation) in a GPU loop
+    return x + sigma * torch.randn(x.shape, generator=generator, dtype=x.dtype, device=generator.device).to(x.device)
 
 
 @dataclasses.dataclass(frozen=True)

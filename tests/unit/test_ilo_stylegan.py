@@ -125,3 +125,9 @@ def test_segmented_projection_matches_per_tensor(control):
         generator=torch.Generator().manual_seed(0)).x, atol=1e-3)   # the radii were active
     with pytest.raises(ValueError, match="projection"):
         dataclasses.replace(base, projection="gpu")
+
+
+def test_loop_generator_is_the_callers_on_cpu():
+    from ilo_solver.ilo_stylegan import _loop_generator
+    g = torch.Generator().manual_seed(0)
+    assert _loop_generator(g, torch.device("cpu")) is g   # CPU runs draw SNA noise from the caller's stream
