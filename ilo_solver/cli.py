@@ -187,7 +187,7 @@ def solve(args) -> dict:
     elif style:
         from .ilo_stylegan import StyleCSGMConfig, csgm_stylegan, ilo_stylegan
         solver = csgm_stylegan if isinstance(cfg, StyleCSGMConfig) else ilo_stylegan
-        res = solver(G, y, op, config=cfg, generator=gen, mask=mask)
+        res = solver(G, y, op, config=cfg, generator=gen, mask=mask, progress=not args.no_progress)
         x = res.x[0].cpu()
         extra = dict(seconds_per_round=res.seconds)
         cfg_dict = json.loads(json.dumps(dataclasses.asdict(cfg), default=str).replace("Infinity", '"inf"'))

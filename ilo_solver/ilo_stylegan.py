@@ -30,6 +30,7 @@ import math
 import time
 
 import torch
+from tqdm import tqdm
 
 from .generators.stylegan2 import StyleGAN2Generator
 from .losses import DataFit
@@ -107,8 +108,9 @@ def _lr(step: int, total: int, lr: float, rampdown: float = 0.75, rampup: float 
 
 
 def ilo_stylegan(G: StyleGAN2Generator, y: torch.Tensor, op, *, config: StyleILOConfig, generator: torch.Generator,
-                 mask=None) -> StyleILOResult:
-    """Reconstruct one image from ``y = op(x)`` (``y`` of shape ``[1, *op.out_shape]``)."""
+                 mask=None, progress: bool = False) -> StyleILOResult:
+    """Reconstruct one image from ``y = op(x)`` (``y`` of shape ``[1, *op.out_shape]``); ``progress`` shows a bar
+    over all steps (it counts steps only: it never reads a value back from the device)."""
     cfg = config
     if cfg.stages[-1] >= G.num_stages:
         raise ValueError(f"stages must be < {G.num_stages} for a {G.size}px generator, got {cfg.stages}")
@@ -121,6 +123,8 @@ def ilo_stylegan(G: StyleGAN2Generator, y: torch.Tensor, op, *, config: StyleILO
     noise_norms = [n.norm() for n in noises]
     loop_gen = _loop_generator(generator, p.device)
     state, prev, losses, seconds = None, 0, [], []
+    bar = tqdm(total=sum(cfg.steps), desc="PULSE" if len(cfg.stages) == 1 else "ILO", disable=not progress,
+               leave=False)
     for r, (stage, steps) in enumerate(zip(cfg.stages, cfg.steps)):
         t0 = time.perf_counter()
         if stage > 0:  # push the previous round's solution (its state at stage `prev`) forward to this stage
@@ -171,12 +175,14 @@ def ilo_stylegan(G: StyleGAN2Generator, y: torch.Tensor, op, *, config: StyleILO
                 for n, nrm in zip(opened, noise_norms):
                     n.mul_(nrm / n.norm().clamp_min(1e-12))
             trace.append(loss.detach().sum())   # kept on the device: no host sync inside the loop
+            bar.update()
         u = uu.detach()
         noises = [n.detach() for n in opened] + noises[n_open:]
         if st_vars:
             state = tuple(v.detach() for v in st_vars)
         losses.append(torch.stack(trace).tolist() if trace else [])   # one sync per round
         seconds.append(time.perf_counter() - t0)
+    bar.close()
     with torch.no_grad():
         x = G.synthesis(from_gaussian(u, mean, std), noises, start=cfg.stages[-1],
                         state=state if cfg.stages[-1] > 0 else None)
@@ -201,7 +207,7 @@ class StyleCSGMConfig:
 
 
 def csgm_stylegan(G: StyleGAN2Generator, y: torch.Tensor, op, *, config: StyleCSGMConfig,
-                  generator: torch.Generator, mask=None) -> StyleILOResult:
+                  generator: torch.Generator, mask=None, progress: bool = False) -> StyleILOResult:
     """min_z fit(G(z)) + z_weight ||z||²/D over z ∈ R^D (through the mapping network, w broadcast to every layer),
     Adam with the cosine ramp, batched restarts. ``latent`` of the result is the chosen z ``[1, D]``."""
     cfg = config
@@ -214,7 +220,7 @@ def csgm_stylegan(G: StyleGAN2Generator, y: torch.Tensor, op, *, config: StyleCS
     maskR = None if mask is None else mask.expand(R, *mask.shape[-3:]).to(y.dtype)
     opt = torch.optim.Adam([z], lr=cfg.lr)
     t0, trace = time.perf_counter(), []
-    for k in range(cfg.steps):
+    for k in tqdm(range(cfg.steps), desc="CSGM", disable=not progress, leave=False):
         for gr in opt.param_groups:
             gr["lr"] = _lr(k, cfg.steps, cfg.lr)
         opt.zero_grad()

@@ -131,3 +131,18 @@ def test_loop_generator_is_the_callers_on_cpu():
     from ilo_solver.ilo_stylegan import _loop_generator
     g = torch.Generator().manual_seed(0)
     assert _loop_generator(g, torch.device("cpu")) is g   # CPU runs draw SNA noise from the caller's stream
+
+
+def test_progress_bar_counts_steps_and_changes_nothing(control, capsys):
+    G, y, _ = control
+    op = O.Identity((3, G.size, G.size))
+    cfg = StyleILOConfig(stages=(0, 1), steps=(3, 2), radii_latent=(INF, 5.0), radii_noise=(INF, 5.0),
+                         radii_state=(INF, 5.0), fit=DataFit(), gaussian_fit_samples=200)
+    quiet = ilo_stylegan(G, y, op, config=cfg, generator=torch.Generator().manual_seed(0))
+    assert capsys.readouterr().err == ""
+    shown = ilo_stylegan(G, y, op, config=cfg, generator=torch.Generator().manual_seed(0), progress=True)
+    assert "ILO" in capsys.readouterr().err and torch.equal(quiet.x, shown.x)
+    csgm = StyleCSGMConfig(steps=2, restarts=2, fit=DataFit())
+    a = csgm_stylegan(G, y, op, config=csgm, generator=torch.Generator().manual_seed(0), progress=True)
+    assert "CSGM" in capsys.readouterr().err
+    assert torch.equal(a.x, csgm_stylegan(G, y, op, config=csgm, generator=torch.Generator().manual_seed(0)).x)
