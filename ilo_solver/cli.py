@@ -80,7 +80,8 @@ def convert(args) -> dict:
     with tempfile.TemporaryDirectory(dir=args.out.parent) as tmp:   # nothing half-written on failure
         part = convert_to_safetensors(args.checkpoint, Path(tmp) / args.out.name)
         part.replace(args.out)
-    return dict(out=str(args.out), **load_generator(args.out).config())
+    G = load_generator(args.out)
+    return dict(out=str(args.out), **G.config(), w_avg=G.w_avg is not None)
 
 
 def _measurement_image(task, y, shape):

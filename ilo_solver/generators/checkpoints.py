@@ -8,6 +8,9 @@
   never imports or executes the source code such files carry;
 - ``.safetensors`` written by :func:`convert_to_safetensors` (no pickle at all; the hyper-parameters that are not
   tensors, such as ``conv_clamp``, travel in the file's metadata).
+
+The average w of training (rosinality's top-level ``latent_avg``, NVIDIA's ``w_avg`` / ``dlatent_avg``; the
+safetensors entry ``w_avg``) is kept as ``G.w_avg`` for the truncation trick when the file has it.
 """
 from __future__ import annotations
 
@@ -22,6 +25,7 @@ from .stylegan2 import StyleGAN2Generator
 __all__ = ["load_generator", "infer_config", "convert_to_safetensors"]
 
 _META_KEY = "ilo_toolkit.stylegan2_config"
+_W_AVG = "w_avg"   # not a state-dict name (those are rosinality's), so it cannot collide
 
 
 def infer_config(sd: dict) -> dict:
@@ -47,26 +51,38 @@ def load_generator(path: str | Path, device: str | torch.device = "cpu") -> Styl
         raise ValueError(f"checkpoint {path} does not exist")
     if path.suffix == ".pkl":
         from .nvidia_pkl import load_nvidia_generator
-        return load_nvidia_generator(path)[0].to(device)
-    cfg_extra = {}
+        return load_nvidia_generator(path)[0].to(device)   # with its w_avg
+    cfg_extra, w_avg = {}, None
     if path.suffix == ".safetensors":
         from safetensors import safe_open
         from safetensors.torch import load_file
         with safe_open(str(path), framework="pt") as f:
             meta = f.metadata() or {}
         obj = load_file(path)
+        w_avg = obj.pop(_W_AVG, None)
         if _META_KEY in meta:
             saved = json.loads(meta[_META_KEY])
             cfg_extra = dict(lr_mlp=saved.get("lr_mlp", 0.01), conv_clamp=saved.get("conv_clamp"))
     else:
         obj = _load_pt(path)
+        if isinstance(obj, dict) and "g_ema" in obj:
+            w_avg = obj.get("latent_avg")
     sd = obj.get("g_ema", obj) if isinstance(obj, dict) else None
     if not isinstance(sd, dict):
         raise ValueError(f"{path} holds neither a 'g_ema' state dict nor a state dict")
     cfg = infer_config(sd)
     G = StyleGAN2Generator(**cfg, **cfg_extra).to(sd["input.input"].dtype)  # keep the saved precision
     G.load_state_dict(sd, strict=True)
-    return G.eval().requires_grad_(False).to(device)
+    return _with_w_avg(G, w_avg, path).eval().requires_grad_(False).to(device)
+
+
+def _with_w_avg(G: StyleGAN2Generator, w_avg, path: Path) -> StyleGAN2Generator:
+    if w_avg is not None and not isinstance(w_avg, torch.Tensor):
+        raise ValueError(f"{path}: the average w is not a tensor ({type(w_avg).__name__})")
+    try:
+        return G.set_w_avg(w_avg)
+    except ValueError as e:
+        raise ValueError(f"{path}: {e}") from None
 
 
 def convert_to_safetensors(path: str | Path, out: str | Path) -> Path:
@@ -77,8 +93,10 @@ def convert_to_safetensors(path: str | Path, out: str | Path) -> Path:
     if out.suffix != ".safetensors":
         raise ValueError(f"out must end in .safetensors, got {out}")
     G = load_generator(path)
-    save_file({k: v.contiguous() for k, v in G.state_dict().items()}, out,
-              metadata={_META_KEY: json.dumps(G.config())})
+    tensors = {k: v.contiguous() for k, v in G.state_dict().items()}
+    if G.w_avg is not None:
+        tensors[_W_AVG] = G.w_avg.contiguous()
+    save_file(tensors, out, metadata={_META_KEY: json.dumps(G.config())})
     return out
 
 

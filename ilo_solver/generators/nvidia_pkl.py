@@ -45,7 +45,8 @@ snapshot of the same weights).
 Refused with a clear message: class-conditional generators (``c_dim > 0``), StyleGAN3 (alias-free) generators,
 ``architecture`` other than ``'skip'``, image channels other than 3, mapping widths ≠ w_dim, non-[1,3,3,1] filters.
 Not reproduced: NVIDIA runs the top ``num_fp16_res`` resolutions in float16 on CUDA (float32 on CPU); we run
-float32 everywhere, which equals NVIDIA's CPU output. The ``w_avg`` buffer (truncation) is returned, not used.
+float32 everywhere, which equals NVIDIA's CPU output. The ``w_avg`` buffer becomes ``G.w_avg`` (the centre of the
+truncation trick).
 """
 from __future__ import annotations
 
@@ -444,4 +445,8 @@ def load_nvidia_generator(path: str | Path):
     if missing or res.unexpected_keys:
         raise ValueError(f"{path}: conversion left parameters unset {missing} or unused {res.unexpected_keys}")
     info.update(source_sha256=net.source_sha256, format="tensorflow" if tf else "pytorch")
+    try:
+        G.set_w_avg(info["w_avg"])
+    except ValueError as e:
+        raise ValueError(f"{path}: {e}") from None
     return G.eval().requires_grad_(False), info

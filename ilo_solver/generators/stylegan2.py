@@ -214,7 +214,11 @@ class StyleGAN2Generator(nn.Module):
 
     ``conv_clamp``: clamp every conv layer's activation and every toRGB output to ±conv_clamp, as NVIDIA's
     stylegan2-ada-pytorch does for networks trained with ``conv_clamp=256`` (None = no clamp, the paper's and the
-    rosinality port's behaviour). It is a hyper-parameter, not a tensor: :meth:`config` returns it with the rest."""
+    rosinality port's behaviour). It is a hyper-parameter, not a tensor: :meth:`config` returns it with the rest.
+
+    ``w_avg``: the running average of w kept by training (rosinality's ``latent_avg``, NVIDIA's ``mapping.w_avg`` /
+    ``dlatent_avg``), set by the checkpoint loaders when the file has one, else None; a non-persistent buffer, so
+    ``state_dict`` stays rosinality's. It is what the truncation trick (:meth:`truncate`) pulls towards."""
 
     def __init__(self, size: int, style_dim: int = 512, n_mlp: int = 8, channel_multiplier: int = 2,
                  channels: dict[int, int] | None = None, blur_kernel=(1, 3, 3, 1), lr_mlp: float = 0.01,
@@ -252,6 +256,7 @@ class StyleGAN2Generator(nn.Module):
             self.to_rgbs.append(ToRGB(out_ch, style_dim, **cc))
             in_ch = out_ch
         self.n_latent = log_size * 2 - 2
+        self.register_buffer("w_avg", None, persistent=False)
 
     def config(self) -> dict:
         """The constructor arguments that rebuild this architecture (JSON-serialisable)."""
@@ -265,6 +270,30 @@ class StyleGAN2Generator(nn.Module):
 
     def stored_noises(self) -> list[torch.Tensor]:
         return [getattr(self.noises, f"noise_{i}") for i in range(self.num_layers)]
+
+    def set_w_avg(self, w_avg: torch.Tensor | None) -> "StyleGAN2Generator":
+        """Set (or clear, with None) the average w used by :meth:`truncate`; shape ``[style_dim]`` or
+        ``[1, style_dim]``, e.g. a checkpoint's ``latent_avg`` or ``G.mean_w(...)``."""
+        if w_avg is not None:
+            w_avg = torch.as_tensor(w_avg).detach().reshape(-1)
+            if w_avg.numel() != self.style_dim or not torch.isfinite(w_avg).all():
+                raise ValueError(f"w_avg must be {self.style_dim} finite values, got shape {list(w_avg.shape)}")
+            p = self.input.input
+            w_avg = w_avg.to(p.device, p.dtype)
+        self.w_avg = w_avg
+        return self
+
+    def truncate(self, w: torch.Tensor, psi: float) -> torch.Tensor:
+        """The truncation trick (Karras et al. 2019, §3; StyleGAN-2's generator): ``w_avg + psi (w - w_avg)`` for
+        w ``[B, D]`` or w+ ``[B, L, D]``; psi = 1 returns ``w`` unchanged and needs no average."""
+        if not math.isfinite(psi):
+            raise ValueError(f"psi must be finite, got {psi}")
+        if psi == 1:
+            return w
+        if self.w_avg is None:
+            raise ValueError("this generator has no w_avg (its checkpoint carried none): set one with "
+                             "G.set_w_avg(G.mean_w(10_000, generator=...)) before truncating")
+        return torch.lerp(self.w_avg.to(w.dtype), w, psi)
 
     def mean_w(self, n: int = 10_000, *, generator: torch.Generator) -> torch.Tensor:
         p = self.input.input
@@ -307,5 +336,6 @@ class StyleGAN2Generator(nn.Module):
             state = self.stage(j, state, w, noises, impl)
         return state[1]
 
-    def forward(self, z: torch.Tensor, noises=None, impl: str = "fast") -> torch.Tensor:
-        return self.synthesis(self.mapping(z), noises, impl=impl)
+    def forward(self, z: torch.Tensor, noises=None, impl: str = "fast", truncation: float = 1.0) -> torch.Tensor:
+        """Image from z ``[B, style_dim]``; ``truncation`` < 1 applies :meth:`truncate` to w."""
+        return self.synthesis(self.truncate(self.mapping(z), truncation), noises, impl=impl)

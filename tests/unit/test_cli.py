@@ -139,9 +139,11 @@ def test_convert_command(tmp_path, monkeypatch, capsys):
     nv.write_pkl(ck, nv.make_generator(seed=1, conv_clamp=0.5))
     out = tmp_path / "conv" / "g.safetensors"
     assert main(["convert", str(ck), str(out)]) == 0
-    assert json.loads(capsys.readouterr().out)["conv_clamp"] == 0.5
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["conv_clamp"] == 0.5 and printed["w_avg"] is True
     w = torch.randn(1, 8, 32, generator=torch.Generator().manual_seed(0))
     assert torch.equal(load_generator(out).synthesis(w), load_generator(ck).synthesis(w))
+    assert torch.equal(load_generator(out).w_avg, load_generator(ck).w_avg)
     for bad, msg in ((out, "exists"), (tmp_path / "g.bin", "safetensors")):
         with pytest.raises(SystemExit):
             main(["convert", str(ck), str(bad)])

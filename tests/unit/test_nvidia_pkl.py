@@ -34,7 +34,7 @@ def test_nvidia_pickle_matches_nvidia_semantics(tmp_path, sentinel, clamp, proto
     nv.write_pkl(path, tree, protocol=protocol)
     G, info = load_nvidia_generator(path)
     assert G.conv_clamp == clamp and G.size == 32 and G.n_mlp == 2 and G.channels == {4: 32, 8: 32, 16: 16, 32: 16}
-    assert torch.equal(info["w_avg"], tree.children["mapping"].buffers["w_avg"])
+    assert torch.equal(info["w_avg"], tree.children["mapping"].buffers["w_avg"]) and torch.equal(G.w_avg, info["w_avg"])
     z, ws = _ws(G)
     with torch.no_grad():
         assert torch.allclose(G.mapping(z), nv.mapping_forward(tree, z), rtol=1e-5, atol=1e-6)
@@ -138,7 +138,7 @@ def test_tensorflow_pickle_equals_the_pytorch_snapshot(tmp_path, sentinel, proto
     G_pt, _ = load_nvidia_generator(tmp_path / "pt.pkl")
     G_tf, info = load_nvidia_generator(tmp_path / "tf.pkl")
     assert info["format"] == "tensorflow" and G_tf.config() == G_pt.config()
-    assert torch.equal(info["w_avg"], tree.children["mapping"].buffers["w_avg"])
+    assert torch.equal(info["w_avg"], tree.children["mapping"].buffers["w_avg"]) and torch.equal(G_tf.w_avg, G_pt.w_avg)
     for k, v in G_pt.state_dict().items():   # mod_bias - 1 + 1 may round in the last bit
         assert torch.allclose(G_tf.state_dict()[k], v, rtol=1e-6, atol=1e-7), k
     _, ws = _ws(G_tf)

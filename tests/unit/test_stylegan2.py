@@ -60,19 +60,53 @@ def test_shapes_and_staged_synthesis_equals_full():
 def test_rosinality_checkpoint_roundtrip(tmp_path):
     G = _small()
     path = tmp_path / "g.pt"
-    torch.save({"g_ema": G.state_dict(), "latent_avg": torch.zeros(32)}, path)
+    latent_avg = torch.randn(32, generator=torch.Generator().manual_seed(5), dtype=torch.float64)
+    torch.save({"g_ema": G.state_dict(), "latent_avg": latent_avg}, path)
     cfg = infer_config(G.state_dict())
     assert cfg == SMALL
     H = load_generator(path)
     z = torch.randn(2, 32, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
-    assert torch.equal(H(z), G(z))
+    assert torch.equal(H(z), G(z)) and torch.equal(H.w_avg, latent_avg)
+    assert set(H.state_dict()) == set(G.state_dict())   # w_avg is not a state-dict entry (rosinality names only)
     torch.save(G.state_dict(), tmp_path / "bare.pt")
-    assert torch.equal(load_generator(tmp_path / "bare.pt")(z), G(z))
+    bare = load_generator(tmp_path / "bare.pt")
+    assert torch.equal(bare(z), G(z)) and bare.w_avg is None
     from ilo_solver.generators.checkpoints import convert_to_safetensors
     st = convert_to_safetensors(path, tmp_path / "g.safetensors")
-    assert torch.equal(load_generator(st)(z), G(z))
+    S = load_generator(st)
+    assert torch.equal(S(z), G(z)) and torch.equal(S.w_avg, latent_avg)
+    assert torch.equal(S(z, truncation=0.5), H(z, truncation=0.5))
+    assert load_generator(convert_to_safetensors(tmp_path / "bare.pt", tmp_path / "b.safetensors")).w_avg is None
+    torch.save({"g_ema": G.state_dict(), "latent_avg": torch.zeros(7)}, tmp_path / "badavg.pt")
+    with pytest.raises(ValueError, match="badavg.pt: w_avg must be 32 finite values"):
+        load_generator(tmp_path / "badavg.pt")
     with pytest.raises(ValueError, match="safetensors"):
         convert_to_safetensors(path, tmp_path / "g.bin")
+
+
+def test_truncation_trick():
+    """w_avg + psi (w - w_avg) (Karras et al. 2019): psi = 1 is the identity and needs no average, psi = 0 maps every
+    z to the image of w_avg, and truncating without an average is a clear error, not a silent mean estimate."""
+    G = _small()
+    z = torch.randn(3, 32, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    assert torch.equal(G(z, truncation=1.0), G(z))
+    with pytest.raises(ValueError, match="no w_avg"):
+        G(z, truncation=0.7)
+    w_avg = G.mean_w(2000, generator=torch.Generator().manual_seed(2))
+    G.set_w_avg(w_avg)
+    assert G.w_avg.shape == (32,) and G.w_avg.dtype == torch.float64
+    w = G.mapping(z)
+    assert torch.allclose(G.truncate(w, 0.7), w_avg + 0.7 * (w - w_avg), atol=1e-12)
+    wp = w[:, None].expand(-1, G.n_latent, -1)
+    assert torch.allclose(G.truncate(wp, 0.7)[:, 3], G.truncate(w, 0.7), atol=1e-12)   # w+ rows alike
+    x0 = G(z, truncation=0.0)
+    assert torch.allclose(x0, G.synthesis(w_avg.expand(3, -1)), atol=1e-10)
+    assert torch.allclose(x0[0], x0[2], atol=1e-10)
+    with pytest.raises(ValueError, match="w_avg must be 32"):
+        G.set_w_avg(torch.zeros(31))
+    with pytest.raises(ValueError, match="psi must be finite"):
+        G.truncate(w, float("nan"))
+    assert G.set_w_avg(None).w_avg is None
 
 
 def test_unsafe_and_unknown_files_are_refused(tmp_path):
