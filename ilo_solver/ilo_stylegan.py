@@ -121,6 +121,7 @@ def ilo_stylegan(G: StyleGAN2Generator, y: torch.Tensor, op, *, config: StyleILO
                     torch.tensor(math.sqrt(D), dtype=p.dtype))
     noises = [torch.randn(n.shape, generator=generator, dtype=p.dtype).to(p.device) for n in G.stored_noises()]
     noise_norms = [n.norm() for n in noises]
+    sphere = torch.tensor(math.sqrt(D), dtype=p.dtype, device=p.device)
     loop_gen = _loop_generator(generator, p.device)
     state, prev, losses, seconds = None, 0, [], []
     bar = tqdm(total=sum(cfg.steps), desc="PULSE" if len(cfg.stages) == 1 else "ILO", disable=not progress,
@@ -140,7 +141,8 @@ def ilo_stylegan(G: StyleGAN2Generator, y: torch.Tensor, op, *, config: StyleILO
         uu = u.clone().requires_grad_(True)
         st_vars = [s.clone().requires_grad_(True) for s in state] if stage > 0 else []
         starts = dict(u=u.clone(), noises=[n.clone() for n in noises[:n_open]], state=[s.clone() for s in st_vars])
-        opt = torch.optim.Adam([uu, *opened, *st_vars], lr=cfg.lr[r])
+        # foreach: one multi-tensor kernel per Adam operation, whatever the number of variables (the GPU default)
+        opt = torch.optim.Adam([uu, *opened, *st_vars], lr=cfg.lr[r], foreach=True)
         # the l1-ball projections of this round: (variable, start-of-round value, radius) with a finite radius
         balls = [(v, s0, rad) for v, s0, rad in [(uu, starts["u"], cfg.radii_latent[r])]
                  + [(n, s0, cfg.radii_noise[r]) for n, s0 in zip(opened, starts["noises"])]
@@ -166,14 +168,13 @@ def ilo_stylegan(G: StyleGAN2Generator, y: torch.Tensor, op, *, config: StyleILO
             opt.step()
             with torch.no_grad():   # project every deviation onto its l1 ball, then back onto the spheres
                 if project_all is not None:
-                    for (v, _, _), w in zip(balls, project_all([b[0] for b in balls], [b[1] for b in balls])):
-                        v.copy_(w)
+                    torch._foreach_copy_([b[0] for b in balls],
+                                         project_all([b[0] for b in balls], [b[1] for b in balls]))
                 else:
                     for v, s0, rad in balls:
                         _project(v, s0, rad)
-                uu.copy_(renormalise(uu, torch.tensor(math.sqrt(D), dtype=uu.dtype)))
-                for n, nrm in zip(opened, noise_norms):
-                    n.mul_(nrm / n.norm().clamp_min(1e-12))
+                uu.copy_(renormalise(uu, sphere))
+                _renormalise_all(opened, noise_norms[:n_open])
             trace.append(loss.detach().sum())   # kept on the device: no host sync inside the loop
             bar.update()
         u = uu.detach()
@@ -246,6 +247,19 @@ def _loop_generator(generator: torch.Generator, device: torch.device) -> torch.G
         return generator
     seed = int(torch.randint(0, 2 ** 62, (1,), generator=generator))
     return torch.Generator(device).manual_seed(seed)
+
+
+def _renormalise_all(tensors: list, norms: list) -> None:
+    """In place: rescale each tensor to its norm, ``t *= norm / max(||t||, 1e-12)``, in four multi-tensor
+    operations whatever the number of tensors (:func:`_renormalise_each` is the one-at-a-time reference)."""
+    if tensors:
+        scale = torch._foreach_div(norms, torch._foreach_clamp_min(torch._foreach_norm(tensors), 1e-12))
+        torch._foreach_mul_(tensors, scale)
+
+
+def _renormalise_each(tensors: list, norms: list) -> None:
+    for t, nrm in zip(tensors, norms):
+        t.mul_(nrm / t.norm().clamp_min(1e-12))
 
 
 def _keep_best(best_fit, best_x, fit, x):

@@ -217,7 +217,7 @@ class SegmentedL1Projector:
         for v, c, n in zip(vs, centers, self.numels):
             if v.shape != c.shape or v.numel() != n:
                 raise ValueError(f"tensor of shape {tuple(v.shape)} (centre {tuple(c.shape)}) does not match size {n}")
-        d = torch.cat([(v - c).reshape(-1) for v, c in zip(vs, centers)])
+        d = torch.cat([t.reshape(-1) for t in torch._foreach_sub(list(vs), list(centers))])
         a, order = torch.sort(d.abs(), descending=True, stable=True)
         by_seg = torch.sort(self.seg[order], stable=True).indices        # segment-major, descending within
         mu = a[by_seg].double()
@@ -231,4 +231,4 @@ class SegmentedL1Projector:
         theta = torch.where(self.finite & (cs[self.ends] > self.r), theta, torch.zeros_like(theta))
         t = theta.to(d.dtype)[self.seg]
         out = d - torch.clamp(d, -t, t)
-        return [c + o.view_as(c) for c, o in zip(centers, torch.split(out, self.numels))]
+        return torch._foreach_add(list(centers), [o.view_as(c) for c, o in zip(centers, torch.split(out, self.numels))])

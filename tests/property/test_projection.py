@@ -172,3 +172,17 @@ def test_segmented_rejects_bad_input():
     p = SegmentedL1Projector([3], [1.0])
     with pytest.raises(ValueError, match="does not match"):
         p([torch.zeros(4)], [torch.zeros(4)])
+
+
+@given(st.lists(st.tuples(vectors(1, 40), st.floats(0.01, 100.0)), min_size=1, max_size=6))
+def test_multi_tensor_renormalisation_equals_one_at_a_time(items):
+    """The ILO loop's noise renormalisation (four multi-tensor operations) against the per-tensor reference,
+    including all-zero tensors (the 1e-12 floor)."""
+    from ilo_solver.ilo_stylegan import _renormalise_all, _renormalise_each
+    ts = [torch.from_numpy(v.copy()) for v, _ in items]
+    norms = [torch.tensor(n, dtype=torch.float64) for _, n in items]
+    fast, ref = [t.clone() for t in ts], [t.clone() for t in ts]
+    _renormalise_all(fast, norms)
+    _renormalise_each(ref, norms)
+    for a, b in zip(fast, ref):
+        assert torch.allclose(a, b, rtol=1e-12, atol=0)
