@@ -37,7 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--image", required=True, help="astronaut, grace_hopper, or a path to an RGB image")
     s.add_argument("--task", required=True, help=", ".join(TASKS))
     s.add_argument("--observed", type=float, default=0.2, help="inpaint: fraction of observed pixels")
-    s.add_argument("--box", type=_box, help="inpaint: hide the box TOP,LEFT,HEIGHT,WIDTH instead")
+    s.add_argument("--box", type=_box, help="inpaint: hide the box TOP,LEFT,HEIGHT,WIDTH instead (pixels of the image as "
+                        "resized to the prior's resolution; the box must lie inside it)")
     s.add_argument("--sigma", type=float, default=0.1, help="denoise: noise std on [-1, 1] images")
     s.add_argument("--factor", type=int, default=4, help="superres: downsampling factor")
     s.add_argument("--ratio", type=float, default=0.1, help="cs-*: measurements m / n, in (0, 1]")

@@ -94,17 +94,24 @@ def random_mask(in_shape, observed: float, *, generator: torch.Generator) -> tor
         raise ValueError(f"observed must lie in (0, 1], got {observed}")
     spatial = in_shape[1:] if len(in_shape) == 3 else in_shape
     m = (torch.rand(spatial, generator=generator) < observed).to(torch.float32)
+    if not m.any():
+        raise ValueError(f"observed = {observed} kept no pixel of {tuple(spatial)}: nothing would be measured; "
+                         "raise the fraction")
     return m.expand(in_shape).clone()
 
 
 def box_mask(in_shape, top: int, left: int, height: int, width: int) -> torch.Tensor:
-    """Mask that hides the box [top:top+height, left:left+width] of a [C, H, W] image."""
+    """Mask that hides the box [top:top+height, left:left+width] of a [C, H, W] image. The box must lie inside
+    the image (a box that sticks out is taken for a coordinate mistake, not clipped) and leave a pixel observed."""
     in_shape = _shape(in_shape)
     if len(in_shape) != 3:
         raise ValueError(f"box_mask needs a [C, H, W] shape, got {in_shape}")
     _, H, W = in_shape
-    if not (0 <= top < H and 0 <= left < W and height > 0 and width > 0):
-        raise ValueError(f"box ({top}, {left}, {height}, {width}) does not intersect an image of size {H}x{W}")
+    if not (0 <= top and 0 <= left and height > 0 and width > 0 and top + height <= H and left + width <= W):
+        raise ValueError(f"box (top {top}, left {left}, height {height}, width {width}) does not lie inside the "
+                         f"{H}x{W} image")
+    if height == H and width == W:
+        raise ValueError(f"the box hides the whole {H}x{W} image: nothing would be observed")
     m = torch.ones(in_shape)
     m[:, top:top + height, left:left + width] = 0
     return m

@@ -42,6 +42,8 @@ def test_csgm_and_seed_reproducibility(tmp_path):
     (["--task", "denoise", "--method", "pulse"], "unknown --method"),
     (["--task", "denoise", "--image", "/nonexistent.png"], "neither a built-in"),
     (["--task", "superres", "--factor", "5"], "divisible"),
+    (["--task", "inpaint", "--box", "60,60,10,10"], "inside the 64x64 image"),
+    (["--task", "inpaint", "--box", "0,0,64,64"], "hides the whole"),
     (["--task", "denoise", "--prior", "biggan"], "unknown --prior"),
 ])
 def test_bad_input_is_one_clear_error_and_writes_nothing(tmp_path, capsys, args, msg):

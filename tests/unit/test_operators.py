@@ -80,6 +80,15 @@ def test_superres_non_square_and_errors():
 def test_bad_arguments(tgen):
     with pytest.raises(ValueError, match="observed"):
         O.random_mask((3, 8, 8), 1.5, generator=tgen)
+    with pytest.raises(ValueError, match="kept no pixel"):
+        O.random_mask((3, 4, 4), 1e-9, generator=tgen)
+    m = O.box_mask((3, 8, 6), 2, 1, 3, 5)
+    assert m.shape == (3, 8, 6) and m.sum() == 3 * (48 - 15) and m[:, 2:5, 1:6].sum() == 0
+    for box in ((6, 0, 3, 2), (0, 2, 2, 5), (-1, 0, 2, 2), (0, 0, 0, 2), (8, 0, 1, 1)):
+        with pytest.raises(ValueError, match="inside the 8x6 image"):
+            O.box_mask((3, 8, 6), *box)
+    with pytest.raises(ValueError, match="whole 8x6 image"):
+        O.box_mask((3, 8, 6), 0, 0, 8, 6)
     with pytest.raises(ValueError, match="m must"):
         O.PartialCirculant((1, 4, 4), 17, generator=tgen)
     with pytest.raises(ValueError, match="sigma"):
