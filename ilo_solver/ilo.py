@@ -22,6 +22,7 @@ from typing import Sequence
 import torch
 from tqdm import tqdm
 
+from . import _host
 from .generators.base import LayeredGenerator
 from .losses import DataFit
 from .operators import Operator
@@ -107,7 +108,8 @@ def _adam(var, loss_fn, steps, lr, project, bar, record):
         trace.append(loss.detach())
         if bar is not None:
             bar.update(1)
-            bar.set_postfix(loss=f"{float(loss.detach().min()):.4g}", refresh=False)
+            if not bar.disable and bar.n % 10 == 0:   # a host read: only for a visible bar, every 10 steps
+                bar.set_postfix(loss=f"{_host.read(loss.detach().min()):.4g}", refresh=False)
     return var.detach(), (torch.stack(trace) if trace else torch.empty(0)) if record else None
 
 
@@ -161,7 +163,7 @@ def ilo(G: LayeredGenerator, y: torch.Tensor, op: Operator, *, config: ILOConfig
     with torch.no_grad():
         x_all = G.forward_from(code, split)
         final = dataclasses.replace(cfg.fit, sna_sigma=0.0)(x_all, op, yb, mask=maskb)
-    best = int(torch.argmin(final))
+    best = int(_host.read(torch.argmin(final)))   # the run's one device -> host read
     return ILOResult(x=x_all[best:best + 1], x_all=x_all, best=best, z=z, code=code, split=split, losses=losses,
                      final_loss=final, seconds=seconds, rounds_done=rounds, config=cfg,
                      generator_state=generator.get_state())

@@ -32,6 +32,7 @@ import time
 import torch
 from tqdm import tqdm
 
+from . import _host
 from .generators.stylegan2 import StyleGAN2Generator
 from .losses import DataFit
 from .projection import SegmentedL1Projector, project_l1_ball_around
@@ -122,7 +123,7 @@ def ilo_stylegan(G: StyleGAN2Generator, y: torch.Tensor, op, *, config: StyleILO
     noises = [torch.randn(n.shape, generator=generator, dtype=p.dtype).to(p.device) for n in G.stored_noises()]
     noise_norms = [n.norm() for n in noises]
     sphere = torch.tensor(math.sqrt(D), dtype=p.dtype, device=p.device)
-    loop_gen = _loop_generator(generator, p.device)
+    loop_gen = _loop_generator(generator, p.device, cfg.fit)
     state, prev, losses, seconds = None, 0, [], []
     bar = tqdm(total=sum(cfg.steps), desc="PULSE" if len(cfg.stages) == 1 else "ILO", disable=not progress,
                leave=False)
@@ -181,7 +182,7 @@ def ilo_stylegan(G: StyleGAN2Generator, y: torch.Tensor, op, *, config: StyleILO
         noises = [n.detach() for n in opened] + noises[n_open:]
         if st_vars:
             state = tuple(v.detach() for v in st_vars)
-        losses.append(torch.stack(trace).tolist() if trace else [])   # one sync per round
+        losses.append(_to_host(trace))   # the round's one device -> host read
         seconds.append(time.perf_counter() - t0)
     bar.close()
     with torch.no_grad():
@@ -216,7 +217,7 @@ def csgm_stylegan(G: StyleGAN2Generator, y: torch.Tensor, op, *, config: StyleCS
     R, D = cfg.restarts, G.style_dim
     z = torch.randn(R, D, generator=generator, dtype=p.dtype).to(p.device).requires_grad_(True)
     noises = [torch.randn(n.shape, generator=generator, dtype=p.dtype).to(p.device) for n in G.stored_noises()]
-    loop_gen = _loop_generator(generator, p.device)
+    loop_gen = _loop_generator(generator, p.device, cfg.fit)
     yR = y.expand(R, *y.shape[1:])
     maskR = None if mask is None else mask.expand(R, *mask.shape[-3:]).to(y.dtype)
     opt = torch.optim.Adam([z], lr=cfg.lr)
@@ -234,15 +235,24 @@ def csgm_stylegan(G: StyleGAN2Generator, y: torch.Tensor, op, *, config: StyleCS
         x = G.synthesis(G.mapping(z), noises)
         final_fit = dataclasses.replace(cfg.fit, sna_sigma=0.0)   # rank the restarts without fresh noise
         final = final_fit(x, op, yR, mask=maskR) + cfg.z_weight * z.pow(2).mean(1)
-        best = int(final.argmin())
-    losses = [torch.stack(trace).tolist() if trace else [], final.tolist()]
-    return StyleILOResult(x=x[best:best + 1], latent=z.detach()[best:best + 1], noises=noises, losses=losses,
-                          seconds=[time.perf_counter() - t0], config=cfg)
+        best = final.argmin().reshape(1)   # chosen on the device
+    losses = [_to_host(trace), _to_host(list(final))]
+    return StyleILOResult(x=x.index_select(0, best), latent=z.detach().index_select(0, best), noises=noises,
+                          losses=losses, seconds=[time.perf_counter() - t0], config=cfg)
 
 
-def _loop_generator(generator: torch.Generator, device: torch.device) -> torch.Generator:
-    """The generator for draws inside the optimisation loop (SNA noise): ``generator`` itself on the CPU; on another
-    device a generator there, seeded once from ``generator``, so that no step copies noise from the host."""
+def _to_host(values: list) -> list[float]:
+    """Device → host read of a list of 0-d tensors (a round's loss trace): the solver's only reads, one per round,
+    never inside a step (see :mod:`ilo_solver._host`)."""
+    return _host.read(torch.stack(values)) if values else []
+
+
+def _loop_generator(generator: torch.Generator, device: torch.device, fit: DataFit) -> torch.Generator | None:
+    """The generator for draws inside the optimisation loop (SNA noise): None when the fit draws nothing;
+    ``generator`` itself on the CPU; on another device a generator there, seeded once from ``generator``, so that
+    no step copies noise from the host."""
+    if not fit.sna_sigma > 0:
+        return None
     if device.type == "cpu" or generator.device == device:
         return generator
     seed = int(torch.randint(0, 2 ** 62, (1,), generator=generator))

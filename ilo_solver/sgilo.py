@@ -26,6 +26,7 @@ import math
 import torch
 from tqdm import tqdm
 
+from . import _host
 from .generators.base import LayeredGenerator
 from .ilo import ILOResult, csgm_config, ilo
 from .losses import DataFit
@@ -139,6 +140,6 @@ def sgilo(G: LayeredGenerator, y: torch.Tensor, op: Operator, score: ScoreModel,
         xs = torch.stack([G.forward_from(h, cfg.split) for h in hs])  # [S, R, *image]
         mean = xs.mean(0)
         loss = ((op(mean) - yb) ** 2).flatten(1).mean(1)
-    b = int(torch.argmin(loss))
+    b = int(_host.read(torch.argmin(loss)))   # the chain's one device -> host read
     return SGILOResult(x_mean=mean[b:b + 1], x_std=xs[:, b].std(0, unbiased=xs.shape[0] > 1)[None],
                        samples=xs[:, b], best=b, csgm=first, config=cfg)

@@ -22,19 +22,20 @@ def gaussian_fit(mapping, style_dim: int, *, n: int = 100_000, batch: int = 10_0
     if n < 2 or batch < 1:
         raise ValueError(f"n must be >= 2 and batch >= 1, got {n}, {batch}")
     p = next(mapping.parameters())
-    s1 = torch.zeros(style_dim, dtype=torch.float64)
-    s2 = torch.zeros(style_dim, dtype=torch.float64)
+    acc = torch.float32 if p.device.type == "mps" else torch.float64   # float64 sums wherever the device has them
+    s1 = torch.zeros(style_dim, dtype=acc, device=p.device)
+    s2 = torch.zeros(style_dim, dtype=acc, device=p.device)
     done = 0
     while done < n:
         b = min(batch, n - done)
         z = torch.randn(b, style_dim, generator=generator, dtype=p.dtype).to(p.device)
-        v = F.leaky_relu(mapping(z), 5.0).double().cpu()
+        v = F.leaky_relu(mapping(z), 5.0).to(acc)
         s1 += v.sum(0)
         s2 += (v ** 2).sum(0)
         done += b
     mean = s1 / n
     std = torch.sqrt(torch.clamp((s2 - n * mean ** 2) / (n - 1), min=0))
-    return mean.to(p.dtype), std.to(p.dtype)
+    return mean.to(p.dtype), std.to(p.dtype)   # on the mapping network's device
 
 
 def from_gaussian(u: torch.Tensor, mean: torch.Tensor, std: torch.Tensor) -> torch.Tensor:

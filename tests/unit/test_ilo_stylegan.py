@@ -130,7 +130,9 @@ def test_segmented_projection_matches_per_tensor(control):
 def test_loop_generator_is_the_callers_on_cpu():
     from ilo_solver.ilo_stylegan import _loop_generator
     g = torch.Generator().manual_seed(0)
-    assert _loop_generator(g, torch.device("cpu")) is g   # CPU runs draw SNA noise from the caller's stream
+    sna = DataFit(sna_sigma=0.1)
+    assert _loop_generator(g, torch.device("cpu"), sna) is g   # CPU runs draw SNA noise from the caller's stream
+    assert _loop_generator(g, torch.device("cpu"), DataFit()) is None   # nothing to draw
 
 
 def test_progress_bar_counts_steps_and_changes_nothing(control, capsys):
