@@ -140,9 +140,7 @@ def solve(args) -> dict:
         raise ValueError("--dead-zone and --dead-zone-tau must be >= 0")
     if args.restarts < 1 or not args.steps_scale > 0:
         raise ValueError("--restarts must be >= 1 and --steps-scale > 0")
-    device = torch.device(args.device)
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError("--device cuda was asked for but no CUDA device is available")
+    device = parse_device(args.device)
     img, source = load_image(args.image)
     if style:
         from .generators.checkpoints import load_generator
@@ -217,6 +215,25 @@ def solve(args) -> dict:
         for name in ("metrics.json", "config.json", "grid.png"):
             (tmp / name).replace(args.out / name)
     return metrics
+
+
+def parse_device(name: str) -> torch.device:
+    """``cpu``, ``cuda``, ``cuda:N`` or ``mps``, checked to exist here; anything else is one clear error."""
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise ValueError(f"--device {name!r} is not a device name; use cpu, cuda, cuda:N or mps") from None
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(f"--device {name} was asked for but no CUDA device is available")
+        if device.index is not None and device.index >= torch.cuda.device_count():
+            raise ValueError(f"--device {name}: there are {torch.cuda.device_count()} CUDA devices")
+    elif device.type == "mps":
+        if not torch.backends.mps.is_available():
+            raise ValueError("--device mps was asked for but no MPS device is available")
+    elif device.type != "cpu":
+        raise ValueError(f"--device {name}: use cpu, cuda, cuda:N or mps")
+    return device
 
 
 def score_split(score) -> int:

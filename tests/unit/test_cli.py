@@ -44,6 +44,8 @@ def test_csgm_and_seed_reproducibility(tmp_path):
     (["--task", "superres", "--factor", "5"], "divisible"),
     (["--task", "inpaint", "--box", "60,60,10,10"], "inside the 64x64 image"),
     (["--task", "inpaint", "--box", "0,0,64,64"], "hides the whole"),
+    (["--task", "denoise", "--device", "foo"], "not a device name"),
+    (["--task", "denoise", "--device", "meta"], "use cpu, cuda"),
     (["--task", "denoise", "--prior", "biggan"], "unknown --prior"),
 ])
 def test_bad_input_is_one_clear_error_and_writes_nothing(tmp_path, capsys, args, msg):
@@ -154,3 +156,23 @@ def test_convert_command(tmp_path, monkeypatch, capsys):
         main(["convert", str(tmp_path / "none.pkl"), str(tmp_path / "n.safetensors")])
     assert "does not exist" in capsys.readouterr().err and not (tmp_path / "n.safetensors").exists()
     assert not (tmp_path / "sentinel").exists()
+
+
+def test_device_names():
+    import torch
+
+    from ilo_solver.cli import parse_device
+    assert parse_device("cpu") == torch.device("cpu")
+    if torch.cuda.is_available():
+        assert parse_device("cuda").type == "cuda"
+        with pytest.raises(ValueError, match="CUDA devices"):
+            parse_device(f"cuda:{torch.cuda.device_count()}")
+    else:
+        with pytest.raises(ValueError, match="no CUDA device"):
+            parse_device("cuda:0")
+    if not torch.backends.mps.is_available():
+        with pytest.raises(ValueError, match="no MPS device"):
+            parse_device("mps")
+    for bad in ("gpu", "meta", "xla"):
+        with pytest.raises(ValueError, match="--device"):
+            parse_device(bad)
