@@ -76,7 +76,7 @@ def test_dcgan_ilo_and_sgilo_stay_on_the_device(reads):
     from ilo_solver.sgilo import SGILOConfig, sgilo
     from ilo_solver.tasks import make_task, method_config
     G = load_dcgan_faces(META)
-    for name in ("inpaint", "cs-circulant", "denoise"):
+    for name in ("inpaint", "cs-circulant", "denoise", "superres", "cs-gaussian"):
         task = make_task(name, (3, 64, 64), generator=torch.Generator().manual_seed(0))
         op = task.op.to(META)
         mask = None if task.mask is None else task.mask.to(META)
