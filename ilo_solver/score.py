@@ -22,6 +22,8 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
+from . import _host
+
 __all__ = ["VPSDE", "ScoreModel", "train_score", "sample_prior", "save_score", "load_score"]
 
 
@@ -134,10 +136,12 @@ def train_score(model: ScoreModel, sample: Callable[[int, torch.Generator], torc
             model.mean.copy_(ref.mean())
             model.std.copy_(ref.std())
     sde = model.sde
+    trace = []   # on the model's device; read once at the end (no host synchronisation per step)
     for _ in tqdm(range(start, steps), desc="score", disable=not progress, initial=start, total=steps):
         x0 = sample(batch, generator)
-        t = t_min + (1 - t_min) * torch.rand(batch, generator=generator, dtype=x0.dtype)
-        e = torch.randn(x0.shape, generator=generator, dtype=x0.dtype)
+        # drawn from the (CPU) generator, then moved: the same numbers on every device
+        t = (t_min + (1 - t_min) * torch.rand(batch, generator=generator, dtype=x0.dtype)).to(x0.device)
+        e = torch.randn(x0.shape, generator=generator, dtype=x0.dtype).to(x0.device)
         shape = (-1, *[1] * (x0.dim() - 1))
         xt = sde.alpha(t).view(shape) * x0 + sde.sigma(t).view(shape) * e * model.std
         # standardised DSM: the net predicts the standardised noise e from standardised x_t
@@ -145,7 +149,9 @@ def train_score(model: ScoreModel, sample: Callable[[int, torch.Generator], torc
         opt.zero_grad()
         loss.backward()
         opt.step()
-        losses.append(float(loss.detach()))
+        trace.append(loss.detach())
+    if trace:
+        losses += _host.read(torch.stack(trace))
     if ck is not None:
         torch.save(dict(model=model.state_dict(), opt=opt.state_dict(), generator=generator.get_state(),
                         step=steps, losses=losses), ck)
@@ -161,19 +167,20 @@ def sample_prior(model: ScoreModel, n: int, *, steps: int = 500, snr: float = 0.
     Corrector: Langevin with step :math:`2a_i(\mathrm{snr}\,\|z\|/\|s\|)^2`, :math:`a_i=1-\beta(t)|dt|`."""
     sde, p = model.sde, next(model.parameters())
     sd = model.std.to(p.dtype)
-    x = torch.randn((n, *model.shape), generator=generator, dtype=p.dtype) * sd  # p_1 ~ N(0, std^2 I)
-    ts = torch.linspace(1.0, t_min, steps + 1, dtype=p.dtype)
+    draw = lambda shape: torch.randn(shape, generator=generator, dtype=p.dtype).to(p.device)   # same on any device
+    x = draw((n, *model.shape)) * sd  # p_1 ~ N(0, std^2 I)
+    ts = torch.linspace(1.0, t_min, steps + 1, dtype=p.dtype, device=p.device)
     for i in range(steps):
         t, dt = ts[i], ts[i + 1] - ts[i]
         b = sde.beta(t)
         for _ in range(corrector_steps):
             s = model(x, t)
-            z = torch.randn(x.shape, generator=generator, dtype=x.dtype)
+            z = draw(x.shape)
             ratio = z.flatten(1).norm(dim=1).mean() / s.flatten(1).norm(dim=1).mean()
             step = 2 * (1 - b * (-dt)) * (snr * ratio) ** 2
             x = x + step * s + torch.sqrt(2 * step) * z
         drift = -0.5 * b * x - b * sd ** 2 * model(x, t)
-        x = x + drift * dt + sd * torch.sqrt(b * -dt) * torch.randn(x.shape, generator=generator, dtype=x.dtype)
+        x = x + drift * dt + sd * torch.sqrt(b * -dt) * draw(x.shape)
     return x
 
 

@@ -107,3 +107,13 @@ def test_a_visible_progress_bar_reads_every_tenth_step_only(reads):
     ilo(G, op(torch.zeros(1, 3, 64, 64, device=META)), op, config=csgm_config(25, restarts=2),
         generator=torch.Generator().manual_seed(0), progress=True)
     assert len(reads) == 2 + 1   # the loss shown at steps 10 and 20, then the restart choice
+
+
+def test_score_training_and_prior_sampling_stay_on_the_device(reads):
+    from ilo_solver.score import ScoreModel, sample_prior, train_score
+    model = ScoreModel((8, 4, 4), width=16, depth=1).to(META)
+    sample = lambda n, g: torch.randn(n, 8, 4, 4, generator=g).to(META)
+    losses = train_score(model, sample, steps=5, batch=4, generator=torch.Generator().manual_seed(0))
+    assert len(losses) == 5 and reads == [(5,)]   # the loss trace, read once after the loop
+    x = sample_prior(model, 3, steps=4, generator=torch.Generator().manual_seed(0))
+    assert x.device == META and x.shape == (3, 8, 4, 4) and reads == [(5,)]
