@@ -8,6 +8,7 @@ with :math:`\hat y^l` the channel-normalised activations of tap l (AlexNet relu1
 """
 from __future__ import annotations
 
+import copy
 from functools import lru_cache
 
 import torch
@@ -82,10 +83,18 @@ class LPIPS(torch.nn.Module):
 
 
 @lru_cache(maxsize=2)
-def _model(net: str) -> LPIPS:
+def _cpu_model(net: str) -> LPIPS:
     return LPIPS(net).eval()
 
 
+@lru_cache(maxsize=8)
+def _model(net: str, device: torch.device) -> LPIPS:
+    """One model per (net, device): a copy is moved, never the shared one (``Module.to`` works in place, so moving
+    one cached model would pull it from under a caller on another device)."""
+    cpu = _cpu_model(net)
+    return cpu if device.type == "cpu" else copy.deepcopy(cpu).to(device)
+
+
 def lpips(x: torch.Tensor, x0: torch.Tensor, net: str = "alex") -> torch.Tensor:
-    """LPIPS distance per batch element (a cached model per net; moves to x's device)."""
-    return _model(net).to(x.device)(x, x0)
+    """LPIPS distance per batch element (a cached model per net and device)."""
+    return _model(net, x.device)(x, x0)

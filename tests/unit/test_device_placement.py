@@ -117,3 +117,14 @@ def test_score_training_and_prior_sampling_stay_on_the_device(reads):
     assert len(losses) == 5 and reads == [(5,)]   # the loss trace, read once after the loop
     x = sample_prior(model, 3, steps=4, generator=torch.Generator().manual_seed(0))
     assert x.device == META and x.shape == (3, 8, 4, 4) and reads == [(5,)]
+
+
+def test_lpips_on_another_device_leaves_the_cpu_model_alone():
+    """LPIPS caches its networks: using it on a second device must not move the one other callers hold (it did:
+    ``Module.to`` is in place, and after a meta-device call the CPU weights were gone)."""
+    from ilo_solver.lpips import lpips
+    g = torch.Generator().manual_seed(0)
+    a, b = (torch.rand(1, 3, 32, 32, generator=g) * 2 - 1 for _ in range(2))
+    before = lpips(a, b, "vgg")
+    assert lpips(a.to(META), b.to(META), "vgg").device == META
+    assert torch.equal(lpips(a, b, "vgg"), before)
