@@ -128,3 +128,13 @@ def test_lpips_on_another_device_leaves_the_cpu_model_alone():
     before = lpips(a, b, "vgg")
     assert lpips(a.to(META), b.to(META), "vgg").device == META
     assert torch.equal(lpips(a, b, "vgg"), before)
+
+
+@pytest.mark.parametrize("name", sorted(O.OPERATORS))
+def test_every_operator_runs_on_the_device(name):
+    op = O.OPERATORS[name]((3, 16, 16), torch.Generator().manual_seed(0)).to(META)
+    x = torch.zeros(2, 3, 16, 16, device=META)
+    y = op.measure(x, 0.1, generator=torch.Generator().manual_seed(1))
+    assert y.device == META and tuple(y.shape[1:]) == op.out_shape
+    if isinstance(op, O.LinearOperator):
+        assert op.A_adjoint(y).device == META and op.A_adjoint(y).shape == x.shape
