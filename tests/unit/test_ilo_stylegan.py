@@ -32,6 +32,7 @@ def _ilo_cfg(fit):
                           radii_latent=r, radii_noise=r, radii_state=r)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("task", ["cs", "inpaint"])
 def test_ilo_beats_pulse_on_a_generated_image(control, task):
     G, x, g = control

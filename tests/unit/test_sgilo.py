@@ -43,6 +43,7 @@ def test_vpsde_constants():
     assert float(sde.sigma(t)) == pytest.approx(0.0446, abs=1e-4)  # THEORY.md §6
 
 
+@pytest.mark.slow   # trains the score model (the module fixture, ~8 s)
 def test_trained_score_matches_exact_score(linear_problem, trained):
     W, _, _ = linear_problem
     g = torch.Generator().manual_seed(2)
@@ -55,6 +56,7 @@ def test_trained_score_matches_exact_score(linear_problem, trained):
         assert float((est - exact).norm() / exact.norm()) < tol, t
 
 
+@pytest.mark.slow   # trains the score model (the module fixture, ~8 s)
 def test_prior_sampler_reproduces_the_prior_covariance(linear_problem, trained):
     W, _, _ = linear_problem
     xs = sample_prior(trained, 2000, steps=300, generator=torch.Generator().manual_seed(3))
@@ -87,6 +89,7 @@ def _run_chain(score, model, W, B, A, seed):
     return float(((samples.mean(0) - mean).abs() / sd).max()), float((torch.cov(samples.T) - cov).norm() / cov.norm())
 
 
+@pytest.mark.slow   # trains the score model (the module fixture, ~8 s)
 def test_calibrated_langevin_with_the_exact_score_matches_the_gaussian_posterior(linear_problem, trained):
     """The sampler alone: exact prior score, so only the O(eta) ULA bias and Monte Carlo error remain."""
     W, B, A = linear_problem
@@ -95,6 +98,7 @@ def test_calibrated_langevin_with_the_exact_score_matches_the_gaussian_posterior
     assert mean_err < 0.1 and cov_err < 0.1, (mean_err, cov_err)  # in posterior sd / relative Frobenius
 
 
+@pytest.mark.slow   # trains the score model (the module fixture, ~8 s)
 def test_calibrated_langevin_with_the_trained_score_is_close(linear_problem, trained):
     """The whole pipeline: trained score (about 8% relative error at t = 0.1) inside the same chain."""
     W, B, A = linear_problem
@@ -102,6 +106,7 @@ def test_calibrated_langevin_with_the_trained_score_is_close(linear_problem, tra
     assert mean_err < 0.5 and cov_err < 0.3, (mean_err, cov_err)
 
 
+@pytest.mark.slow   # trains the score model (the module fixture, ~8 s)
 def test_practical_mode_runs_and_fits_the_data(linear_problem, trained):
     W, B, A = linear_problem
     g = torch.Generator().manual_seed(5)
@@ -115,11 +120,15 @@ def test_practical_mode_runs_and_fits_the_data(linear_problem, trained):
     assert torch.all(fit < 0.1 * (y ** 2).sum())
 
 
-def test_save_load_and_config_errors(trained, tmp_path):
-    save_score(trained, tmp_path / "s.pt", seed=1)
+def test_save_load_and_config_errors(tmp_path):
+    torch.manual_seed(0)   # parameter init of a test model
+    model = ScoreModel((P,), width=16, depth=2).double().eval()
+    model.mean.fill_(0.3)
+    model.std.fill_(1.7)   # non-default standardisation, so that a loader dropping it would be caught
+    save_score(model, tmp_path / "s.pt", seed=1)
     back = load_score(tmp_path / "s.pt")
-    x = torch.randn(3, P, dtype=torch.float64)
-    assert torch.equal(back(x, 0.1), trained(x, 0.1))
+    x = torch.randn(3, P, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    assert torch.equal(back(x, 0.1), model(x, 0.1))
     with pytest.raises(ValueError, match="mode"):
         SGILOConfig(mode="exact")
     with pytest.raises(ValueError, match="burn_in"):

@@ -20,6 +20,7 @@ def quick_run(tmp_path_factory):
     return out, rows
 
 
+@pytest.mark.slow   # the quick verification run (module fixture, ~25 s)
 def test_report_has_every_claim_with_a_verdict(quick_run):
     out, rows = quick_run
     report = json.loads((out / "report.json").read_text())
@@ -33,12 +34,14 @@ def test_report_has_every_claim_with_a_verdict(quick_run):
 
 
 @pytest.mark.parametrize("claim", sorted(MUST_HOLD))
+@pytest.mark.slow   # the quick verification run (module fixture, ~25 s)
 def test_unambiguous_claims_hold(quick_run, claim):
     _, rows = quick_run
     row = {r.id: r for r in rows}[claim]
     assert row.verdict == "holds", row
 
 
+@pytest.mark.slow   # the quick verification run (module fixture, ~25 s)
 def test_results_are_reused_unless_forced(quick_run, monkeypatch):
     out, _ = quick_run
     calls = []
@@ -64,6 +67,7 @@ def test_wilson_interval_contains_estimate():
     assert lo < 0.3 < hi and 0 <= lo and hi <= 1
 
 
+@pytest.mark.slow   # the quick verification run (module fixture, ~25 s)
 def test_running_one_claim_keeps_the_others_in_the_report(quick_run):
     out, rows = quick_run
     again = run_checks(["circulant"], quick=True, out=out, seed=0, executor=SerialExecutor(), progress=False)
