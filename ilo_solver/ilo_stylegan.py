@@ -118,11 +118,10 @@ def ilo_stylegan(G: StyleGAN2Generator, y: torch.Tensor, op, *, config: StyleILO
     p = G.input.input
     mean, std = gaussian_fit(G.style, G.style_dim, n=cfg.gaussian_fit_samples, generator=generator)
     D = G.style_dim
-    u = renormalise(torch.randn(1, G.n_latent, D, generator=generator, dtype=p.dtype).to(p.device),
-                    torch.tensor(math.sqrt(D), dtype=p.dtype))
+    sphere = torch.tensor(math.sqrt(D), dtype=p.dtype, device=p.device)   # PULSE's sphere: rows of norm sqrt(D)
+    u = renormalise(torch.randn(1, G.n_latent, D, generator=generator, dtype=p.dtype).to(p.device), sphere)
     noises = [torch.randn(n.shape, generator=generator, dtype=p.dtype).to(p.device) for n in G.stored_noises()]
     noise_norms = [n.norm() for n in noises]
-    sphere = torch.tensor(math.sqrt(D), dtype=p.dtype, device=p.device)
     loop_gen = _loop_generator(generator, p.device, cfg.fit)
     state, prev, losses, seconds = None, 0, [], []
     bar = tqdm(total=sum(cfg.steps), desc="PULSE" if len(cfg.stages) == 1 else "ILO", disable=not progress,
@@ -236,7 +235,7 @@ def csgm_stylegan(G: StyleGAN2Generator, y: torch.Tensor, op, *, config: StyleCS
         final_fit = dataclasses.replace(cfg.fit, sna_sigma=0.0)   # rank the restarts without fresh noise
         final = final_fit(x, op, yR, mask=maskR) + cfg.z_weight * z.pow(2).mean(1)
         best = final.argmin().reshape(1)   # chosen on the device
-    losses = [_to_host(trace), _to_host(list(final))]
+    losses = [_to_host(trace), _host.read(final)]
     return StyleILOResult(x=x.index_select(0, best), latent=z.detach().index_select(0, best), noises=noises,
                           losses=losses, seconds=[time.perf_counter() - t0], config=cfg)
 
