@@ -1,7 +1,7 @@
 """Loading StyleGAN-2 checkpoints without executing code.
 
-- rosinality-format ``.pt`` (a dict with ``g_ema``, or a bare generator state dict), read with
-  ``torch.load(weights_only=True)``; the architecture (size, style_dim, n_mlp, channels per resolution) is inferred
+- rosinality-format ``.pt`` (a dict with ``g_ema`` -- converted releases, or training checkpoints with their
+  ``args`` Namespace --, or a bare generator state dict), read with ``torch.load(weights_only=True)``; the architecture (size, style_dim, n_mlp, channels per resolution) is inferred
   from the tensor shapes and the state dict must match it exactly;
 - NVIDIA ``.pkl``: ``stylegan2-ada-pytorch`` / ``stylegan3`` snapshots (``G_ema``) and the original TensorFlow
   StyleGAN-2 release (``Gs``), read by the restricted unpickler of :mod:`~ilo_solver.generators.nvidia_pkl`, which
@@ -14,6 +14,7 @@ safetensors entry ``w_avg``) is kept as ``G.w_avg`` for the truncation trick whe
 """
 from __future__ import annotations
 
+import argparse
 import json
 import re
 from pathlib import Path
@@ -101,7 +102,11 @@ def convert_to_safetensors(path: str | Path, out: str | Path) -> Path:
 
 
 def _load_pt(path: Path):
+    """``torch.load(weights_only=True)``, with one more allowed class: ``argparse.Namespace``, which rosinality's
+    training checkpoints carry as ``args`` (an attribute bag: rebuilding it runs no code; what it holds must itself
+    be loadable under ``weights_only``)."""
     try:
-        return torch.load(path, map_location="cpu", weights_only=True)
+        with torch.serialization.safe_globals([argparse.Namespace]):
+            return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # noqa: BLE001 - report any unpickling refusal as one clear error
         raise ValueError(f"{path} could not be loaded safely with weights_only=True: {e}") from None

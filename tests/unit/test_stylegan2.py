@@ -84,6 +84,30 @@ def test_rosinality_checkpoint_roundtrip(tmp_path):
         convert_to_safetensors(path, tmp_path / "g.bin")
 
 
+def test_rosinality_training_checkpoint(tmp_path):
+    """stylegan2-pytorch's train.py saves g, d, g_ema, both optimisers, ``args`` (an argparse.Namespace) and
+    ada_aug_p: g_ema loads exactly; a Namespace that hides a payload is refused, and the payload never runs."""
+    import argparse
+    G = _small()
+    opt = torch.optim.Adam(G.parameters())
+    args = argparse.Namespace(size=32, latent=32, n_mlp=2, lr=0.002, path="lmdb", augment=False, ckpt=None)
+    ck = dict(g=G.state_dict(), d={"convs.0.0.weight": torch.zeros(2)}, g_ema=G.state_dict(),
+              g_optim=opt.state_dict(), d_optim=opt.state_dict(), args=args, ada_aug_p=0.1)
+    torch.save(ck, tmp_path / "010000.pt")
+    z = torch.randn(2, 32, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    assert torch.equal(load_generator(tmp_path / "010000.pt")(z), G(z))
+    sentinel = tmp_path / "ran"
+
+    class Payload:
+        def __reduce__(self):
+            return (open, (str(sentinel), "w"))
+    ck["args"] = argparse.Namespace(size=32, hook=Payload())
+    torch.save(ck, tmp_path / "evil.pt")
+    with pytest.raises(ValueError, match="weights_only"):
+        load_generator(tmp_path / "evil.pt")
+    assert not sentinel.exists()
+
+
 def test_truncation_trick():
     """w_avg + psi (w - w_avg) (Karras et al. 2019): psi = 1 is the identity and needs no average, psi = 0 maps every
     z to the image of w_avg, and truncating without an average is a clear error, not a silent mean estimate."""
