@@ -1,8 +1,9 @@
 """Loading StyleGAN-2 checkpoints without executing code.
 
 - rosinality-format ``.pt`` (a dict with ``g_ema`` -- converted releases, or training checkpoints with their
-  ``args`` Namespace --, or a bare generator state dict), read with ``torch.load(weights_only=True)``; the architecture (size, style_dim, n_mlp, channels per resolution) is inferred
-  from the tensor shapes and the state dict must match it exactly;
+  ``args`` Namespace --, or a bare generator state dict), read with ``torch.load(weights_only=True)``; the
+  architecture (size, style_dim, n_mlp, channels per resolution) is inferred from the tensor shapes and the state
+  dict must match it exactly;
 - NVIDIA ``.pkl``: ``stylegan2-ada-pytorch`` / ``stylegan3`` snapshots (``G_ema``) and the original TensorFlow
   StyleGAN-2 release (``Gs``), read by the restricted unpickler of :mod:`~ilo_solver.generators.nvidia_pkl`, which
   never imports or executes the source code such files carry;
