@@ -27,6 +27,9 @@ def _builtin(name: str) -> np.ndarray:
         return np.array(im.convert("RGB"))
 
 
+_EXACT_TO_RGBA = ("P", "L", "LA", "1", "PA")   # PIL modes whose conversion to RGBA loses nothing
+
+
 def load_image(spec: str) -> tuple[torch.Tensor, str]:
     """(image [3, H, W] in [-1, 1], description). ``spec`` is a built-in name or a path to an RGB image file."""
     if spec in BUILTIN:
@@ -41,13 +44,23 @@ def load_image(spec: str) -> tuple[torch.Tensor, str]:
         try:
             with Image.open(path) as im:
                 mode = im.mode
+                if mode in _EXACT_TO_RGBA:   # palette, grey, grey+alpha, 1-bit: exact conversions
+                    im = im.convert("RGBA")
                 arr = np.array(im)
         except (UnidentifiedImageError, OSError) as e:
             raise ValueError(f"cannot read {path} as an image: {e}") from None
-        if mode != "RGB" or arr.ndim != 3 or arr.shape[2] != 3:
-            raise ValueError(f"{path} has mode {mode} (shape {arr.shape}); an RGB image with 3 channels is needed "
-                             f"(convert it first, e.g. with PIL's Image.convert('RGB'))")
         note = f"file {path}"
+        if mode in _EXACT_TO_RGBA or mode == "RGBA":
+            transparent = int((arr[..., 3] < 255).sum())
+            if transparent:
+                raise ValueError(f"{path} ({mode}) has transparent pixels ({transparent}); flatten it onto a "
+                                 "background first (what lies behind them is not defined)")
+            arr = arr[..., :3]
+            note += f" ({mode}, converted to RGB exactly)"
+        if arr.ndim != 3 or arr.shape[2] != 3 or arr.dtype != np.uint8:
+            raise ValueError(f"{path} has mode {mode} (shape {arr.shape}); an 8-bit RGB image is needed (or grey, "
+                             f"palette, RGBA without transparency); convert it first, e.g. with PIL's "
+                             f"Image.convert('RGB')")
     x = torch.from_numpy(np.ascontiguousarray(arr)).permute(2, 0, 1).float() / 127.5 - 1.0
     return x, note
 

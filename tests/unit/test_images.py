@@ -1,0 +1,62 @@
+"""Reading the user's image: exact conversions are made and said, anything lossy or undefined is one clear error."""
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from ilo_solver.images import fit_to_prior, load_image, to_uint8
+
+
+@pytest.fixture
+def rgb():
+    return np.random.default_rng(0).integers(0, 256, (37, 31, 3), dtype=np.uint8)   # odd, non-square
+
+
+def test_rgb_round_trip_and_range(tmp_path, rgb):
+    Image.fromarray(rgb).save(tmp_path / "a.png")
+    x, note = load_image(str(tmp_path / "a.png"))
+    assert x.shape == (3, 37, 31) and note == f"file {tmp_path / 'a.png'}"
+    assert x.min() >= -1 and x.max() <= 1 and np.array_equal(to_uint8(x), rgb)
+
+
+def test_exact_conversions_are_made_and_said(tmp_path, rgb):
+    ref, _ = load_image(_save(tmp_path / "ref.png", Image.fromarray(rgb)))
+    rgba = np.concatenate([rgb, np.full((37, 31, 1), 255, np.uint8)], axis=2)
+    x, note = load_image(_save(tmp_path / "a.png", Image.fromarray(rgba, "RGBA")))
+    assert torch.equal(x, ref) and "RGBA, converted to RGB exactly" in note
+    pal = Image.fromarray(rgb).quantize(64)   # a palette image; its RGB is the palette lookup
+    x, note = load_image(_save(tmp_path / "p.png", pal))
+    assert np.array_equal(to_uint8(x), np.array(pal.convert("RGB"))) and "(P," in note
+    grey = rgb[..., 0]
+    x, note = load_image(_save(tmp_path / "g.png", Image.fromarray(grey, "L")))
+    assert np.array_equal(to_uint8(x), np.repeat(grey[..., None], 3, axis=2)) and "(L," in note
+
+
+def test_undefined_or_lossy_inputs_are_refused(tmp_path, rgb):
+    rgba = np.concatenate([rgb, np.full((37, 31, 1), 255, np.uint8)], axis=2)
+    rgba[3, 4, 3] = 254
+    with pytest.raises(ValueError, match=r"transparent pixels \(1\)"):
+        load_image(_save(tmp_path / "t.png", Image.fromarray(rgba, "RGBA")))
+    with pytest.raises(ValueError, match="mode CMYK"):
+        load_image(_save(tmp_path / "c.jpg", Image.fromarray(rgb).convert("CMYK")))
+    with pytest.raises(ValueError, match="8-bit RGB"):
+        load_image(_save(tmp_path / "16.png", Image.fromarray(rgb[..., 0].astype(np.uint16) * 257)))
+    (tmp_path / "junk.png").write_bytes(b"not an image")
+    with pytest.raises(ValueError, match="cannot read"):
+        load_image(str(tmp_path / "junk.png"))
+    with pytest.raises(ValueError, match="neither a built-in"):
+        load_image(str(tmp_path / "missing.png"))
+
+
+def test_fit_to_prior_says_what_it_did():
+    x = torch.linspace(-1, 1, 3 * 37 * 31).reshape(3, 37, 31)
+    out, note = fit_to_prior(x, 16)
+    assert out.shape == (3, 16, 16) and note == ("centre-cropped 37x31 to 31x31; "
+                                                 "resized 31x31 to 16x16 (bicubic, antialiased)")
+    same, note = fit_to_prior(x[:, 3:34], 31)
+    assert torch.equal(same, x[:, 3:34]) and note == "used as is"
+
+
+def _save(path, im) -> str:
+    im.save(path)
+    return str(path)
