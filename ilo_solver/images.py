@@ -40,16 +40,18 @@ def load_image(spec: str) -> tuple[torch.Tensor, str]:
         path = Path(spec)
         if not path.is_file():
             raise ValueError(f"--image {spec!r} is neither a built-in ({', '.join(BUILTIN)}) nor a readable file")
-        from PIL import Image, UnidentifiedImageError
+        from PIL import Image, ImageOps, UnidentifiedImageError
         try:
             with Image.open(path) as im:
                 mode = im.mode
+                orientation = im.getexif().get(0x0112, 1)   # EXIF Orientation (phone photos are stored sideways)
+                im = ImageOps.exif_transpose(im)              # the rotation/flip it asks for: exact
                 if mode in _EXACT_TO_RGBA:   # palette, grey, grey+alpha, 1-bit: exact conversions
                     im = im.convert("RGBA")
                 arr = np.array(im)
         except (UnidentifiedImageError, OSError) as e:
             raise ValueError(f"cannot read {path} as an image: {e}") from None
-        note = f"file {path}"
+        note = f"file {path}" + (f" (turned upright: EXIF orientation {orientation})" if orientation != 1 else "")
         if mode in _EXACT_TO_RGBA or mode == "RGBA":
             transparent = int((arr[..., 3] < 255).sum())
             if transparent:

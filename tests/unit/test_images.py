@@ -32,6 +32,16 @@ def test_exact_conversions_are_made_and_said(tmp_path, rgb):
     assert np.array_equal(to_uint8(x), np.repeat(grey[..., None], 3, axis=2)) and "(L," in note
 
 
+def test_exif_orientation_is_applied(tmp_path, rgb):
+    """A photo stored sideways with EXIF Orientation 6 ("rotate 90° clockwise to view") is read upright."""
+    im = Image.fromarray(rgb)
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    im.save(tmp_path / "side.png", exif=exif)
+    x, note = load_image(str(tmp_path / "side.png"))
+    assert np.array_equal(to_uint8(x), np.rot90(rgb, k=-1)) and "EXIF orientation 6" in note
+
+
 def test_undefined_or_lossy_inputs_are_refused(tmp_path, rgb):
     rgba = np.concatenate([rgb, np.full((37, 31, 1), 255, np.uint8)], axis=2)
     rgba[3, 4, 3] = 254
