@@ -59,12 +59,12 @@ def test_bad_input_is_one_clear_error_and_writes_nothing(tmp_path, capsys, args,
     assert not out.exists()
 
 
-def test_wrong_channels_are_refused(tmp_path, capsys):
-    grey = tmp_path / "grey.png"
-    Image.fromarray(np.zeros((40, 30), np.uint8)).save(grey)
+def test_undefined_pixels_are_refused(tmp_path, capsys):
+    rgba = np.zeros((40, 30, 4), np.uint8)   # fully transparent: what lies behind is not defined
+    Image.fromarray(rgba, "RGBA").save(tmp_path / "clear.png")
     with pytest.raises(SystemExit):
-        main(["solve", "--image", str(grey), "--task", "denoise", "--out", str(tmp_path / "o")])
-    assert "RGB" in capsys.readouterr().err and not (tmp_path / "o").exists()
+        main(["solve", "--image", str(tmp_path / "clear.png"), "--task", "denoise", "--out", str(tmp_path / "o")])
+    assert "transparent pixels (1200)" in capsys.readouterr().err and not (tmp_path / "o").exists()
 
 
 def test_train_prior_then_sgilo(tmp_path, capsys):
