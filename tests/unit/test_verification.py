@@ -72,3 +72,36 @@ def test_running_one_claim_keeps_the_others_in_the_report(quick_run):
     out, rows = quick_run
     again = run_checks(["circulant"], quick=True, out=out, seed=0, executor=SerialExecutor(), progress=False)
     assert [r.id for r in again] == [r.id for r in rows]
+
+
+def _threads(_):
+    import numba
+    import torch
+    return torch.get_num_threads(), numba.get_num_threads()
+
+
+def test_worker_processes_are_single_threaded_and_agree_with_serial():
+    """``--workers N``: each worker runs one torch and one numba thread (their full pools, N times over, made the
+    pool ten times slower than one process), and a sweep gives the same rows as in process with one thread (bit for
+    bit: the cells are seeded by index; other thread counts change the last bits of reductions)."""
+    import dataclasses
+
+    import numba
+    import torch
+
+    from verification import theorem1
+    from verification.__main__ import make_executor
+    cfg = dataclasses.replace(theorem1.QUICK, Ks=(1.0,), ms=(10,), trials=2, restarts=2, steps=20)
+    with make_executor(2) as ex:
+        assert set(ex.map(_threads, range(4))) == {(1, 1)}
+        pooled = theorem1.run(cfg, seed=0, executor=ex)
+    threads = torch.get_num_threads(), numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        torch.set_num_threads(1)
+        assert pooled == theorem1.run(cfg, seed=0, executor=make_executor(1))
+    finally:
+        numba.set_num_threads(threads[1])
+        torch.set_num_threads(threads[0])
+    with pytest.raises(ValueError, match="workers"):
+        make_executor(0)
