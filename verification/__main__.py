@@ -16,7 +16,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from . import CHECKS, report
-from ._common import ClaimRow, SerialExecutor, load_json, save_json
+from ._common import ClaimRow, load_json, make_executor, save_json
 
 
 def _key(name: str, *, quick: bool, seed: int) -> dict:
@@ -58,24 +58,6 @@ def run_checks(names, *, quick: bool, out: Path, seed: int, executor: cf.Executo
             rows.extend(mod.claims(saved["result"]))
     report.write(rows, out)
     return rows
-
-
-def single_threaded_worker() -> None:
-    """Pool initializer: one torch thread and one numba thread per worker process. Without it every worker runs
-    torch's and numba's full thread pools on the same cores, and their spinning threads made ``--workers 2`` eight
-    times slower than one process (``theorem1 --quick`` on 2 cores: 143 s, vs 17 s in process and 11 s with this
-    initializer)."""
-    import numba
-    import torch
-    numba.set_num_threads(1)   # first: launching numba's OpenMP layer resets the OpenMP thread count torch reads
-    torch.set_num_threads(1)
-
-
-def make_executor(workers: int) -> cf.Executor:
-    """In-process for one worker, else a process pool of single-threaded workers."""
-    if workers < 1:
-        raise ValueError(f"workers must be >= 1, got {workers}")
-    return SerialExecutor() if workers == 1 else cf.ProcessPoolExecutor(workers, initializer=single_threaded_worker)
 
 
 def main(argv=None) -> int:

@@ -90,7 +90,7 @@ def test_worker_processes_are_single_threaded_and_agree_with_serial():
     import torch
 
     from verification import theorem1
-    from verification.__main__ import make_executor
+    from verification._common import make_executor
     cfg = dataclasses.replace(theorem1.QUICK, Ks=(1.0,), ms=(10,), trials=2, restarts=2, steps=20)
     with make_executor(2) as ex:
         assert set(ex.map(_threads, range(4))) == {(1, 1)}
