@@ -87,13 +87,15 @@ def single_threaded_worker() -> None:
 
 
 def make_executor(workers: int) -> cf.Executor:
-    """In-process for one worker, else a process pool of single-threaded workers started by a fork server (not
-    forked from this process: once numba's OpenMP threads run here, a forked child aborts)."""
+    """In-process for one worker, else a process pool of single-threaded workers started fresh by a fork server
+    (or spawned where there is none), never forked from this process: once numba's OpenMP threads run here, a
+    forked child aborts."""
     if workers < 1:
         raise ValueError(f"workers must be >= 1, got {workers}")
     if workers == 1:
         return SerialExecutor()
-    return cf.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver"),
+    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+    return cf.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method),
                                   initializer=single_threaded_worker)
 
 
