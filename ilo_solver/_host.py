@@ -14,3 +14,8 @@ import torch
 def read(t: torch.Tensor):
     """``t.tolist()``: a Python number for a 0-d tensor, nested lists otherwise."""
     return t.tolist()
+
+
+def read_list(values: list) -> list:
+    """The values of a list of 0-d tensors (a loss trace) in one read: ``[]`` for an empty list."""
+    return read(torch.stack(values)) if values else []

@@ -36,7 +36,7 @@ from . import _host
 from .generators.stylegan2 import StyleGAN2Generator
 from .losses import DataFit
 from .projection import SegmentedL1Projector, project_l1_ball_around
-from .stylegan_latent import from_gaussian, gaussian_fit, geocross, renormalise
+from .stylegan_latent import from_gaussian, gaussian_fit, geocross, renormalise, renormalise_tensors_
 
 __all__ = ["StyleILOConfig", "StyleILOResult", "ilo_stylegan", "pulse_config", "StyleCSGMConfig", "csgm_stylegan",
            "style_fit", "style_method_config", "STYLE_METHODS"]
@@ -174,14 +174,14 @@ def ilo_stylegan(G: StyleGAN2Generator, y: torch.Tensor, op, *, config: StyleILO
                     for v, s0, rad in balls:
                         _project(v, s0, rad)
                 uu.copy_(renormalise(uu, sphere))
-                _renormalise_all(opened, noise_norms[:n_open])
+                renormalise_tensors_(opened, noise_norms[:n_open])
             trace.append(loss.detach().sum())   # kept on the device: no host sync inside the loop
             bar.update()
         u = uu.detach()
         noises = [n.detach() for n in opened] + noises[n_open:]
         if st_vars:
             state = tuple(v.detach() for v in st_vars)
-        losses.append(_to_host(trace))   # the round's one device -> host read
+        losses.append(_host.read_list(trace))   # the round's one device -> host read
         seconds.append(time.perf_counter() - t0)
     bar.close()
     with torch.no_grad():
@@ -235,15 +235,9 @@ def csgm_stylegan(G: StyleGAN2Generator, y: torch.Tensor, op, *, config: StyleCS
         final_fit = dataclasses.replace(cfg.fit, sna_sigma=0.0)   # rank the restarts without fresh noise
         final = final_fit(x, op, yR, mask=maskR) + cfg.z_weight * z.pow(2).mean(1)
         best = final.argmin().reshape(1)   # chosen on the device
-    losses = [_to_host(trace), _host.read(final)]
+    losses = [_host.read_list(trace), _host.read(final)]
     return StyleILOResult(x=x.index_select(0, best), latent=z.detach().index_select(0, best), noises=noises,
                           losses=losses, seconds=[time.perf_counter() - t0], config=cfg)
-
-
-def _to_host(values: list) -> list[float]:
-    """Device → host read of a list of 0-d tensors (a round's loss trace): the solver's only reads, one per round,
-    never inside a step (see :mod:`ilo_solver._host`)."""
-    return _host.read(torch.stack(values)) if values else []
 
 
 def _loop_generator(generator: torch.Generator, device: torch.device, fit: DataFit) -> torch.Generator | None:
@@ -256,19 +250,6 @@ def _loop_generator(generator: torch.Generator, device: torch.device, fit: DataF
         return generator
     seed = int(torch.randint(0, 2 ** 62, (1,), generator=generator))
     return torch.Generator(device).manual_seed(seed)
-
-
-def _renormalise_all(tensors: list, norms: list) -> None:
-    """In place: rescale each tensor to its norm, ``t *= norm / max(||t||, 1e-12)``, in four multi-tensor
-    operations whatever the number of tensors (:func:`_renormalise_each` is the one-at-a-time reference)."""
-    if tensors:
-        scale = torch._foreach_div(norms, torch._foreach_clamp_min(torch._foreach_norm(tensors), 1e-12))
-        torch._foreach_mul_(tensors, scale)
-
-
-def _renormalise_each(tensors: list, norms: list) -> None:
-    for t, nrm in zip(tensors, norms):
-        t.mul_(nrm / t.norm().clamp_min(1e-12))
 
 
 def _keep_best(best_fit, best_x, fit, x):

@@ -150,8 +150,7 @@ def train_score(model: ScoreModel, sample: Callable[[int, torch.Generator], torc
         loss.backward()
         opt.step()
         trace.append(loss.detach())
-    if trace:
-        losses += _host.read(torch.stack(trace))
+    losses += _host.read_list(trace)
     if ck is not None:
         torch.save(dict(model=model.state_dict(), opt=opt.state_dict(), generator=generator.get_state(),
                         step=steps, losses=losses), ck)
