@@ -11,7 +11,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-__all__ = ["BUILTIN", "load_image", "fit_to_prior", "to_uint8"]
+__all__ = ["BUILTIN", "FORMATS", "load_image", "fit_to_prior", "to_uint8"]
 
 # name -> (top, left, size) of the face crop in the original image
 BUILTIN = {"astronaut": (30, 150, 170), "grace_hopper": (140, 180, 180)}
@@ -28,10 +28,72 @@ def _builtin(name: str) -> np.ndarray:
 
 
 _EXACT_TO_RGBA = ("P", "L", "LA", "1", "PA")   # PIL modes whose conversion to RGBA loses nothing
+#: the formats read (GIF: its first frame). Any other format PIL knows is refused before a decoder runs (EPS, for
+#: one, is handed to Ghostscript).
+FORMATS = ("PNG", "JPEG", "BMP", "TIFF", "WEBP", "GIF")
+MIN_SIDE = 8                 # pixels; a smaller image (or a 1-pixel strip, cropped to 1x1) carries no face
+MAX_PIXELS = 64 * 2 ** 20    # decompression bombs: refused before decoding
+
+
+def _read_file(path: Path) -> tuple[np.ndarray, str]:
+    import warnings
+
+    from PIL import Image, ImageOps, UnidentifiedImageError
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            im = Image.open(path, formats=FORMATS)
+        with im:
+            if im.width * im.height > MAX_PIXELS:
+                raise ValueError(f"{path} is {im.width}x{im.height} pixels, over the limit of {MAX_PIXELS} "
+                                 "(a decompression bomb, or an image far larger than any prior)")
+            if min(im.width, im.height) < MIN_SIDE:
+                raise ValueError(f"{path} is {im.width}x{im.height} pixels; at least {MIN_SIDE} on each side is "
+                                 "needed")
+            mode, fmt = im.mode, im.format
+            if mode.startswith(("I", "F")):
+                raise ValueError(f"{path} holds {mode} samples (16/32 bits per pixel); reading it would drop "
+                                 "bits silently: convert it to 8-bit RGB first")
+            if mode not in (*_EXACT_TO_RGBA, "RGB", "RGBA"):
+                raise ValueError(f"{path} is a {fmt} image in the {mode} colour space; an RGB image is needed "
+                                 "(or grey, palette, RGBA without transparency): convert it first, e.g. with "
+                                 "PIL's Image.convert('RGB')")
+            if any(";16" in str(t.args) or "16" in str(t.args).split(";")[-1] for t in im.tile) \
+                    or im.info.get("bits", 8) > 8:
+                raise ValueError(f"{path} holds 16 bits per channel; reading it would drop half of them "
+                                 "silently: convert it to 8-bit RGB first")
+            orientation = im.getexif().get(0x0112, 1)   # EXIF Orientation (phone photos are stored sideways)
+            if orientation in range(2, 9):
+                im = ImageOps.exif_transpose(im)          # the rotation/flip it asks for: exact
+            if mode in _EXACT_TO_RGBA:   # palette, grey, grey+alpha, 1-bit: exact conversions
+                im = im.convert("RGBA")
+            arr = np.array(im)
+    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning, OSError) as e:
+        raise ValueError(f"cannot read {path} as an image ({', '.join(FORMATS)}): {e}") from None
+    note = f"file {path}"
+    if orientation in range(2, 9):
+        note += f" (turned upright: EXIF orientation {orientation})"
+    elif orientation != 1:
+        note += f" (EXIF orientation {orientation!r} is not a valid value 1-8: used as stored)"
+    if fmt == "GIF" and getattr(im, "n_frames", 1) > 1:
+        note += " (first frame)"
+    if mode in _EXACT_TO_RGBA or mode == "RGBA":
+        transparent = int((arr[..., 3] < 255).sum())
+        if transparent:
+            raise ValueError(f"{path} ({mode}) has transparent pixels ({transparent}); flatten it onto a "
+                             "background first (what lies behind them is not defined)")
+        arr = arr[..., :3]
+        note += f" ({mode}, converted to RGB exactly)"
+    if arr.ndim != 3 or arr.shape[2] != 3 or arr.dtype != np.uint8:
+        raise ValueError(f"{path} has mode {mode} (shape {arr.shape}); an 8-bit RGB image is needed (or grey, "
+                         f"palette, RGBA without transparency); convert it first, e.g. with PIL's "
+                         f"Image.convert('RGB')")
+    return arr, note
 
 
 def load_image(spec: str) -> tuple[torch.Tensor, str]:
-    """(image [3, H, W] in [-1, 1], description). ``spec`` is a built-in name or a path to an RGB image file."""
+    """(image [3, H, W] in [-1, 1], description). ``spec`` is a built-in name or a path to an RGB image file in
+    one of :data:`FORMATS`."""
     if spec in BUILTIN:
         t, l, s = BUILTIN[spec]
         arr = _builtin(spec)[t:t + s, l:l + s]
@@ -39,30 +101,8 @@ def load_image(spec: str) -> tuple[torch.Tensor, str]:
     else:
         path = Path(spec)
         if not path.is_file():
-            raise ValueError(f"--image {spec!r} is neither a built-in ({', '.join(BUILTIN)}) nor a readable file")
-        from PIL import Image, ImageOps, UnidentifiedImageError
-        try:
-            with Image.open(path) as im:
-                mode = im.mode
-                orientation = im.getexif().get(0x0112, 1)   # EXIF Orientation (phone photos are stored sideways)
-                im = ImageOps.exif_transpose(im)              # the rotation/flip it asks for: exact
-                if mode in _EXACT_TO_RGBA:   # palette, grey, grey+alpha, 1-bit: exact conversions
-                    im = im.convert("RGBA")
-                arr = np.array(im)
-        except (UnidentifiedImageError, OSError) as e:
-            raise ValueError(f"cannot read {path} as an image: {e}") from None
-        note = f"file {path}" + (f" (turned upright: EXIF orientation {orientation})" if orientation != 1 else "")
-        if mode in _EXACT_TO_RGBA or mode == "RGBA":
-            transparent = int((arr[..., 3] < 255).sum())
-            if transparent:
-                raise ValueError(f"{path} ({mode}) has transparent pixels ({transparent}); flatten it onto a "
-                                 "background first (what lies behind them is not defined)")
-            arr = arr[..., :3]
-            note += f" ({mode}, converted to RGB exactly)"
-        if arr.ndim != 3 or arr.shape[2] != 3 or arr.dtype != np.uint8:
-            raise ValueError(f"{path} has mode {mode} (shape {arr.shape}); an 8-bit RGB image is needed (or grey, "
-                             f"palette, RGBA without transparency); convert it first, e.g. with PIL's "
-                             f"Image.convert('RGB')")
+            raise ValueError(f"image {spec!r} is neither a built-in ({', '.join(BUILTIN)}) nor a readable file")
+        arr, note = _read_file(path)
     x = torch.from_numpy(np.ascontiguousarray(arr)).permute(2, 0, 1).float() / 127.5 - 1.0
     return x, note
 

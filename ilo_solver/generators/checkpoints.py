@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import re
 from pathlib import Path
 
 import torch
 
+from .safe_pickle import safe_torch_load
 from .stylegan2 import StyleGAN2Generator
 
 __all__ = ["load_generator", "infer_config", "convert_to_safetensors"]
@@ -56,26 +58,47 @@ def load_generator(path: str | Path, device: str | torch.device = "cpu") -> Styl
         return load_nvidia_generator(path)[0].to(device)   # with its w_avg
     cfg_extra, w_avg = {}, None
     if path.suffix == ".safetensors":
-        from safetensors import safe_open
-        from safetensors.torch import load_file
-        with safe_open(str(path), framework="pt") as f:
-            meta = f.metadata() or {}
-        obj = load_file(path)
+        obj, meta = _load_safetensors(path)
         w_avg = obj.pop(_W_AVG, None)
         if _META_KEY in meta:
-            saved = json.loads(meta[_META_KEY])
-            cfg_extra = dict(lr_mlp=saved.get("lr_mlp", 0.01), conv_clamp=saved.get("conv_clamp"))
+            try:
+                saved = json.loads(meta[_META_KEY])
+                cfg_extra = dict(lr_mlp=float(saved.get("lr_mlp", 0.01)), conv_clamp=saved.get("conv_clamp"))
+            except (ValueError, TypeError, AttributeError) as e:
+                raise ValueError(f"{path}: malformed {_META_KEY} metadata ({e})") from None
+            clamp = cfg_extra["conv_clamp"]
+            if clamp is not None and not (isinstance(clamp, (int, float)) and math.isfinite(clamp) and clamp > 0):
+                raise ValueError(f"{path}: conv_clamp {clamp!r} in the metadata is not a positive number")
     else:
         obj = _load_pt(path)
         if isinstance(obj, dict) and "g_ema" in obj:
             w_avg = obj.get("latent_avg")
     sd = obj.get("g_ema", obj) if isinstance(obj, dict) else None
-    if not isinstance(sd, dict):
-        raise ValueError(f"{path} holds neither a 'g_ema' state dict nor a state dict")
-    cfg = infer_config(sd)
-    G = StyleGAN2Generator(**cfg, **cfg_extra).to(sd["input.input"].dtype)  # keep the saved precision
-    G.load_state_dict(sd, strict=True)
+    if not isinstance(sd, dict) or not all(isinstance(v, torch.Tensor) for v in sd.values()):
+        raise ValueError(f"{path} holds neither a 'g_ema' state dict nor a state dict of tensors")
+    dtypes = {v.dtype for v in sd.values()}
+    if not dtypes <= {torch.float16, torch.bfloat16, torch.float32, torch.float64} or len(dtypes) != 1:
+        raise ValueError(f"{path}: the generator's tensors are {sorted(map(str, dtypes))}; one floating dtype "
+                         "(float16, bfloat16, float32 or float64) is needed")
+    try:
+        cfg = infer_config(sd)
+        G = StyleGAN2Generator(**cfg, **cfg_extra).to(dtypes.pop())  # keep the saved precision
+        G.load_state_dict(sd, strict=True)
+    except (ValueError, RuntimeError, TypeError) as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise ValueError(f"{path}: not a StyleGAN-2 generator this toolkit can build ({first[:300]})") from None
     return _with_w_avg(G, w_avg, path).eval().requires_grad_(False).to(device)
+
+
+def _load_safetensors(path: Path) -> tuple[dict, dict]:
+    from safetensors import SafetensorError, safe_open
+    from safetensors.torch import load_file
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            meta = f.metadata() or {}
+        return load_file(path), meta
+    except (SafetensorError, OSError, ValueError, TypeError, RuntimeError) as e:
+        raise ValueError(f"{path} is not a readable .safetensors file: {e}") from None
 
 
 def _with_w_avg(G: StyleGAN2Generator, w_avg, path: Path) -> StyleGAN2Generator:
@@ -103,11 +126,7 @@ def convert_to_safetensors(path: str | Path, out: str | Path) -> Path:
 
 
 def _load_pt(path: Path):
-    """``torch.load(weights_only=True)``, with one more allowed class: ``argparse.Namespace``, which rosinality's
-    training checkpoints carry as ``args`` (an attribute bag: rebuilding it runs no code; what it holds must itself
-    be loadable under ``weights_only``)."""
-    try:
-        with torch.serialization.safe_globals([argparse.Namespace]):
-            return torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:  # noqa: BLE001 - report any unpickling refusal as one clear error
-        raise ValueError(f"{path} could not be loaded safely with weights_only=True: {e}") from None
+    """:func:`~.safe_pickle.safe_torch_load` (sizes checked, then ``torch.load(weights_only=True)``), with one more
+    allowed class: ``argparse.Namespace``, which rosinality's training checkpoints carry as ``args`` (an attribute
+    bag: rebuilding it runs no code; what it holds must itself be loadable under ``weights_only``)."""
+    return safe_torch_load(path, extra_globals=[argparse.Namespace])

@@ -8,11 +8,13 @@ pickle of ``dict(G=..., D=..., G_ema=..., augment_pipe=..., training_set_kwargs=
 (``_parameters``, ``_buffers``, ``_modules``, hyper-parameters). The official loader ``exec``\ s ``module_src``:
 loading a downloaded ``.pkl`` with it runs whatever code the file carries.
 
-Here :class:`_SafeUnpickler` resolves only an explicit allow-list of globals (tensor and storage rebuilders, plain
-containers, numpy scalars/arrays, ``dnnlib.EasyDict`` → ``dict``) and turns every persistent object into an inert
-:class:`PersistentRecord` (class name + state; the source is kept as text and never compiled). Storages are read
-with ``torch.load(weights_only=True)``. Any other global -- ``os.system``, ``builtins.eval``, a class from the
-embedded source -- stops the load with :class:`UnsafePickleError` naming it, before anything is called.
+Here the :class:`~.safe_pickle.RestrictedUnpickler` (which also restricts what may be *called*, what may have its
+state set, and how much may be allocated -- see :mod:`.safe_pickle`) resolves only an explicit allow-list of
+globals (checked tensor, storage and numeric-numpy rebuilders, plain containers, ``dnnlib.EasyDict`` → ``dict``)
+and turns every persistent object into an inert :class:`PersistentRecord` (class name + state; the source is kept
+as text and never compiled). Storages are size-checked, then read with ``torch.load(weights_only=True)``. Any
+other global -- ``os.system``, ``builtins.eval``, a class from the embedded source -- stops the load with
+:class:`UnsafePickleError` naming it, before anything is called.
 
 :func:`to_rosinality` then maps ``G_ema`` (the StyleGAN-2 generator of ``training/networks.py``, or
 ``training/networks_stylegan2.py`` in the stylegan3 repository) onto :class:`~.stylegan2.StyleGAN2Generator`
@@ -50,11 +52,8 @@ truncation trick).
 """
 from __future__ import annotations
 
-import _compat_pickle
 import hashlib
-import io
 import math
-import pickle
 import re
 from collections import OrderedDict
 from pathlib import Path
@@ -62,12 +61,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .safe_pickle import RestrictedUnpickler, UnsafePickleError
+
 __all__ = ["UnsafePickleError", "PersistentRecord", "TFNetworkRecord", "read_nvidia_pickle", "to_rosinality",
            "tf_to_rosinality", "load_nvidia_generator"]
-
-
-class UnsafePickleError(ValueError):
-    """The pickle asks for a global outside the allow-list (it would have run code with the official loader)."""
 
 
 class PersistentRecord:
@@ -111,6 +108,7 @@ class TFNetworkRecord:
     ``build_module_src``, which the official ``__setstate__`` executes; here it is only hashed."""
 
     __slots__ = ("name", "static_kwargs", "components", "variables", "source_sha256")
+    _safe_build = True   # the restricted unpickler may call __setstate__ on instances (never on the class)
 
     def __setstate__(self, state):
         if not isinstance(state, dict) or not {"version", "name", "static_kwargs", "variables"} <= set(state):
@@ -118,10 +116,16 @@ class TFNetworkRecord:
         if state["version"] not in (2, 3, 4):
             raise ValueError(f"TensorFlow network pickle version {state['version']} is not supported (2-4)")
         comps = state.get("components") or {}
+        if not isinstance(state["static_kwargs"], dict) or not isinstance(comps, dict):
+            raise UnsafePickleError("malformed dnnlib.tflib.network.Network record")
         if not all(isinstance(c, TFNetworkRecord) for c in comps.values()):
             raise UnsafePickleError("a TensorFlow network's components are not networks")
+        variables = state["variables"]
+        if not (isinstance(variables, list) and all(isinstance(kv, tuple) and len(kv) == 2 and isinstance(kv[0], str)
+                                                    and isinstance(kv[1], (np.ndarray, np.generic)) for kv in variables)):
+            raise UnsafePickleError("a TensorFlow network's variables are not (name, numpy array) pairs")
         self.name, self.static_kwargs, self.components = str(state["name"]), dict(state["static_kwargs"]), dict(comps)
-        self.variables = {str(k): np.asarray(v) for k, v in state["variables"]}
+        self.variables = {k: np.asarray(v) for k, v in variables}
         self.source_sha256 = hashlib.sha256(str(state.get("build_module_src", "")).encode()).hexdigest()
 
     def params(self, prefix: str = "") -> dict[str, np.ndarray]:
@@ -149,72 +153,17 @@ def _reconstruct_persistent_obj(meta):
     return PersistentRecord(meta["class_name"], dict(state), hashlib.sha256(meta["module_src"].encode()).hexdigest())
 
 
-def _load_from_bytes(b: bytes):
-    if not isinstance(b, (bytes, bytearray)):
-        raise UnsafePickleError("storage payload is not bytes")
-    try:
-        return torch.load(io.BytesIO(b), map_location="cpu", weights_only=True)
-    except Exception as e:  # noqa: BLE001 - report as one refusal
-        raise UnsafePickleError(f"a tensor storage could not be read with weights_only=True: {e}") from None
-
-
-def _rebuild_parameter(data, requires_grad, backward_hooks, state=None):
-    return torch.nn.Parameter(data, requires_grad=False)   # hooks and extra state are dropped: data only
-
-
-def _rebuild_from_type_v2(func, new_type, args, state):
-    if func not in (torch._utils._rebuild_tensor_v2, _rebuild_parameter) or new_type not in (torch.Tensor,
-                                                                                         torch.nn.Parameter):
-        raise UnsafePickleError(f"refusing to rebuild a tensor of type {new_type!r} with {func!r}")
-    return func(*args)
-
-
-def _codecs_encode(text, encoding="utf-8"):
-    """Protocol-2 pickles store ``bytes`` as ``_codecs.encode(str, 'latin1')``; nothing else is accepted."""
-    if not isinstance(text, str) or encoding != "latin1":
-        raise UnsafePickleError("unexpected _codecs.encode call")
-    return text.encode("latin1")
-
-
-_NUMPY = {(m, n) for m in ("numpy.core.multiarray", "numpy._core.multiarray") for n in ("_reconstruct", "scalar")}
-_ALLOWED = {
-    ("torch._utils", "_rebuild_tensor_v2"): torch._utils._rebuild_tensor_v2,
-    ("torch._utils", "_rebuild_parameter"): _rebuild_parameter,
-    ("torch._utils", "_rebuild_parameter_with_state"): _rebuild_parameter,
-    ("torch._tensor", "_rebuild_from_type_v2"): _rebuild_from_type_v2,
-    ("torch", "Tensor"): torch.Tensor,
-    ("torch.nn.parameter", "Parameter"): torch.nn.Parameter,
-    ("torch.storage", "_load_from_bytes"): _load_from_bytes,
-    ("torch", "device"): torch.device,
+_GLOBALS = {
     ("torch_utils.persistence", "_reconstruct_persistent_obj"): _reconstruct_persistent_obj,
     ("dnnlib.util", "EasyDict"): _EasyDict,
-    ("dnnlib.tflib.network", "Network"): TFNetworkRecord,
     ("dnnlib", "EasyDict"): _EasyDict,
-    ("collections", "OrderedDict"): OrderedDict,
-    ("builtins", "set"): set, ("builtins", "frozenset"): frozenset, ("builtins", "dict"): dict,
-    ("builtins", "list"): list, ("builtins", "tuple"): tuple,
-    ("numpy", "ndarray"): np.ndarray, ("numpy", "dtype"): np.dtype,
-    ("_codecs", "encode"): _codecs_encode,
+    ("dnnlib.tflib.network", "Network"): TFNetworkRecord,
 }
 
 
-class _SafeUnpickler(pickle.Unpickler):
-    def find_class(self, module, name):
-        # Python-2 names written by protocol 0-2 pickles (pickle's own find_class maps them the same way)
-        module, name = _compat_pickle.NAME_MAPPING.get((module, name), (module, name))
-        module = _compat_pickle.IMPORT_MAPPING.get(module, module)
-        if (module, name) in _ALLOWED:
-            return _ALLOWED[(module, name)]
-        if (module, name) in _NUMPY:
-            return super().find_class(module, name)
-        if module == "torch" and isinstance(getattr(torch, name, None), torch.dtype):
-            return getattr(torch, name)
-        raise UnsafePickleError(
-            f"refusing to load global {module}.{name}: not a tensor, container or known NVIDIA record (the official "
-            "loader would have imported or run it)")
-
-    def persistent_load(self, pid):
-        raise UnsafePickleError("the pickle uses persistent ids (not an NVIDIA network pickle)")
+def _unpickler(data: bytes) -> RestrictedUnpickler:
+    return RestrictedUnpickler(data, globals=_GLOBALS, callables=(_reconstruct_persistent_obj,),
+                               classes=(_EasyDict, TFNetworkRecord))
 
 
 def read_nvidia_pickle(path: str | Path):
@@ -223,8 +172,9 @@ def read_nvidia_pickle(path: str | Path):
     :class:`TFNetworkRecord`)."""
     path = Path(path)
     try:
-        with open(path, "rb") as f:
-            data = _SafeUnpickler(f).load()
+        data = _unpickler(path.read_bytes()).load()
+    except OSError as e:
+        raise ValueError(f"{path} cannot be read: {e.strerror or e}") from None
     except UnsafePickleError as e:
         raise UnsafePickleError(f"{path}: {e}") from None
     except Exception as e:  # noqa: BLE001 - truncated/corrupt files: one clear error
@@ -439,8 +389,14 @@ def load_nvidia_generator(path: str | Path):
         raise ValueError(f"{path}: {e}") from None
     cfg = info["config"]
     dtype = sd["input.input"].dtype
-    G = StyleGAN2Generator(**cfg).to(dtype)
-    res = G.load_state_dict({k: v.to(dtype) for k, v in sd.items()}, strict=False)
+    if not dtype.is_floating_point:
+        raise ValueError(f"{path}: the generator's tensors are {dtype}, not floating point")
+    try:
+        G = StyleGAN2Generator(**cfg).to(dtype)
+        res = G.load_state_dict({k: v.to(dtype) for k, v in sd.items()}, strict=False)
+    except (RuntimeError, ValueError, TypeError) as e:
+        first = (str(e).strip().splitlines() or [type(e).__name__])[0]
+        raise ValueError(f"{path}: the converted weights do not fit a StyleGAN-2 generator ({first[:300]})") from None
     missing = [k for k in res.missing_keys if not k.endswith(".kernel")]   # blur kernels: fixed buffers
     if missing or res.unexpected_keys:
         raise ValueError(f"{path}: conversion left parameters unset {missing} or unused {res.unexpected_keys}")

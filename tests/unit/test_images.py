@@ -47,9 +47,9 @@ def test_undefined_or_lossy_inputs_are_refused(tmp_path, rgb):
     rgba[3, 4, 3] = 254
     with pytest.raises(ValueError, match=r"transparent pixels \(1\)"):
         load_image(_save(tmp_path / "t.png", Image.fromarray(rgba, "RGBA")))
-    with pytest.raises(ValueError, match="mode CMYK"):
+    with pytest.raises(ValueError, match="CMYK colour space"):
         load_image(_save(tmp_path / "c.jpg", Image.fromarray(rgb).convert("CMYK")))
-    with pytest.raises(ValueError, match="8-bit RGB"):
+    with pytest.raises(ValueError, match="16/32 bits per pixel"):
         load_image(_save(tmp_path / "16.png", Image.fromarray(rgb[..., 0].astype(np.uint16) * 257)))
     (tmp_path / "junk.png").write_bytes(b"not an image")
     with pytest.raises(ValueError, match="cannot read"):
@@ -70,3 +70,41 @@ def test_fit_to_prior_says_what_it_did():
 def _save(path, im) -> str:
     im.save(path)
     return str(path)
+
+
+def _png(path, width, height, depth, colour, raw: bytes) -> str:
+    """A PNG written byte by byte (PIL cannot write 16-bit RGB, and a bomb needs a header only)."""
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    ihdr = struct.pack(">IIBBBBB", width, height, depth, colour, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(raw))
+                     + chunk(b"IEND", b""))
+    return str(path)
+
+
+def test_hostile_and_silently_lossy_images_are_refused(tmp_path, rgb):
+    """The issue's list: 16-bit RGB (was reduced to 8 bits), LAB (was read as RGB), tiny images and strips, EPS (was
+    handed to Ghostscript), decompression bombs; an invalid EXIF orientation is said, not called 'upright'."""
+    h, w = 12, 10
+    raw16 = b"".join(b"\0" + np.full((w, 3), 40000, ">u2").tobytes() for _ in range(h))
+    with pytest.raises(ValueError, match="16 bits per channel"):
+        load_image(_png(tmp_path / "rgb16.png", w, h, 16, 2, raw16))
+    with pytest.raises(ValueError, match="LAB colour space"):
+        load_image(_save(tmp_path / "lab.tif", Image.fromarray(rgb).convert("LAB")))
+    for shape in ((1, 5000), (5, 5)):
+        with pytest.raises(ValueError, match="at least 8 on each side"):
+            load_image(_save(tmp_path / "small.png", Image.fromarray(np.zeros((*shape, 3), np.uint8))))
+    (tmp_path / "x.eps").write_bytes(b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 10 10\nshowpage\n")
+    with pytest.raises(ValueError, match="cannot read .* as an image \\(PNG, JPEG"):
+        load_image(str(tmp_path / "x.eps"))
+    with pytest.raises(ValueError, match="decompression bomb"):
+        load_image(_png(tmp_path / "bomb.png", 30000, 30000, 8, 2, b""))
+    im = Image.fromarray(rgb)
+    exif = Image.Exif()
+    exif[0x0112] = 99
+    im.save(tmp_path / "o99.png", exif=exif)
+    x, note = load_image(str(tmp_path / "o99.png"))
+    assert np.array_equal(to_uint8(x), rgb) and "not a valid value" in note and "upright" not in note

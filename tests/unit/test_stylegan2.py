@@ -139,7 +139,7 @@ def test_unsafe_and_unknown_files_are_refused(tmp_path):
             return (print, ("pwned",))
     bad = tmp_path / "evil.pt"
     bad.write_bytes(pickle.dumps({"g_ema": Evil()}, protocol=2))
-    with pytest.raises(ValueError, match="weights_only"):
+    with pytest.raises(ValueError, match="not a torch.save file"):
         load_generator(bad)
     with pytest.raises(ValueError, match="not a readable network pickle"):
         (tmp_path / "n.pkl").write_bytes(b"x")
