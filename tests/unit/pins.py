@@ -1,0 +1,184 @@
+"""Pinned CPU results of the solvers and of the verification estimators (the solver-core refactor must not move
+them). ``python -m tests.unit.pins --write`` records them into ``pinned.json`` beside this file; ``test_pins.py``
+recomputes and compares to 1e-6 (relative). Each pin is small: a few steps of the real code paths (masks, LPIPS,
+SNA, restarts, radii, project-back, the cosine ramp, the ULA and practical chains, best-iterate tracking)."""
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+
+import torch
+
+PATH = Path(__file__).with_name("pinned.json")
+
+
+def _summary(x: torch.Tensor) -> list[float]:
+    x = x.detach().double().flatten()
+    step = max(1, x.numel() // 40)
+    return [float(x.sum()), float((x ** 2).sum())] + [float(v) for v in x[::step][:40]]
+
+
+def _trace(t) -> list[float]:
+    t = torch.as_tensor(t).double().flatten()
+    return [float(t.sum()), float(t[-1])] if t.numel() else []
+
+
+def _dcgan():
+    from ilo_solver.generators.dcgan import load_dcgan_faces
+    from ilo_solver.images import fit_to_prior, load_image
+    return load_dcgan_faces(), fit_to_prior(load_image("astronaut")[0], 64)[0]
+
+
+def pin_dcgan() -> dict:
+    import dataclasses
+
+    from ilo_solver.ilo import ilo
+    from ilo_solver.tasks import make_task, method_config
+    G, img = _dcgan()
+    out = {}
+    for name, task_name, kw, method, extra in (
+            ("ilo_inpaint", "inpaint", dict(observed=0.2), "ilo", {}),
+            ("csgm_denoise", "denoise", dict(sigma=0.1), "csgm", {}),
+            ("unconstrained_circulant", "cs-circulant", dict(ratio=0.1), "unconstrained", {}),
+            ("ilo_projectback_gauss", "cs-gaussian", dict(ratio=0.05), "ilo", dict(project_back=True,
+                                                                                  project_back_steps=3))):
+        gen = torch.Generator().manual_seed(0)
+        task = make_task(task_name, generator=gen, **kw)
+        y = task.observe(img, generator=gen)
+        cfg = dataclasses.replace(method_config(method, task.fit, restarts=2, scale=0.04), **extra)
+        res = ilo(G, y, task.op, config=cfg, generator=torch.Generator().manual_seed(1), mask=task.mask)
+        out[name] = dict(x=_summary(res.x), final=_summary(res.final_loss),
+                         losses=[_trace(t) for t in res.losses], best=res.best)
+    return out
+
+
+def _small_stylegan():
+    from ilo_solver.generators.stylegan2 import StyleGAN2Generator
+    torch.manual_seed(0)
+    G = StyleGAN2Generator(32, style_dim=64, n_mlp=2, channels={4: 64, 8: 64, 16: 32, 32: 32}).requires_grad_(False)
+    g = torch.Generator().manual_seed(0)
+    z = torch.randn(1, 64, generator=g)
+    noises = [torch.randn(n.shape, generator=g) for n in G.stored_noises()]
+    with torch.no_grad():
+        x = G.synthesis(G.mapping(z), noises)
+    return G, x / x.abs().max()
+
+
+def pin_stylegan() -> dict:
+    import dataclasses
+
+    from ilo_solver import operators as O
+    from ilo_solver.ilo_stylegan import StyleCSGMConfig, csgm_stylegan, ilo_stylegan, style_method_config
+    from ilo_solver.losses import DataFit
+    G, x = _small_stylegan()
+    out = {}
+    for task in ("cs", "inpaint", "denoise"):
+        gen = torch.Generator().manual_seed(7)
+        if task == "cs":
+            op, fit = O.GaussianCS((3, 32, 32), 300, generator=gen), DataFit()
+        elif task == "inpaint":
+            op, fit = O.Inpainting(O.random_mask((3, 32, 32), 0.3, generator=gen)), DataFit(lpips_weight=0.2)
+        else:
+            op, fit = O.Denoising((3, 32, 32), 0.1), DataFit(lpips_weight=0.2, sna_sigma=0.1)
+        y = op(x)
+        for method in ("csgm", "pulse", "ilo", "unconstrained"):
+            cfg = style_method_config(method, fit, G.num_stages, scale=0.08, restarts=2)
+            csgm = isinstance(cfg, StyleCSGMConfig)
+            if not csgm:
+                cfg = dataclasses.replace(cfg, gaussian_fit_samples=2000)
+            res = (csgm_stylegan if csgm else ilo_stylegan)(G, y, op, config=cfg, generator=torch.Generator()
+                                                           .manual_seed(1), mask=getattr(op, "mask", None))
+            out[f"{method}_{task}"] = dict(x=_summary(res.x), latent=_summary(res.latent),
+                                           losses=[_trace(t) for t in res.losses])
+    return out
+
+
+def pin_sgilo() -> dict:
+    from ilo_solver.score import ScoreModel
+    from ilo_solver.sgilo import SGILOConfig, bayes_parameters, langevin_posterior
+    g = torch.Generator().manual_seed(0)
+    K, P, N, M = 4, 16, 32, 8
+    W = torch.randn(P, K, generator=g, dtype=torch.float64) / math.sqrt(K)
+    Bm = torch.randn(N, P, generator=g, dtype=torch.float64) / math.sqrt(N)
+    A = torch.randn(M, N, generator=g, dtype=torch.float64) / math.sqrt(M)
+    h_star = W @ torch.randn(K, generator=g, dtype=torch.float64)
+    y = (A @ Bm @ h_star + 0.1 * torch.randn(M, generator=g, dtype=torch.float64))[None]
+    Sinv = torch.linalg.inv(W @ W.T + 0.01 * torch.eye(P, dtype=torch.float64))
+    beta, lam = bayes_parameters(0.1)
+    out = {}
+    cfg = SGILOConfig(mode="calibrated", steps=400, burn_in=100, thin=20, eta=3.5e-4 * beta, beta=beta, lam=lam,
+                      t_score=0.1)
+    s = langevin_posterior(lambda h: h @ Bm.T, y.expand(8, M), lambda h: h @ A.T, lambda h, t: -h @ Sinv,
+                           torch.zeros(8, P, dtype=torch.float64), cfg=cfg, generator=torch.Generator().manual_seed(4))
+    out["calibrated_closed_form"] = _summary(s)
+    torch.manual_seed(3)
+    model = ScoreModel((P,), width=32, depth=2).double().eval()
+    cfg = SGILOConfig(mode="practical", steps=60, burn_in=20, thin=10, t_score=0.01)
+    s = langevin_posterior(lambda h: h @ Bm.T, y.expand(2, M), lambda h: h @ A.T, model,
+                           torch.zeros(2, P, dtype=torch.float64), cfg=cfg, generator=torch.Generator().manual_seed(5))
+    out["practical"] = _summary(s)
+    return out
+
+
+def pin_sgilo_dcgan() -> dict:
+    from ilo_solver.score import ScoreModel
+    from ilo_solver.sgilo import SGILOConfig, sgilo
+    from ilo_solver.tasks import make_task
+    G, img = _dcgan()
+    gen = torch.Generator().manual_seed(0)
+    task = make_task("cs-gaussian", generator=gen, ratio=0.05)
+    y = task.observe(img, generator=gen)
+    torch.manual_seed(3)
+    score = ScoreModel(G.latent_shape(1), width=32, depth=2).eval()
+    cfg = SGILOConfig(split=1, mode="practical", steps=8, burn_in=4, thin=2, csgm_steps=8, restarts=2)
+    res = sgilo(G, y, task.op, score, config=cfg, generator=torch.Generator().manual_seed(1), fit=task.fit)
+    return dict(x_mean=_summary(res.x_mean), x_std=_summary(res.x_std), best=res.best)
+
+
+def pin_verification() -> dict:
+    from verification import extended_srec, langevin, srec, theorem1
+    out = {}
+    cfg = theorem1.Config(Ks=(2.0,), ms=(40,), trials=1, restarts=2, steps=40)
+    out["theorem1_cell"] = theorem1._cell(cfg, 0, 2.0, 40, 0)
+    cfg = extended_srec.Config(n=128, ps=(32,), Ks=(2.0,), ms=(16, 64), random_pairs=100, restarts=3, steps=20)
+    out["extended_srec_cell"] = extended_srec._cell(cfg, 0, 32, 2.0)
+    out["srec_gamma"] = srec_pin()
+    out["langevin_ula"] = langevin_pin()
+    return out
+
+
+def srec_pin() -> list[float]:
+    from ilo_solver.generators import ReLUGenerator
+    from ilo_solver.operators import GaussianCS
+    from verification import srec
+    gen = torch.Generator().manual_seed(11)
+    G = ReLUGenerator((3, 20, 60), generator=gen)
+    op = GaussianCS((60,), 20, generator=gen, dtype=torch.float64)
+    return list(srec._gamma_hats(G, op, 200, 3, 25, gen))
+
+
+def langevin_pin() -> list[float]:
+    from ilo_solver.generators import ReLUGenerator
+    from verification import langevin
+    gen = torch.Generator().manual_seed(12)
+    G = ReLUGenerator((2, 10, 20), generator=gen)
+    zs = torch.tensor([0.5, -0.3], dtype=torch.float64)
+    samples, hit = langevin._ula(G, zs, 4.0, 1e-3, torch.zeros(6, 2, dtype=torch.float64), 60, gen, record_from=10,
+                                 ball=0.3)
+    return [float(samples.sum()), float((samples ** 2).sum())] + [float(v) for v in hit]
+
+
+PINS = dict(dcgan=pin_dcgan, stylegan=pin_stylegan, sgilo=pin_sgilo, sgilo_dcgan=pin_sgilo_dcgan,
+            verification=pin_verification)
+
+
+def compute() -> dict:
+    return {k: f() for k, f in PINS.items()}
+
+
+if __name__ == "__main__":
+    if "--write" in sys.argv:
+        PATH.write_text(json.dumps(compute(), indent=0))
+        print(f"wrote {PATH}")
