@@ -25,7 +25,7 @@ from ilo_solver.tasks import METHODS, TASKS, make_task, method_config
 def _image(spec, G):
     if spec.startswith("control:"):
         with torch.no_grad():
-            return G(G.sample_latent(1, generator=torch.Generator().manual_seed(int(spec.split(":")[1]))))[0]
+            return G(G.sample_latent(1, rng=torch.Generator().manual_seed(int(spec.split(":")[1]))))[0]
     return fit_to_prior(load_image(spec)[0], 64)[0]
 
 
@@ -43,29 +43,29 @@ def main(argv=None):
         img = _image(spec, G)
         for task_name in args.tasks:
             gen = torch.Generator().manual_seed(0)
-            task = make_task(task_name, generator=gen)
-            y = task.observe(img, generator=gen)
+            task = make_task(task_name, rng=gen)
+            y = task.observe(img, rng=gen)
             for method in METHODS:
                 cfg = method_config(method, task.fit, restarts=args.restarts, scale=args.steps_scale)
                 t = time.perf_counter()
-                res = ilo(G, y, task.op, config=cfg, generator=torch.Generator().manual_seed(1), mask=task.mask)
+                res = ilo(G, y, task.op, config=cfg, rng=torch.Generator().manual_seed(1), mask=task.mask)
                 row = dict(image=spec, task=task_name, method=method, seconds=time.perf_counter() - t,
                            **all_metrics(res.x[0], img))
                 rows.append(row)
                 print(json.dumps(row), flush=True)
     # batched restarts vs a loop of single-restart runs (same total restarts, same steps)
     img = _image(args.images[0], G)
-    task = make_task("cs-gaussian", generator=torch.Generator().manual_seed(0))
-    y = task.observe(img, generator=torch.Generator().manual_seed(0))
+    task = make_task("cs-gaussian", rng=torch.Generator().manual_seed(0))
+    y = task.observe(img, rng=torch.Generator().manual_seed(0))
     cfg1 = method_config("ilo", task.fit, restarts=1, scale=args.steps_scale)
     cfgR = method_config("ilo", task.fit, restarts=args.restarts, scale=args.steps_scale)
     t = time.perf_counter()
-    loop = [ilo(G, y, task.op, config=cfg1, generator=torch.Generator().manual_seed(1 + i))
+    loop = [ilo(G, y, task.op, config=cfg1, rng=torch.Generator().manual_seed(1 + i))
             for i in range(args.restarts)]
     t_loop = time.perf_counter() - t
     best_loop = min(loop, key=lambda r: float(r.final_loss[0]))
     t = time.perf_counter()
-    batched = ilo(G, y, task.op, config=cfgR, generator=torch.Generator().manual_seed(1))
+    batched = ilo(G, y, task.op, config=cfgR, rng=torch.Generator().manual_seed(1))
     t_batch = time.perf_counter() - t
     restarts = dict(restarts=args.restarts, loop_seconds=t_loop, batched_seconds=t_batch,
                     loop_psnr=all_metrics(best_loop.x[0], img)["psnr"], batched_psnr=all_metrics(batched.x[0], img)["psnr"])

@@ -47,8 +47,8 @@ def main(argv=None):
         img = fit_to_prior(load_image(spec)[0], 64)[0]
         for task_name, kw in SETTINGS:
             gen = torch.Generator().manual_seed(0)
-            task = make_task(task_name, generator=gen, **kw)
-            y = task.observe(img, generator=gen)
+            task = make_task(task_name, rng=gen, **kw)
+            y = task.observe(img, rng=gen)
             label = f"{task_name} {kw}"
             for method in ("csgm", "ilo", "sgilo"):
                 t = time.perf_counter()
@@ -57,11 +57,11 @@ def main(argv=None):
                     s = round(args.steps_scale * 300)
                     cfg = SGILOConfig(split=1, mode="practical", steps=s, burn_in=2 * s // 3, thin=max(1, s // 15),
                                       csgm_steps=round(args.steps_scale * 400))
-                    res = sgilo(G, y, task.op, score, config=cfg, generator=g, fit=task.fit, mask=task.mask)
+                    res = sgilo(G, y, task.op, score, config=cfg, rng=g, fit=task.fit, mask=task.mask)
                     x, spread = res.x_mean[0], float(res.x_std.mean())
                 else:
                     res = ilo(G, y, task.op, config=method_config(method, task.fit, scale=args.steps_scale),
-                              generator=g, mask=task.mask)
+                              rng=g, mask=task.mask)
                     x, spread = res.x[0], None
                 row = dict(image=spec, setting=label, method=method, seconds=time.perf_counter() - t,
                            spread=spread, **all_metrics(x, img))

@@ -90,7 +90,7 @@ def _library_ops(G, target, stage) -> float:
     for n in (0, 2):
         with _OpCount() as c:
             ilo_stylegan(G, target, op, config=_library_config(stage, n, projection="segmented"),
-                         generator=torch.Generator().manual_seed(0))
+                         rng=torch.Generator().manual_seed(0))
         counts.append(c.n)
     return (counts[1] - counts[0]) / 2
 
@@ -103,7 +103,7 @@ def _library_rate(G, target, stage, n, dev):
         if dev.type == "cuda":
             torch.cuda.synchronize()
             torch.cuda.reset_peak_memory_stats()
-        res = ilo_stylegan(G, target, op, config=cfg, generator=torch.Generator().manual_seed(0))
+        res = ilo_stylegan(G, target, op, config=cfg, rng=torch.Generator().manual_seed(0))
     mem = torch.cuda.max_memory_allocated() / 2 ** 20 if dev.type == "cuda" else float("nan")
     return n / res.seconds[-1], mem
 

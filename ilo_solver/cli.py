@@ -152,7 +152,7 @@ def solve(args) -> dict:
     img, prep = fit_to_prior(img, G.size if style else 64)
     print(f"image: {source}; {prep}", file=sys.stderr)
     gen = torch.Generator().manual_seed(args.seed)
-    task = make_task(args.task, img.shape, generator=gen, observed=args.observed, box=args.box, sigma=args.sigma,
+    task = make_task(args.task, img.shape, rng=gen, observed=args.observed, box=args.box, sigma=args.sigma,
                      factor=args.factor, ratio=args.ratio)
     if args.dead_zone > 0:
         task = dataclasses.replace(task, fit=dataclasses.replace(task.fit, dead_zone_weight=args.dead_zone,
@@ -173,13 +173,13 @@ def solve(args) -> dict:
 
     # ---- solve
     op = task.op.to(device)
-    y = task.observe(img, generator=gen).to(device)
+    y = task.observe(img, rng=gen).to(device)
     mask = None if task.mask is None else task.mask.to(device)
     t0 = time.perf_counter()
     extra = {}
     if args.method == "sgilo":
         from .sgilo import sgilo
-        res = sgilo(G, y, op, score, config=cfg, generator=gen, fit=task.fit, mask=mask,
+        res = sgilo(G, y, op, score, config=cfg, rng=gen, fit=task.fit, mask=mask,
                     progress=not args.no_progress)
         x = res.x_mean[0].cpu()
         extra = dict(posterior_spread=float(res.x_std.mean()), samples=int(res.samples.shape[0]))
@@ -187,12 +187,12 @@ def solve(args) -> dict:
     elif style:
         from .ilo_stylegan import StyleCSGMConfig, csgm_stylegan, ilo_stylegan
         solver = csgm_stylegan if isinstance(cfg, StyleCSGMConfig) else ilo_stylegan
-        res = solver(G, y, op, config=cfg, generator=gen, mask=mask, progress=not args.no_progress)
+        res = solver(G, y, op, config=cfg, rng=gen, mask=mask, progress=not args.no_progress)
         x = res.x[0].cpu()
         extra = dict(seconds_per_round=res.seconds)
         cfg_dict = json.loads(json.dumps(dataclasses.asdict(cfg), default=str).replace("Infinity", '"inf"'))
     else:
-        res = ilo(G, y, op, config=cfg, generator=gen, mask=mask, progress=not args.no_progress)
+        res = ilo(G, y, op, config=cfg, rng=gen, mask=mask, progress=not args.no_progress)
         x = res.x[0].cpu()
         extra = dict(seconds_per_round=res.seconds)
         cfg_dict = cfg.to_dict()
@@ -261,11 +261,11 @@ def train_prior(args) -> dict:
 
     def sample(n, g):
         with torch.no_grad():
-            return G.forward_to(G.sample_latent(n, generator=g), args.split)
+            return G.forward_to(G.sample_latent(n, rng=g), args.split)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     ck = args.out.with_suffix(".ckpt")
     t0 = time.perf_counter()
-    losses = train_score(model, sample, steps=args.steps, batch=args.batch, lr=args.lr, generator=gen,
+    losses = train_score(model, sample, steps=args.steps, batch=args.batch, lr=args.lr, rng=gen,
                          checkpoint=ck, progress=not args.no_progress)
     meta = dict(prior=args.prior, split=args.split, seed=args.seed, steps=args.steps, batch=args.batch, lr=args.lr,
                 final_loss=float(np.mean(losses[-50:])), seconds=time.perf_counter() - t0,

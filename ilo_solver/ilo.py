@@ -113,7 +113,7 @@ def _adam(var, loss_fn, steps, lr, project, bar, record):
     return var.detach(), (torch.stack(trace) if trace else torch.empty(0)) if record else None
 
 
-def ilo(G: LayeredGenerator, y: torch.Tensor, op: Operator, *, config: ILOConfig, generator: torch.Generator,
+def ilo(G: LayeredGenerator, y: torch.Tensor, op: Operator, *, config: ILOConfig, rng: torch.Generator,
         mask: torch.Tensor | None = None, resume: ILOResult | None = None, progress: bool = False) -> ILOResult:
     """Run Algorithm 1 (see the module docstring). ``y`` is one observation ``[1, *op.out_shape]``; ``mask`` turns on
     the LPIPS fill policy (inpainting). ``resume`` continues a result whose config is a prefix of ``config``;
@@ -126,11 +126,11 @@ def ilo(G: LayeredGenerator, y: torch.Tensor, op: Operator, *, config: ILOConfig
     R = cfg.restarts
     yb = y.expand(R, *y.shape[1:])
     maskb = None if mask is None else mask.expand(R, *mask.shape[-3:]).to(y.dtype)
-    fit = lambda x: cfg.fit(x, op, yb, mask=maskb, generator=generator)
+    fit = lambda x: cfg.fit(x, op, yb, mask=maskb, rng=rng)
     rounds = 1 + len(cfg.splits)
     if resume is not None:
         _check_prefix(resume.config, cfg)
-        generator.set_state(resume.generator_state)
+        rng.set_state(resume.generator_state)
         z, code, split = resume.z, resume.code, resume.split
         losses, seconds, start = list(resume.losses), list(resume.seconds), resume.rounds_done
     else:
@@ -139,7 +139,7 @@ def ilo(G: LayeredGenerator, y: torch.Tensor, op: Operator, *, config: ILOConfig
     for rnd in range(start, rounds):
         t = time.perf_counter()
         if rnd == 0:  # CSGM on the first latent, optionally in B(r1)
-            z0 = G.sample_latent(R, generator=generator).to(y.dtype)
+            z0 = G.sample_latent(R, rng=rng).to(y.dtype)
             ball = (lambda v: v) if cfg.r1 is None else (
                 lambda v: v * torch.clamp(cfg.r1 / v.flatten(1).norm(dim=1), max=1.0).view(-1, *[1] * (v.dim() - 1)))
             z, trace = _adam(z0, lambda v: fit(G(v)), cfg.steps[0], cfg.lrs[0], ball, bar, True)
@@ -166,7 +166,7 @@ def ilo(G: LayeredGenerator, y: torch.Tensor, op: Operator, *, config: ILOConfig
     best = int(_host.read(torch.argmin(final)))   # the run's one device -> host read
     return ILOResult(x=x_all[best:best + 1], x_all=x_all, best=best, z=z, code=code, split=split, losses=losses,
                      final_loss=final, seconds=seconds, rounds_done=rounds, config=cfg,
-                     generator_state=generator.get_state())
+                     generator_state=rng.get_state())
 
 
 def _check_prefix(old: ILOConfig, new: ILOConfig) -> None:

@@ -108,7 +108,7 @@ def _lr(step: int, total: int, lr: float, rampdown: float = 0.75, rampup: float 
     return lr * ramp * min(1.0, t / rampup)
 
 
-def ilo_stylegan(G: StyleGAN2Generator, y: torch.Tensor, op, *, config: StyleILOConfig, generator: torch.Generator,
+def ilo_stylegan(G: StyleGAN2Generator, y: torch.Tensor, op, *, config: StyleILOConfig, rng: torch.Generator,
                  mask=None, progress: bool = False) -> StyleILOResult:
     """Reconstruct one image from ``y = op(x)`` (``y`` of shape ``[1, *op.out_shape]``); ``progress`` shows a bar
     over all steps (it counts steps only: it never reads a value back from the device)."""
@@ -116,13 +116,13 @@ def ilo_stylegan(G: StyleGAN2Generator, y: torch.Tensor, op, *, config: StyleILO
     if cfg.stages[-1] >= G.num_stages:
         raise ValueError(f"stages must be < {G.num_stages} for a {G.size}px generator, got {cfg.stages}")
     p = G.input.input
-    mean, std = gaussian_fit(G.style, G.style_dim, n=cfg.gaussian_fit_samples, generator=generator)
+    mean, std = gaussian_fit(G.style, G.style_dim, n=cfg.gaussian_fit_samples, rng=rng)
     D = G.style_dim
     sphere = torch.tensor(math.sqrt(D), dtype=p.dtype, device=p.device)   # PULSE's sphere: rows of norm sqrt(D)
-    u = renormalise(torch.randn(1, G.n_latent, D, generator=generator, dtype=p.dtype).to(p.device), sphere)
-    noises = [torch.randn(n.shape, generator=generator, dtype=p.dtype).to(p.device) for n in G.stored_noises()]
+    u = renormalise(torch.randn(1, G.n_latent, D, generator=rng, dtype=p.dtype).to(p.device), sphere)
+    noises = [torch.randn(n.shape, generator=rng, dtype=p.dtype).to(p.device) for n in G.stored_noises()]
     noise_norms = [n.norm() for n in noises]
-    loop_gen = _loop_generator(generator, p.device, cfg.fit)
+    loop_gen = _loop_generator(rng, p.device, cfg.fit)
     state, prev, losses, seconds = None, 0, [], []
     bar = tqdm(total=sum(cfg.steps), desc="PULSE" if len(cfg.stages) == 1 else "ILO", disable=not progress,
                leave=False)
@@ -160,7 +160,7 @@ def ilo_stylegan(G: StyleGAN2Generator, y: torch.Tensor, op, *, config: StyleILO
             ns = opened + noises[n_open:]
             x = G.synthesis(from_gaussian(uu, mean, std), ns, start=stage,
                             state=tuple(st_vars) if stage > 0 else None)
-            fit = cfg.fit(x, op, y, mask=mask, generator=loop_gen)
+            fit = cfg.fit(x, op, y, mask=mask, rng=loop_gen)
             loss = fit + cfg.geocross_weight * geocross(uu)
             loss.sum().backward()
             if cfg.select_best and r == len(cfg.stages) - 1:   # on the device, no sync
@@ -188,7 +188,7 @@ def ilo_stylegan(G: StyleGAN2Generator, y: torch.Tensor, op, *, config: StyleILO
         x = G.synthesis(from_gaussian(u, mean, std), noises, start=cfg.stages[-1],
                         state=state if cfg.stages[-1] > 0 else None)
         if cfg.select_best and best_x is not None:
-            x = _keep_best(best_fit, best_x, cfg.fit(x, op, y, mask=mask, generator=loop_gen).sum(), x)[1]
+            x = _keep_best(best_fit, best_x, cfg.fit(x, op, y, mask=mask, rng=loop_gen).sum(), x)[1]
     return StyleILOResult(x=x, latent=u, noises=noises, losses=losses, seconds=seconds, config=cfg)
 
 
@@ -208,15 +208,15 @@ class StyleCSGMConfig:
 
 
 def csgm_stylegan(G: StyleGAN2Generator, y: torch.Tensor, op, *, config: StyleCSGMConfig,
-                  generator: torch.Generator, mask=None, progress: bool = False) -> StyleILOResult:
+                  rng: torch.Generator, mask=None, progress: bool = False) -> StyleILOResult:
     """min_z fit(G(z)) + z_weight ||z||²/D over z ∈ R^D (through the mapping network, w broadcast to every layer),
     Adam with the cosine ramp, batched restarts. ``latent`` of the result is the chosen z ``[1, D]``."""
     cfg = config
     p = G.input.input
     R, D = cfg.restarts, G.style_dim
-    z = torch.randn(R, D, generator=generator, dtype=p.dtype).to(p.device).requires_grad_(True)
-    noises = [torch.randn(n.shape, generator=generator, dtype=p.dtype).to(p.device) for n in G.stored_noises()]
-    loop_gen = _loop_generator(generator, p.device, cfg.fit)
+    z = torch.randn(R, D, generator=rng, dtype=p.dtype).to(p.device).requires_grad_(True)
+    noises = [torch.randn(n.shape, generator=rng, dtype=p.dtype).to(p.device) for n in G.stored_noises()]
+    loop_gen = _loop_generator(rng, p.device, cfg.fit)
     yR = y.expand(R, *y.shape[1:])
     maskR = None if mask is None else mask.expand(R, *mask.shape[-3:]).to(y.dtype)
     opt = torch.optim.Adam([z], lr=cfg.lr)
@@ -225,7 +225,7 @@ def csgm_stylegan(G: StyleGAN2Generator, y: torch.Tensor, op, *, config: StyleCS
         for gr in opt.param_groups:
             gr["lr"] = _lr(k, cfg.steps, cfg.lr)
         opt.zero_grad()
-        loss = cfg.fit(G.synthesis(G.mapping(z), noises), op, yR, mask=maskR, generator=loop_gen)
+        loss = cfg.fit(G.synthesis(G.mapping(z), noises), op, yR, mask=maskR, rng=loop_gen)
         loss = loss + cfg.z_weight * z.pow(2).mean(1)
         loss.sum().backward()
         opt.step()
@@ -240,15 +240,15 @@ def csgm_stylegan(G: StyleGAN2Generator, y: torch.Tensor, op, *, config: StyleCS
                           losses=losses, seconds=[time.perf_counter() - t0], config=cfg)
 
 
-def _loop_generator(generator: torch.Generator, device: torch.device, fit: DataFit) -> torch.Generator | None:
+def _loop_generator(rng: torch.Generator, device: torch.device, fit: DataFit) -> torch.Generator | None:
     """The generator for draws inside the optimisation loop (SNA noise): None when the fit draws nothing;
-    ``generator`` itself on the CPU; on another device a generator there, seeded once from ``generator``, so that
+    ``rng`` itself on the CPU; on another device a generator there, seeded once from ``rng``, so that
     no step copies noise from the host."""
     if not fit.sna_sigma > 0:
         return None
-    if device.type == "cpu" or generator.device == device:
-        return generator
-    seed = int(torch.randint(0, 2 ** 62, (1,), generator=generator))
+    if device.type == "cpu" or rng.device == device:
+        return rng
+    seed = int(torch.randint(0, 2 ** 62, (1,), generator=rng))
     return torch.Generator(device).manual_seed(seed)
 
 

@@ -43,12 +43,12 @@ def dead_zone_l1(residual: torch.Tensor, tau: float) -> torch.Tensor:
     return torch.clamp(residual.abs() - tau, min=0).flatten(1).mean(1)
 
 
-def stochastic_noise_addition(x: torch.Tensor, sigma: float, *, generator: torch.Generator) -> torch.Tensor:
+def stochastic_noise_addition(x: torch.Tensor, sigma: float, *, rng: torch.Generator) -> torch.Tensor:
     if sigma < 0:
         raise ValueError(f"sigma must be >= 0, got {sigma}")
     # drawn on the generator's device: a CPU generator keeps results device-independent (one copy per call), a
     # generator on x's device avoids the copy (and its host synchronisation) in a GPU loop
-    return x + sigma * torch.randn(x.shape, generator=generator, dtype=x.dtype, device=generator.device).to(x.device)
+    return x + sigma * torch.randn(x.shape, generator=rng, dtype=x.dtype, device=rng.device).to(x.device)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -76,11 +76,11 @@ class DataFit:
         if self.lpips_net not in ("alex", "vgg"):
             raise ValueError(f"lpips_net must be 'alex' or 'vgg', got {self.lpips_net!r}")
 
-    def __call__(self, x, op, y, *, mask=None, generator=None) -> torch.Tensor:
+    def __call__(self, x, op, y, *, mask=None, rng=None) -> torch.Tensor:
         if self.sna_sigma > 0:
-            if generator is None:
+            if rng is None:
                 raise ValueError("sna_sigma > 0 needs a torch.Generator for the added noise")
-            x = stochastic_noise_addition(x, self.sna_sigma, generator=generator)
+            x = stochastic_noise_addition(x, self.sna_sigma, rng=rng)
         ax = op(x)
         loss = self.mse_weight * mse(ax, y)
         if self.lpips_weight > 0:

@@ -39,13 +39,13 @@ class Operator(torch.nn.Module):
                              f", got {list(x.shape)}")
         return self.A(x)
 
-    def measure(self, x: torch.Tensor, sigma: float = 0.0, *, generator: torch.Generator | None = None):
-        """y = A(x) + sigma * noise, noise ~ N(0, I) drawn from ``generator``."""
+    def measure(self, x: torch.Tensor, sigma: float = 0.0, *, rng: torch.Generator | None = None):
+        """y = A(x) + sigma * noise, noise ~ N(0, I) drawn from ``rng``."""
         y = self(x)
         if sigma < 0:
             raise ValueError(f"sigma must be >= 0, got {sigma}")
         if sigma > 0:
-            y = y + sigma * torch.randn(y.shape, generator=generator, dtype=y.dtype, device="cpu").to(y.device)
+            y = y + sigma * torch.randn(y.shape, generator=rng, dtype=y.dtype, device="cpu").to(y.device)
         return y
 
 
@@ -83,17 +83,17 @@ class Denoising(Identity):
             raise ValueError(f"sigma must be >= 0, got {sigma}")
         self.sigma = float(sigma)
 
-    def measure(self, x, sigma: float | None = None, *, generator=None):
-        return super().measure(x, self.sigma if sigma is None else sigma, generator=generator)
+    def measure(self, x, sigma: float | None = None, *, rng=None):
+        return super().measure(x, self.sigma if sigma is None else sigma, rng=rng)
 
 
-def random_mask(in_shape, observed: float, *, generator: torch.Generator) -> torch.Tensor:
+def random_mask(in_shape, observed: float, *, rng: torch.Generator) -> torch.Tensor:
     """Pixel mask keeping a fraction ``observed`` of pixels (shared across channels of a [C, H, W] image)."""
     in_shape = _shape(in_shape)
     if not 0 < observed <= 1:
         raise ValueError(f"observed must lie in (0, 1], got {observed}")
     spatial = in_shape[1:] if len(in_shape) == 3 else in_shape
-    m = (torch.rand(spatial, generator=generator) < observed).to(torch.float32)
+    m = (torch.rand(spatial, generator=rng) < observed).to(torch.float32)
     if not m.any():
         raise ValueError(f"observed = {observed} kept no pixel of {tuple(spatial)}: nothing would be measured; "
                          "raise the fraction")
@@ -165,14 +165,14 @@ class SuperResolution(LinearOperator):
 class GaussianCS(LinearOperator):
     r"""Compressed sensing with :math:`A_{ij}\sim N(0,1/m)` so that :math:`E\|Ax\|^2=\|x\|^2` (THEORY.md conventions)."""
 
-    def __init__(self, in_shape, m: int, *, generator: torch.Generator, dtype=torch.float32):
+    def __init__(self, in_shape, m: int, *, rng: torch.Generator, dtype=torch.float32):
         super().__init__()
         self.in_shape = _shape(in_shape)
         n = math.prod(self.in_shape)
         if not 1 <= m:
             raise ValueError(f"m must be >= 1, got {m}")
         self.out_shape = (int(m),)
-        self.register_buffer("matrix", torch.randn(m, n, generator=generator, dtype=torch.float64).to(dtype)
+        self.register_buffer("matrix", torch.randn(m, n, generator=rng, dtype=torch.float64).to(dtype)
                              / math.sqrt(m))
 
     def A(self, x):
@@ -198,7 +198,7 @@ class PartialCirculant(LinearOperator):
     (sorted). Every row is a signed cyclic shift of g, so :math:`E\|Ax\|^2=\|x\|^2` for every x.
     """
 
-    def __init__(self, in_shape, m: int, *, generator: torch.Generator, dtype=torch.float32):
+    def __init__(self, in_shape, m: int, *, rng: torch.Generator, dtype=torch.float32):
         super().__init__()
         self.in_shape = _shape(in_shape)
         n = math.prod(self.in_shape)
@@ -206,9 +206,9 @@ class PartialCirculant(LinearOperator):
             raise ValueError(f"m must lie in [1, n={n}], got {m}")
         self.n, self.m = n, int(m)
         self.out_shape = (self.m,)
-        g = torch.randn(n, generator=generator, dtype=torch.float64)
-        signs = torch.randint(0, 2, (n,), generator=generator).to(torch.float64) * 2 - 1
-        rows = torch.sort(torch.randperm(n, generator=generator)[:m]).values
+        g = torch.randn(n, generator=rng, dtype=torch.float64)
+        signs = torch.randint(0, 2, (n,), generator=rng).to(torch.float64) * 2 - 1
+        rows = torch.sort(torch.randperm(n, generator=rng)[:m]).values
         self.register_buffer("filter", g.to(dtype))
         self.register_buffer("signs", signs.to(dtype))
         self.register_buffer("rows", rows)
@@ -279,11 +279,11 @@ class Composition(LinearOperator):
 OPERATORS: dict[str, Callable[[tuple, torch.Generator], Operator]] = {
     "identity": lambda s, g: Identity(s),
     "denoise": lambda s, g: Denoising(s, sigma=0.1),
-    "inpaint-random": lambda s, g: Inpainting(random_mask(s, 0.3, generator=g)),
+    "inpaint-random": lambda s, g: Inpainting(random_mask(s, 0.3, rng=g)),
     "inpaint-box": lambda s, g: Inpainting(box_mask(s, s[1] // 4, s[2] // 4, s[1] // 2, s[2] // 2)),
     "superres": lambda s, g: SuperResolution(s, 1 if (s[1] % 2 or s[2] % 2) else 2),
-    "cs-gaussian": lambda s, g: GaussianCS(s, max(1, math.prod(s) // 4), generator=g),
-    "cs-circulant": lambda s, g: PartialCirculant(s, max(1, math.prod(s) // 4), generator=g),
-    "composition": lambda s, g: Composition([Inpainting(random_mask(s, 0.5, generator=g)),
-                                             PartialCirculant(s, max(1, math.prod(s) // 3), generator=g)]),
+    "cs-gaussian": lambda s, g: GaussianCS(s, max(1, math.prod(s) // 4), rng=g),
+    "cs-circulant": lambda s, g: PartialCirculant(s, max(1, math.prod(s) // 4), rng=g),
+    "composition": lambda s, g: Composition([Inpainting(random_mask(s, 0.5, rng=g)),
+                                             PartialCirculant(s, max(1, math.prod(s) // 3), rng=g)]),
 }

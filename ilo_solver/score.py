@@ -115,9 +115,9 @@ class ScoreModel(nn.Module):
 
 
 def train_score(model: ScoreModel, sample: Callable[[int, torch.Generator], torch.Tensor], *, steps: int,
-                batch: int = 256, lr: float = 1e-3, t_min: float = 1e-3, generator: torch.Generator,
+                batch: int = 256, lr: float = 1e-3, t_min: float = 1e-3, rng: torch.Generator,
                 checkpoint: str | Path | None = None, progress: bool = False) -> list[float]:
-    """Denoising score matching on codes drawn by ``sample(n, generator)`` (e.g. G1(z) for z ~ N(0, I)).
+    """Denoising score matching on codes drawn by ``sample(n, rng)`` (e.g. G1(z) for z ~ N(0, I)).
 
     The scalar standardisation is fitted on a first batch of 4096 codes. With ``checkpoint``, training resumes
     from it if present and saves there at the end (model, optimiser, step, generator state)."""
@@ -128,20 +128,20 @@ def train_score(model: ScoreModel, sample: Callable[[int, torch.Generator], torc
         state = torch.load(ck, weights_only=True)
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["opt"])
-        generator.set_state(state["generator"])
+        rng.set_state(state["rng"])
         start, losses = int(state["step"]), list(state["losses"])
     else:
         with torch.no_grad():
-            ref = sample(4096, generator)
+            ref = sample(4096, rng)
             model.mean.copy_(ref.mean())
             model.std.copy_(ref.std())
     sde = model.sde
     trace = []   # on the model's device; read once at the end (no host synchronisation per step)
     for _ in tqdm(range(start, steps), desc="score", disable=not progress, initial=start, total=steps):
-        x0 = sample(batch, generator)
+        x0 = sample(batch, rng)
         # drawn from the (CPU) generator, then moved: the same numbers on every device
-        t = (t_min + (1 - t_min) * torch.rand(batch, generator=generator, dtype=x0.dtype)).to(x0.device)
-        e = torch.randn(x0.shape, generator=generator, dtype=x0.dtype).to(x0.device)
+        t = (t_min + (1 - t_min) * torch.rand(batch, generator=rng, dtype=x0.dtype)).to(x0.device)
+        e = torch.randn(x0.shape, generator=rng, dtype=x0.dtype).to(x0.device)
         shape = (-1, *[1] * (x0.dim() - 1))
         xt = sde.alpha(t).view(shape) * x0 + sde.sigma(t).view(shape) * e * model.std
         # standardised DSM: the net predicts the standardised noise e from standardised x_t
@@ -152,21 +152,21 @@ def train_score(model: ScoreModel, sample: Callable[[int, torch.Generator], torc
         trace.append(loss.detach())
     losses += _host.read_list(trace)
     if ck is not None:
-        torch.save(dict(model=model.state_dict(), opt=opt.state_dict(), generator=generator.get_state(),
+        torch.save(dict(model=model.state_dict(), opt=opt.state_dict(), rng=rng.get_state(),
                         step=steps, losses=losses), ck)
     return losses
 
 
 @torch.no_grad()
 def sample_prior(model: ScoreModel, n: int, *, steps: int = 500, snr: float = 0.16, corrector_steps: int = 1,
-                 t_min: float = 1e-3, generator: torch.Generator) -> torch.Tensor:
+                 t_min: float = 1e-3, rng: torch.Generator) -> torch.Tensor:
     r"""Unconditional samples by the predictor-corrector sampler (Song et al. 2021, Alg. 2 and 5), to show what the
     prior learned. The VP-SDE acts on :math:`u=x/\mathrm{std}`, so in code units the reverse SDE is
     :math:`dx=[-\tfrac12\beta x-\beta\,\mathrm{std}^2\nabla\log p_t(x)]dt+\mathrm{std}\sqrt\beta\,d\bar w`.
     Corrector: Langevin with step :math:`2a_i(\mathrm{snr}\,\|z\|/\|s\|)^2`, :math:`a_i=1-\beta(t)|dt|`."""
     sde, p = model.sde, next(model.parameters())
     sd = model.std.to(p.dtype)
-    draw = lambda shape: torch.randn(shape, generator=generator, dtype=p.dtype).to(p.device)   # same on any device
+    draw = lambda shape: torch.randn(shape, generator=rng, dtype=p.dtype).to(p.device)   # same on any device
     x = draw((n, *model.shape)) * sd  # p_1 ~ N(0, std^2 I)
     ts = torch.linspace(1.0, t_min, steps + 1, dtype=p.dtype, device=p.device)
     for i in range(steps):

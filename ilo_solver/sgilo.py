@@ -76,7 +76,7 @@ class SGILOConfig:
                 raise ValueError(f"{f} must be > 0, got {getattr(self, f)}")
 
 
-def langevin_posterior(G2, y, op, score, h0, *, cfg: SGILOConfig, generator: torch.Generator,
+def langevin_posterior(G2, y, op, score, h0, *, cfg: SGILOConfig, rng: torch.Generator,
                        progress: bool = False) -> torch.Tensor:
     """Run the chain of ``cfg.mode`` from codes ``h0`` (shape ``[R, *code]``); return samples of shape
     ``[S, R, *code]`` (after burn-in, every ``thin`` steps). ``G2`` maps codes to images; ``score(h, t)`` is the
@@ -94,7 +94,7 @@ def langevin_posterior(G2, y, op, score, h0, *, cfg: SGILOConfig, generator: tor
             (g,) = torch.autograd.grad(fit.sum(), h)
             with torch.no_grad():
                 s = score(h, cfg.t_score)
-                noise = torch.randn(h.shape, generator=generator, dtype=h.dtype).to(h.device)
+                noise = torch.randn(h.shape, generator=rng, dtype=h.dtype).to(h.device)
                 h = h - cfg.eta * (g - cfg.lam * s) + math.sqrt(2 * cfg.eta / cfg.beta) * noise
         else:
             opt.zero_grad()
@@ -104,7 +104,7 @@ def langevin_posterior(G2, y, op, score, h0, *, cfg: SGILOConfig, generator: tor
                 sd, mu = score.std, score.mean
                 hn = (h - mu) / sd
                 delta = cfg.drift_scale * (0.5 * hn + sd * score(h, cfg.t_score))  # score in normalised units
-                noise = torch.randn(h.shape, generator=generator, dtype=h.dtype).to(h.device)
+                noise = torch.randn(h.shape, generator=rng, dtype=h.dtype).to(h.device)
                 h.copy_((hn + cfg.drift_weight * delta + cfg.noise * noise) * sd + mu)
         if it >= cfg.burn_in and (it - cfg.burn_in) % cfg.thin == 0:
             samples.append(h.detach().clone())
@@ -122,7 +122,7 @@ class SGILOResult:
 
 
 def sgilo(G: LayeredGenerator, y: torch.Tensor, op: Operator, score: ScoreModel, *, config: SGILOConfig,
-          generator: torch.Generator, fit: DataFit = DataFit(), mask=None, progress: bool = False) -> SGILOResult:
+          rng: torch.Generator, fit: DataFit = DataFit(), mask=None, progress: bool = False) -> SGILOResult:
     """CSGM on the first latent, then the posterior chain in the code space at ``config.split``, started at
     G1(ẑ); the chain with the lowest measurement loss of its mean is returned."""
     cfg = config
@@ -130,12 +130,12 @@ def sgilo(G: LayeredGenerator, y: torch.Tensor, op: Operator, score: ScoreModel,
         raise ValueError(f"score model is for codes of shape {score.shape}, but split {cfg.split} has "
                          f"{G.latent_shape(cfg.split)}")
     first = ilo(G, y, op, config=csgm_config(cfg.csgm_steps, cfg.csgm_lr, restarts=cfg.restarts, fit=fit),
-                generator=generator, mask=mask, progress=progress)
+                rng=rng, mask=mask, progress=progress)
     with torch.no_grad():
         h0 = G.forward_to(first.z, cfg.split)
     yb = y.expand(cfg.restarts, *y.shape[1:])
     hs = langevin_posterior(lambda h: G.forward_from(h, cfg.split), yb, op, score, h0, cfg=cfg,
-                            generator=generator, progress=progress)
+                            rng=rng, progress=progress)
     with torch.no_grad():
         xs = torch.stack([G.forward_from(h, cfg.split) for h in hs])  # [S, R, *image]
         mean = xs.mean(0)

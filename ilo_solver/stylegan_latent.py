@@ -18,7 +18,7 @@ __all__ = ["gaussian_fit", "from_gaussian", "geocross", "renormalise", "renormal
 
 @torch.no_grad()
 def gaussian_fit(mapping, style_dim: int, *, n: int = 100_000, batch: int = 10_000,
-                 generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+                 rng: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
     """(mean, std) of ``leaky_relu(mapping(z), 5)`` over ``n`` draws z ~ N(0, I) (PULSE's Gaussian fit)."""
     if n < 2 or batch < 1:
         raise ValueError(f"n must be >= 2 and batch >= 1, got {n}, {batch}")
@@ -29,7 +29,7 @@ def gaussian_fit(mapping, style_dim: int, *, n: int = 100_000, batch: int = 10_0
     done = 0
     while done < n:
         b = min(batch, n - done)
-        z = torch.randn(b, style_dim, generator=generator, dtype=p.dtype).to(p.device)
+        z = torch.randn(b, style_dim, generator=rng, dtype=p.dtype).to(p.device)
         v = F.leaky_relu(mapping(z), 5.0).to(acc)
         s1 += v.sum(0)
         s2 += (v ** 2).sum(0)

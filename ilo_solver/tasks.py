@@ -29,11 +29,11 @@ class Task:
     fit: DataFit
     params: dict
 
-    def observe(self, x: torch.Tensor, *, generator: torch.Generator) -> torch.Tensor:
-        return self.op.measure(x[None], self.sigma, generator=generator)
+    def observe(self, x: torch.Tensor, *, rng: torch.Generator) -> torch.Tensor:
+        return self.op.measure(x[None], self.sigma, rng=rng)
 
 
-def make_task(name: str, shape=(3, 64, 64), *, generator: torch.Generator, observed: float = 0.2,
+def make_task(name: str, shape=(3, 64, 64), *, rng: torch.Generator, observed: float = 0.2,
               box: tuple[int, int, int, int] | None = None, sigma: float = 0.1, factor: int = 4,
               ratio: float = 0.1, lpips_weight: float = 0.2) -> Task:
     """Build task ``name`` for images of ``shape``; raises ValueError on a bad name or parameter."""
@@ -46,7 +46,7 @@ def make_task(name: str, shape=(3, 64, 64), *, generator: torch.Generator, obser
             mask = O.box_mask(shape, *box)
             params = dict(box=list(box))
         else:
-            mask = O.random_mask(shape, observed, generator=generator)
+            mask = O.random_mask(shape, observed, rng=rng)
             params = dict(observed=observed)
         return Task(name, O.Inpainting(mask), 0.0, mask, image_fit, params)
     if name == "denoise":
@@ -62,7 +62,7 @@ def make_task(name: str, shape=(3, 64, 64), *, generator: torch.Generator, obser
         raise ValueError(f"--ratio must lie in (0, 1], got {ratio}")
     m = max(1, round(ratio * n))
     cls = O.GaussianCS if name == "cs-gaussian" else O.PartialCirculant
-    return Task(name, cls(shape, m, generator=generator), 0.0, None, DataFit(), dict(ratio=ratio, m=m))
+    return Task(name, cls(shape, m, rng=rng), 0.0, None, DataFit(), dict(ratio=ratio, m=m))
 
 
 def method_config(method: str, fit: DataFit, *, restarts: int = 4, scale: float = 1.0) -> ILOConfig:

@@ -34,7 +34,7 @@ def _sets(n, P, gen):
     sparse = torch.zeros(P, n, dtype=torch.float64)
     idx = torch.randint(0, n, (P, 5), generator=gen)
     sparse.scatter_(1, idx, torch.randn(P, 5, generator=gen, dtype=torch.float64))
-    G = ReLUGenerator((8, 128, n), generator=gen)
+    G = ReLUGenerator((8, 128, n), rng=gen)
     z = torch.randn(2 * P, 8, generator=gen, dtype=torch.float64)
     rng_diff = G(z[:P]) - G(z[P:])
     return {"random": rnd, "5-sparse": sparse, "generator range differences": rng_diff}
@@ -43,21 +43,21 @@ def _sets(n, P, gen):
 def run(cfg: Config, *, seed: int, executor) -> dict:
     gen = torch.Generator().manual_seed(seed)
     n = cfg.n
-    op = PartialCirculant((n,), cfg.ms[0], generator=gen, dtype=torch.float64)
+    op = PartialCirculant((n,), cfg.ms[0], rng=gen, dtype=torch.float64)
     x = torch.randn(4, n, generator=gen, dtype=torch.float64)
     oracle_err = float(np.abs(op(x).numpy() - x.numpy() @ op.dense_oracle().T).max())
     # normalisation: ||Ax||^2/||x||^2 over fresh operators for three kinds of x
     probes = {"random": torch.randn(1, n, generator=gen, dtype=torch.float64),
               "1-sparse": torch.eye(n, dtype=torch.float64)[:1], "constant": torch.ones(1, n, dtype=torch.float64)}
-    norms = {k: [float((PartialCirculant((n,), cfg.ms[0], generator=gen, dtype=torch.float64)(v) ** 2).sum()
+    norms = {k: [float((PartialCirculant((n,), cfg.ms[0], rng=gen, dtype=torch.float64)(v) ** 2).sum()
                        / (v ** 2).sum()) for _ in range(cfg.norm_draws)] for k, v in probes.items()}
     sets = _sets(n, cfg.points, gen)
     jl = []
     for m in cfg.ms:
         for kind in ("gaussian", "circulant"):
             for t in range(cfg.trials):
-                A = (GaussianCS((n,), m, generator=gen, dtype=torch.float64) if kind == "gaussian"
-                     else PartialCirculant((n,), m, generator=gen, dtype=torch.float64))
+                A = (GaussianCS((n,), m, rng=gen, dtype=torch.float64) if kind == "gaussian"
+                     else PartialCirculant((n,), m, rng=gen, dtype=torch.float64))
                 for name, V in sets.items():
                     ratio = (A(V) ** 2).sum(1) / (V ** 2).sum(1)
                     jl.append(dict(m=m, kind=kind, trial=t, set=name, distortion=float((ratio - 1).abs().max()),

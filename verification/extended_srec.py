@@ -80,14 +80,14 @@ def _gamma_hat(G, op, r1, r2, delta, cfg, gen):
 
 def _cell(cfg: Config, seed: int, p: int, K: float) -> dict:
     gen = torch.Generator().manual_seed(seed * 7919 + p * 31 + int(4 * K))
-    G = ReLUGenerator((cfg.k, p, cfg.n), generator=gen)
+    G = ReLUGenerator((cfg.k, p, cfg.n), rng=gen)
     L1, L2 = G.lipschitz_upper(0, 1), G.lipschitz_upper(1, 2)
     r1 = 2.0 * math.sqrt(cfg.k)
     delta = 0.05 * float(G(torch.randn(64, cfg.k, generator=gen, dtype=torch.float64)).norm(dim=1).mean())
     r2 = float(B.r2_from_K(K, delta, L2))
     curve = []
     for m in cfg.ms:
-        g = min(_gamma_hat(G, GaussianCS((cfg.n,), m, generator=gen, dtype=torch.float64), r1, r2, delta, cfg, gen)
+        g = min(_gamma_hat(G, GaussianCS((cfg.n,), m, rng=gen, dtype=torch.float64), r1, r2, delta, cfg, gen)
                 for _ in range(cfg.draws))
         curve.append(g)
     return dict(p=p, K=K, L1=L1, L2=L2, delta=delta, r2=r2, gammas=curve,

@@ -35,7 +35,7 @@ QUICK = Config(depths=(2, 3), width=800, line_points=301, gd_starts=30, gd_steps
 
 
 def _spurious(depth, width, points, gen):
-    G = ReLUGenerator((2,) + (width,) * depth, generator=gen, dtype=torch.float32)
+    G = ReLUGenerator((2,) + (width,) * depth, rng=gen, dtype=torch.float32)
     x0 = torch.tensor([1.0, 0.0])
     t = torch.linspace(0, 1.5, points)
     with torch.no_grad():
@@ -67,7 +67,7 @@ def _gd(G, x0, starts, steps, negate, gen):
 def run(cfg: Config, *, seed: int, executor) -> dict:
     gen = torch.Generator().manual_seed(seed)
     spurious = [dict(d=d, t_hat=_spurious(d, cfg.width, cfg.line_points, gen), rho=L.rho(d)) for d in cfg.depths]
-    G = ReLUGenerator(cfg.gd_widths, generator=gen)
+    G = ReLUGenerator(cfg.gd_widths, rng=gen)
     x0 = torch.tensor([1.0, 0.3], dtype=torch.float64)
     gd = {}
     for negate in (False, True):

@@ -77,7 +77,7 @@ def _tv(samples, Z, w, zs, halfwidth, bins):
 
 def run(cfg: Config, *, seed: int, executor) -> dict:
     gen = torch.Generator().manual_seed(seed)
-    G = ReLUGenerator(cfg.widths, generator=gen)
+    G = ReLUGenerator(cfg.widths, rng=gen)
     d = G.num_blocks
     beta = cfg.beta_scale * 2 ** d
     zs = torch.tensor([1.0, 0.5], dtype=torch.float64)

@@ -67,12 +67,12 @@ def _gamma_hats(G, op, pairs, restarts, steps, gen):
 
 def run(cfg: Config, *, seed: int, executor) -> dict:
     gen = torch.Generator().manual_seed(seed)
-    G = ReLUGenerator(cfg.widths, generator=gen)
+    G = ReLUGenerator(cfg.widths, rng=gen)
     n, k, d = cfg.widths[-1], cfg.widths[0], len(cfg.widths) - 1
     rows = []
     for m in cfg.ms:
         for t in range(cfg.trials):
-            op = GaussianCS((n,), m, generator=gen, dtype=torch.float64)
+            op = GaussianCS((n,), m, rng=gen, dtype=torch.float64)
             g_rand, g_adv = _gamma_hats(G, op, cfg.random_pairs, cfg.restarts, cfg.adv_steps, gen)
             rows.append(dict(m=m, trial=t, gamma_random=g_rand, gamma_adversarial=g_adv))
     # fixed-x event: A x for a fixed x, with A drawn afresh each time

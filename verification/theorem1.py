@@ -70,7 +70,7 @@ def _fit(G, y, op, r1, r2, restarts, steps, gen):
 
 def _cell(cfg: Config, seed: int, K: float, m: int, trial: int) -> dict:
     gen = torch.Generator().manual_seed(seed * 1_000_003 + trial)
-    G = ReLUGenerator((cfg.k, cfg.p, cfg.n), generator=gen)
+    G = ReLUGenerator((cfg.k, cfg.p, cfg.n), rng=gen)
     L2 = G.lipschitz_upper(1, 2)
     z_star = torch.randn(1, cfg.k, generator=gen, dtype=torch.float64)
     x_range = G(z_star)
@@ -84,7 +84,7 @@ def _cell(cfg: Config, seed: int, K: float, m: int, trial: int) -> dict:
     x = G.forward_from(G.forward_to(z_star, 1) + u_star, 1)
     x = x + cfg.noise * float(x.norm()) * torch.randn(x.shape, generator=gen, dtype=torch.float64) / math.sqrt(cfg.n)
     rep = float((_fit(G, x, None, r1, r2, cfg.restarts, cfg.steps, gen) - x[0]).norm())
-    op = GaussianCS((cfg.n,), m, generator=gen, dtype=torch.float64)
+    op = GaussianCS((cfg.n,), m, rng=gen, dtype=torch.float64)
     y = op(x)
     errs = {meth: float((_fit(G, y, op, r1, {"csgm": 0.0, "ilo": r2, "unconstrained": math.inf}[meth],
                               cfg.restarts, cfg.steps, gen) - x[0]).norm()) for meth in METHODS}

@@ -21,13 +21,13 @@ from ilo_solver.tasks import make_task, method_config
 G = load_dcgan_faces()
 img, _ = fit_to_prior(load_image("astronaut")[0], 64)
 gen = torch.Generator().manual_seed(0)
-task = make_task("inpaint", generator=gen, observed=0.2)
-y = task.observe(img, generator=gen)
+task = make_task("inpaint", rng=gen, observed=0.2)
+y = task.observe(img, rng=gen)
 
 panels = [("truth", img), ("observed 20%", y[0])]
 for method in ("csgm", "ilo", "unconstrained"):
     cfg = method_config(method, task.fit, restarts=2, scale=0.5)
-    res = ilo(G, y, task.op, config=cfg, generator=torch.Generator().manual_seed(1), mask=task.mask)
+    res = ilo(G, y, task.op, config=cfg, rng=torch.Generator().manual_seed(1), mask=task.mask)
     m = all_metrics(res.x[0], img)
     print(f"{method:>13}: PSNR {m['psnr']:.2f} dB, SSIM {m['ssim']:.3f}, LPIPS {m['lpips']:.3f}")
     panels.append((f"{method}\n{m['psnr']:.1f} dB", res.x[0]))

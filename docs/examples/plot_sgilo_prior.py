@@ -31,7 +31,7 @@ A = torch.randn(m, n, generator=g, dtype=torch.float64) / math.sqrt(m)
 
 model = ScoreModel((p,), width=128, depth=3).double()
 losses = train_score(model, lambda b, gen: torch.randn(b, k, generator=gen, dtype=torch.float64) @ W.T,
-                     steps=800, batch=256, lr=2e-3, generator=g)
+                     steps=800, batch=256, lr=2e-3, rng=g)
 
 sde = model.sde
 tt = torch.tensor(t, dtype=torch.float64)
@@ -50,7 +50,7 @@ beta, lam = bayes_parameters(sigma_y)
 cfg = SGILOConfig(mode="calibrated", steps=8000, burn_in=3000, thin=20, eta=3.5e-4 * beta, beta=beta, lam=lam,
                   t_score=t)
 s = langevin_posterior(lambda h: h @ B.T, y.expand(32, m), lambda h: h @ A.T, model, mean.expand(32, p).clone(),
-                       cfg=cfg, generator=g).reshape(-1, p)
+                       cfg=cfg, rng=g).reshape(-1, p)
 print(f"posterior mean error / sd: {float(((s.mean(0) - mean).abs() / cov.diag().sqrt()).max()):.3f}, "
       f"covariance relative error: {float((torch.cov(s.T) - cov).norm() / cov.norm()):.3f}")
 

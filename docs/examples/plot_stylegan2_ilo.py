@@ -54,7 +54,7 @@ with torch.no_grad():
 # %%
 # PULSE vs ILO, 30% of the pixels observed
 # ----------------------------------------
-op = O.Inpainting(O.random_mask((3, 32, 32), 0.3, generator=torch.Generator().manual_seed(7)))
+op = O.Inpainting(O.random_mask((3, 32, 32), 0.3, rng=torch.Generator().manual_seed(7)))
 y = op(x)
 fit = DataFit()   # MSE; ``ilo solve`` adds LPIPS-VGG at 256 px as the official code does
 inf = math.inf
@@ -68,7 +68,7 @@ runs = {
 results = {}
 for name, cfg in runs.items():
     solve = csgm_stylegan if isinstance(cfg, StyleCSGMConfig) else ilo_stylegan
-    res = solve(G, y, op, config=cfg, generator=torch.Generator().manual_seed(1))
+    res = solve(G, y, op, config=cfg, rng=torch.Generator().manual_seed(1))
     err = float((res.x - x).norm() / x.norm())
     results[name] = (res, err)
     print(f"{name:>5}: relative error {err:.3f}, {sum(res.seconds):.1f} s")

@@ -29,10 +29,10 @@ class LayeredGenerator(torch.nn.Module, abc.ABC):
     def latent_shape(self, i: int) -> tuple[int, ...]:
         """Shape (without batch) of the code at split i."""
 
-    def sample_latent(self, batch: int, *, generator: torch.Generator) -> torch.Tensor:
+    def sample_latent(self, batch: int, *, rng: torch.Generator) -> torch.Tensor:
         """Latents z at split 0 from the prior, N(0, I) by default."""
         p = next(self.parameters())
-        return torch.randn((batch, *self.latent_shape(0)), generator=generator, dtype=p.dtype).to(p.device)
+        return torch.randn((batch, *self.latent_shape(0)), generator=rng, dtype=p.dtype).to(p.device)
 
     def _check_split(self, i: int) -> int:
         if isinstance(i, bool) or int(i) != i or not 0 <= i <= self.num_blocks:

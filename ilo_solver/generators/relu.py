@@ -19,7 +19,7 @@ __all__ = ["ReLUGenerator"]
 class ReLUGenerator(LayeredGenerator):
     """``widths = (k, n_1, ..., n_d)``; block i is ``relu(W_{i+1} h + b_{i+1})`` (bias optional, N(0, 1/n_i))."""
 
-    def __init__(self, widths: Sequence[int], *, generator: torch.Generator, scaling: str = "hv",
+    def __init__(self, widths: Sequence[int], *, rng: torch.Generator, scaling: str = "hv",
                  bias: bool = False, dtype: torch.dtype = torch.float64):
         super().__init__()
         widths = tuple(int(w) for w in widths)
@@ -34,11 +34,11 @@ class ReLUGenerator(LayeredGenerator):
         for n_prev, n_i in zip(widths, widths[1:]):
             std = math.sqrt(var / n_i)
             self.weights.append(torch.nn.Parameter(
-                torch.randn(n_i, n_prev, generator=generator, dtype=torch.float64).to(dtype) * std,
+                torch.randn(n_i, n_prev, generator=rng, dtype=torch.float64).to(dtype) * std,
                 requires_grad=False))
             if bias:
                 self.biases.append(torch.nn.Parameter(
-                    torch.randn(n_i, generator=generator, dtype=torch.float64).to(dtype) * std,
+                    torch.randn(n_i, generator=rng, dtype=torch.float64).to(dtype) * std,
                     requires_grad=False))
 
     @property

@@ -299,9 +299,9 @@ class StyleGAN2Generator(nn.Module):
                              "G.set_w_avg(G.mean_w(10_000, generator=...)) before truncating")
         return torch.lerp(self.w_avg.to(w.dtype), w, psi)
 
-    def mean_w(self, n: int = 10_000, *, generator: torch.Generator) -> torch.Tensor:
+    def mean_w(self, n: int = 10_000, *, rng: torch.Generator) -> torch.Tensor:
         p = self.input.input
-        z = torch.randn(n, self.style_dim, generator=generator, dtype=p.dtype).to(p.device)
+        z = torch.randn(n, self.style_dim, generator=rng, dtype=p.dtype).to(p.device)
         with torch.no_grad():
             return self.mapping(z).mean(0, keepdim=True)
 

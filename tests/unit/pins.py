@@ -45,10 +45,10 @@ def pin_dcgan() -> dict:
             ("ilo_projectback_gauss", "cs-gaussian", dict(ratio=0.05), "ilo", dict(project_back=True,
                                                                                   project_back_steps=3))):
         gen = torch.Generator().manual_seed(0)
-        task = make_task(task_name, generator=gen, **kw)
-        y = task.observe(img, generator=gen)
+        task = make_task(task_name, rng=gen, **kw)
+        y = task.observe(img, rng=gen)
         cfg = dataclasses.replace(method_config(method, task.fit, restarts=2, scale=0.04), **extra)
-        res = ilo(G, y, task.op, config=cfg, generator=torch.Generator().manual_seed(1), mask=task.mask)
+        res = ilo(G, y, task.op, config=cfg, rng=torch.Generator().manual_seed(1), mask=task.mask)
         out[name] = dict(x=_summary(res.x), final=_summary(res.final_loss),
                          losses=[_trace(t) for t in res.losses], best=res.best)
     return out
@@ -77,9 +77,9 @@ def pin_stylegan() -> dict:
     for task in ("cs", "inpaint", "denoise"):
         gen = torch.Generator().manual_seed(7)
         if task == "cs":
-            op, fit = O.GaussianCS((3, 32, 32), 300, generator=gen), DataFit()
+            op, fit = O.GaussianCS((3, 32, 32), 300, rng=gen), DataFit()
         elif task == "inpaint":
-            op, fit = O.Inpainting(O.random_mask((3, 32, 32), 0.3, generator=gen)), DataFit(lpips_weight=0.2)
+            op, fit = O.Inpainting(O.random_mask((3, 32, 32), 0.3, rng=gen)), DataFit(lpips_weight=0.2)
         else:
             op, fit = O.Denoising((3, 32, 32), 0.1), DataFit(lpips_weight=0.2, sna_sigma=0.1)
         y = op(x)
@@ -88,7 +88,7 @@ def pin_stylegan() -> dict:
             csgm = isinstance(cfg, StyleCSGMConfig)
             if not csgm:
                 cfg = dataclasses.replace(cfg, gaussian_fit_samples=2000)
-            res = (csgm_stylegan if csgm else ilo_stylegan)(G, y, op, config=cfg, generator=torch.Generator()
+            res = (csgm_stylegan if csgm else ilo_stylegan)(G, y, op, config=cfg, rng=torch.Generator()
                                                            .manual_seed(1), mask=getattr(op, "mask", None))
             out[f"{method}_{task}"] = dict(x=_summary(res.x), latent=_summary(res.latent),
                                            losses=[_trace(t) for t in res.losses])
@@ -111,13 +111,13 @@ def pin_sgilo() -> dict:
     cfg = SGILOConfig(mode="calibrated", steps=400, burn_in=100, thin=20, eta=3.5e-4 * beta, beta=beta, lam=lam,
                       t_score=0.1)
     s = langevin_posterior(lambda h: h @ Bm.T, y.expand(8, M), lambda h: h @ A.T, lambda h, t: -h @ Sinv,
-                           torch.zeros(8, P, dtype=torch.float64), cfg=cfg, generator=torch.Generator().manual_seed(4))
+                           torch.zeros(8, P, dtype=torch.float64), cfg=cfg, rng=torch.Generator().manual_seed(4))
     out["calibrated_closed_form"] = _summary(s)
     torch.manual_seed(3)
     model = ScoreModel((P,), width=32, depth=2).double().eval()
     cfg = SGILOConfig(mode="practical", steps=60, burn_in=20, thin=10, t_score=0.01)
     s = langevin_posterior(lambda h: h @ Bm.T, y.expand(2, M), lambda h: h @ A.T, model,
-                           torch.zeros(2, P, dtype=torch.float64), cfg=cfg, generator=torch.Generator().manual_seed(5))
+                           torch.zeros(2, P, dtype=torch.float64), cfg=cfg, rng=torch.Generator().manual_seed(5))
     out["practical"] = _summary(s)
     return out
 
@@ -128,12 +128,12 @@ def pin_sgilo_dcgan() -> dict:
     from ilo_solver.tasks import make_task
     G, img = _dcgan()
     gen = torch.Generator().manual_seed(0)
-    task = make_task("cs-gaussian", generator=gen, ratio=0.05)
-    y = task.observe(img, generator=gen)
+    task = make_task("cs-gaussian", rng=gen, ratio=0.05)
+    y = task.observe(img, rng=gen)
     torch.manual_seed(3)
     score = ScoreModel(G.latent_shape(1), width=32, depth=2).eval()
     cfg = SGILOConfig(split=1, mode="practical", steps=8, burn_in=4, thin=2, csgm_steps=8, restarts=2)
-    res = sgilo(G, y, task.op, score, config=cfg, generator=torch.Generator().manual_seed(1), fit=task.fit)
+    res = sgilo(G, y, task.op, score, config=cfg, rng=torch.Generator().manual_seed(1), fit=task.fit)
     return dict(x_mean=_summary(res.x_mean), x_std=_summary(res.x_std), best=res.best)
 
 
@@ -154,8 +154,8 @@ def srec_pin() -> list[float]:
     from ilo_solver.operators import GaussianCS
     from verification import srec
     gen = torch.Generator().manual_seed(11)
-    G = ReLUGenerator((3, 20, 60), generator=gen)
-    op = GaussianCS((60,), 20, generator=gen, dtype=torch.float64)
+    G = ReLUGenerator((3, 20, 60), rng=gen)
+    op = GaussianCS((60,), 20, rng=gen, dtype=torch.float64)
     return list(srec._gamma_hats(G, op, 200, 3, 25, gen))
 
 
@@ -163,7 +163,7 @@ def langevin_pin() -> list[float]:
     from ilo_solver.generators import ReLUGenerator
     from verification import langevin
     gen = torch.Generator().manual_seed(12)
-    G = ReLUGenerator((2, 10, 20), generator=gen)
+    G = ReLUGenerator((2, 10, 20), rng=gen)
     zs = torch.tensor([0.5, -0.3], dtype=torch.float64)
     samples, hit = langevin._ula(G, zs, 4.0, 1e-3, torch.zeros(6, 2, dtype=torch.float64), 60, gen, record_from=10,
                                  ball=0.3)

@@ -49,22 +49,22 @@ def test_stylegan_solvers_stay_on_the_device_and_read_once_per_round(reads, task
     from ilo_solver.ilo_stylegan import StyleCSGMConfig, StyleILOConfig, csgm_stylegan, ilo_stylegan
     G = _style_generator().to(META)
     if task == "inpaint":
-        mask = O.random_mask((3, 32, 32), 0.5, generator=torch.Generator().manual_seed(0))
+        mask = O.random_mask((3, 32, 32), 0.5, rng=torch.Generator().manual_seed(0))
         op, mask = O.Inpainting(mask).to(META), mask.to(META)
         fit = DataFit(lpips_weight=1.0, lpips_net="vgg", lpips_size=64, dead_zone_weight=0.5)
     else:
-        op, mask = O.GaussianCS((3, 32, 32), 50, generator=torch.Generator().manual_seed(0)).to(META), None
+        op, mask = O.GaussianCS((3, 32, 32), 50, rng=torch.Generator().manual_seed(0)).to(META), None
         fit = DataFit()
     y = op(torch.zeros(1, 3, 32, 32, device=META))
     r = (INF, 5.0, 5.0)   # finite radii: the segmented l1 projection runs (the default off the CPU)
     cfg = StyleILOConfig(stages=(0, 1, 2), steps=(3, 2, 2), radii_latent=r, radii_noise=r, radii_state=r, fit=fit,
                          gaussian_fit_samples=100)
-    res = ilo_stylegan(G, y, op, config=cfg, generator=torch.Generator().manual_seed(0), mask=mask)
+    res = ilo_stylegan(G, y, op, config=cfg, rng=torch.Generator().manual_seed(0), mask=mask)
     assert res.x.device == META and res.x.shape == (1, 3, 32, 32) and res.latent.device == META
     assert reads == [(3,), (2,), (2,)]   # one read per round: its loss trace
     reads.clear()
     res = csgm_stylegan(G, y, op, config=StyleCSGMConfig(steps=4, restarts=3, fit=fit),
-                        generator=torch.Generator().manual_seed(0), mask=mask)
+                        rng=torch.Generator().manual_seed(0), mask=mask)
     assert res.x.shape == (1, 3, 32, 32) and res.latent.shape == (1, 64) and res.x.device == META
     assert reads == [(4,), (3,)]   # the trace and the restarts' final objectives, after the loop
 
@@ -77,22 +77,22 @@ def test_dcgan_ilo_and_sgilo_stay_on_the_device(reads):
     from ilo_solver.tasks import make_task, method_config
     G = load_dcgan_faces(META)
     for name in ("inpaint", "cs-circulant", "denoise", "superres", "cs-gaussian"):
-        task = make_task(name, (3, 64, 64), generator=torch.Generator().manual_seed(0))
+        task = make_task(name, (3, 64, 64), rng=torch.Generator().manual_seed(0))
         op = task.op.to(META)
         mask = None if task.mask is None else task.mask.to(META)
         y = op(torch.zeros(1, 3, 64, 64, device=META))
         res = ilo(G, y, op, config=method_config("ilo", task.fit, restarts=2, scale=0.01),
-                  generator=torch.Generator().manual_seed(0), mask=mask)
+                  rng=torch.Generator().manual_seed(0), mask=mask)
         assert res.x.device == META and res.code.device == META
         assert reads == [()], name   # the choice of the restart, once, after the loop
         reads.clear()
-    task = make_task("inpaint", (3, 64, 64), generator=torch.Generator().manual_seed(0))
+    task = make_task("inpaint", (3, 64, 64), rng=torch.Generator().manual_seed(0))
     op, mask = task.op.to(META), task.mask.to(META)
     y = op(torch.zeros(1, 3, 64, 64, device=META))
     score = ScoreModel(G.latent_shape(1), width=16, depth=1).to(META)
     for mode in ("practical", "calibrated"):
         cfg = SGILOConfig(split=1, mode=mode, steps=4, burn_in=1, thin=1, csgm_steps=2, restarts=2)
-        res = sgilo(G, y, op, score, config=cfg, generator=torch.Generator().manual_seed(0), fit=task.fit,
+        res = sgilo(G, y, op, score, config=cfg, rng=torch.Generator().manual_seed(0), fit=task.fit,
                     mask=mask)
         assert res.x_mean.device == META and res.samples.shape == (3, 3, 64, 64)
         assert reads == [(), ()], mode   # CSGM's restart choice, then the chain's
@@ -103,9 +103,9 @@ def test_a_visible_progress_bar_reads_every_tenth_step_only(reads):
     from ilo_solver.generators.dcgan import load_dcgan_faces
     from ilo_solver.ilo import csgm_config, ilo
     G = load_dcgan_faces(META)
-    op = O.GaussianCS((3, 64, 64), 100, generator=torch.Generator().manual_seed(0)).to(META)
+    op = O.GaussianCS((3, 64, 64), 100, rng=torch.Generator().manual_seed(0)).to(META)
     ilo(G, op(torch.zeros(1, 3, 64, 64, device=META)), op, config=csgm_config(25, restarts=2),
-        generator=torch.Generator().manual_seed(0), progress=True)
+        rng=torch.Generator().manual_seed(0), progress=True)
     assert len(reads) == 2 + 1   # the loss shown at steps 10 and 20, then the restart choice
 
 
@@ -113,9 +113,9 @@ def test_score_training_and_prior_sampling_stay_on_the_device(reads):
     from ilo_solver.score import ScoreModel, sample_prior, train_score
     model = ScoreModel((8, 4, 4), width=16, depth=1).to(META)
     sample = lambda n, g: torch.randn(n, 8, 4, 4, generator=g).to(META)
-    losses = train_score(model, sample, steps=5, batch=4, generator=torch.Generator().manual_seed(0))
+    losses = train_score(model, sample, steps=5, batch=4, rng=torch.Generator().manual_seed(0))
     assert len(losses) == 5 and reads == [(5,)]   # the loss trace, read once after the loop
-    x = sample_prior(model, 3, steps=4, generator=torch.Generator().manual_seed(0))
+    x = sample_prior(model, 3, steps=4, rng=torch.Generator().manual_seed(0))
     assert x.device == META and x.shape == (3, 8, 4, 4) and reads == [(5,)]
 
 
@@ -134,7 +134,7 @@ def test_lpips_on_another_device_leaves_the_cpu_model_alone():
 def test_every_operator_runs_on_the_device(name):
     op = O.OPERATORS[name]((3, 16, 16), torch.Generator().manual_seed(0)).to(META)
     x = torch.zeros(2, 3, 16, 16, device=META)
-    y = op.measure(x, 0.1, generator=torch.Generator().manual_seed(1))
+    y = op.measure(x, 0.1, rng=torch.Generator().manual_seed(1))
     assert y.device == META and tuple(y.shape[1:]) == op.out_shape
     if isinstance(op, O.LinearOperator):
         assert op.A_adjoint(y).device == META and op.A_adjoint(y).shape == x.shape

@@ -8,7 +8,7 @@ from ilo_solver.generators import ReLUGenerator
 
 @pytest.mark.parametrize("bias", [False, True])
 def test_split_composes_to_G(bias, tgen):
-    G = ReLUGenerator((4, 30, 50, 70), generator=tgen, bias=bias)
+    G = ReLUGenerator((4, 30, 50, 70), rng=tgen, bias=bias)
     z = torch.randn(5, 4, generator=tgen, dtype=torch.float64)
     for i in range(G.num_blocks + 1):
         G1, G2 = G.split(i)
@@ -17,16 +17,16 @@ def test_split_composes_to_G(bias, tgen):
 
 
 def test_hv_scaling_halves_squared_norms(tgen):
-    G = ReLUGenerator((10, 4000, 4000), generator=tgen)
+    G = ReLUGenerator((10, 4000, 4000), rng=tgen)
     z = torch.randn(20, 10, generator=tgen, dtype=torch.float64)
     ratio = (G(z) ** 2).sum(1) / (z ** 2).sum(1)
     assert abs(float(ratio.mean()) - 0.25) < 0.02
-    G2 = ReLUGenerator((10, 4000, 4000), generator=tgen, scaling="he")
+    G2 = ReLUGenerator((10, 4000, 4000), rng=tgen, scaling="he")
     assert abs(float(((G2(z) ** 2).sum(1) / (z ** 2).sum(1)).mean()) - 1.0) < 0.08
 
 
 def test_jacobian_matches_autograd_and_lipschitz_order(tgen):
-    G = ReLUGenerator((3, 20, 25), generator=tgen, bias=True)
+    G = ReLUGenerator((3, 20, 25), rng=tgen, bias=True)
     z = torch.randn(3, generator=tgen, dtype=torch.float64)
     J = torch.autograd.functional.jacobian(lambda v: G(v[None])[0], z)
     assert torch.allclose(G.jacobian(z), J)
@@ -36,10 +36,10 @@ def test_jacobian_matches_autograd_and_lipschitz_order(tgen):
 
 def test_errors(tgen):
     with pytest.raises(ValueError, match="widths"):
-        ReLUGenerator((4,), generator=tgen)
+        ReLUGenerator((4,), rng=tgen)
     with pytest.raises(ValueError, match="scaling"):
-        ReLUGenerator((4, 5), generator=tgen, scaling="xavier")
-    G = ReLUGenerator((4, 5, 6), generator=tgen)
+        ReLUGenerator((4, 5), rng=tgen, scaling="xavier")
+    G = ReLUGenerator((4, 5, 6), rng=tgen)
     with pytest.raises(ValueError, match="split"):
         G.forward_to(torch.zeros(1, 4, dtype=torch.float64), 3)
     with pytest.raises(ValueError, match="shape"):

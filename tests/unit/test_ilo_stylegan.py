@@ -37,15 +37,15 @@ def _ilo_cfg(fit):
 def test_ilo_beats_pulse_on_a_generated_image(control, task):
     G, x, g = control
     gen = torch.Generator().manual_seed(7)
-    op = (O.GaussianCS((3, 32, 32), 300, generator=gen) if task == "cs"
-          else O.Inpainting(O.random_mask((3, 32, 32), 0.3, generator=gen)))
+    op = (O.GaussianCS((3, 32, 32), 300, rng=gen) if task == "cs"
+          else O.Inpainting(O.random_mask((3, 32, 32), 0.3, rng=gen)))
     y = op(x)
     fit = DataFit()
     p = ilo_stylegan(G, y, op, config=pulse_config(300, fit=fit, gaussian_fit_samples=5000),
-                     generator=torch.Generator().manual_seed(1))
+                     rng=torch.Generator().manual_seed(1))
     c = csgm_stylegan(G, y, op, config=StyleCSGMConfig(steps=300, restarts=4, fit=fit),
-                      generator=torch.Generator().manual_seed(1))
-    i = ilo_stylegan(G, y, op, config=_ilo_cfg(fit), generator=torch.Generator().manual_seed(1))
+                      rng=torch.Generator().manual_seed(1))
+    i = ilo_stylegan(G, y, op, config=_ilo_cfg(fit), rng=torch.Generator().manual_seed(1))
     err = lambda r: float((r.x - x).norm() / x.norm())
     assert err(i) < 0.8 * min(err(p), err(c)), (err(i), err(p), err(c))  # measured: cs 0.17 vs 0.30 / 0.95,
     # inpaint 0.09 vs 0.36 / 0.90 (ILO vs PULSE / CSGM; the target is rescaled, so not exactly in the range)
@@ -68,7 +68,7 @@ def test_stage_beyond_the_generator_is_refused(control):
     cfg = StyleILOConfig(stages=(0, 4), steps=(1, 1), radii_latent=(INF, 1), radii_noise=(INF, 1),
                          radii_state=(INF, 1), fit=DataFit(), gaussian_fit_samples=100)
     with pytest.raises(ValueError, match="stages must be <"):
-        ilo_stylegan(G, op(x), op, config=cfg, generator=torch.Generator())
+        ilo_stylegan(G, op(x), op, config=cfg, rng=torch.Generator())
 
 
 def test_per_round_lr_and_best_iterate_selection(control):
@@ -81,9 +81,9 @@ def test_per_round_lr_and_best_iterate_selection(control):
     assert StyleILOConfig(**base, lr=0.05).lr == (0.05, 0.05)
     # a huge last-round learning rate makes the final iterate worse than an earlier one: selection must notice
     cfg = StyleILOConfig(**base, lr=(0.1, 50.0))
-    best = ilo_stylegan(G, y, op, config=cfg, generator=torch.Generator().manual_seed(0))
+    best = ilo_stylegan(G, y, op, config=cfg, rng=torch.Generator().manual_seed(0))
     last = ilo_stylegan(G, y, op, config=dataclasses.replace(cfg, select_best=False),
-                        generator=torch.Generator().manual_seed(0))
+                        rng=torch.Generator().manual_seed(0))
     fit = lambda x: float(DataFit()(x, op, y))
     trace = best.losses[-1]   # MSE + geocross at each step's (pre-update) iterate
     assert torch.equal(best.latent, last.latent)
@@ -92,11 +92,11 @@ def test_per_round_lr_and_best_iterate_selection(control):
 
 def test_csgm_keeps_the_best_restart(control):
     G, x, _ = control
-    op = O.Inpainting(O.random_mask((3, 32, 32), 0.5, generator=torch.Generator().manual_seed(3)))
+    op = O.Inpainting(O.random_mask((3, 32, 32), 0.5, rng=torch.Generator().manual_seed(3)))
     y = op(x)
     mask = op.mask
     res = csgm_stylegan(G, y, op, config=StyleCSGMConfig(steps=40, restarts=3, fit=DataFit(lpips_weight=0.5)),
-                        generator=torch.Generator().manual_seed(2), mask=mask)
+                        rng=torch.Generator().manual_seed(2), mask=mask)
     assert res.x.shape == (1, 3, 32, 32) and res.latent.shape == (1, G.style_dim) and len(res.losses[0]) == 40 and res.losses[0][-1] <= res.losses[0][0]
     # the kept restart is the one with the smallest final objective, and that objective is the kept image's
     finals = res.losses[1]
@@ -111,19 +111,19 @@ def test_segmented_projection_matches_per_tensor(control):
     """The GPU default (all l1 projections of a round in one sync-free segmented call) against the per-tensor
     numba path, over a short run in which the radii are active."""
     G, x, _ = control
-    op = O.Inpainting(O.random_mask((3, 32, 32), 0.3, generator=torch.Generator().manual_seed(4)))
+    op = O.Inpainting(O.random_mask((3, 32, 32), 0.3, rng=torch.Generator().manual_seed(4)))
     r = (INF, 0.5, 1.0)
     base = StyleILOConfig(stages=(0, 1, 2), steps=(5, 5, 5), radii_latent=r, radii_noise=r, radii_state=r,
                           fit=DataFit(), gaussian_fit_samples=200)
     out = {}
     for mode in ("per_tensor", "segmented"):
         out[mode] = ilo_stylegan(G, op(x), op, config=dataclasses.replace(base, projection=mode),
-                                 generator=torch.Generator().manual_seed(0))
+                                 rng=torch.Generator().manual_seed(0))
     a, b = out["per_tensor"], out["segmented"]
     assert torch.allclose(a.x, b.x, atol=1e-4) and torch.allclose(a.latent, b.latent, atol=1e-4)
     assert not torch.allclose(a.x, ilo_stylegan(G, op(x), op, config=dataclasses.replace(
         base, radii_latent=(INF,) * 3, radii_noise=(INF,) * 3, radii_state=(INF,) * 3),
-        generator=torch.Generator().manual_seed(0)).x, atol=1e-3)   # the radii were active
+        rng=torch.Generator().manual_seed(0)).x, atol=1e-3)   # the radii were active
     with pytest.raises(ValueError, match="projection"):
         dataclasses.replace(base, projection="gpu")
 
@@ -141,11 +141,11 @@ def test_progress_bar_counts_steps_and_changes_nothing(control, capsys):
     op = O.Identity((3, G.size, G.size))
     cfg = StyleILOConfig(stages=(0, 1), steps=(3, 2), radii_latent=(INF, 5.0), radii_noise=(INF, 5.0),
                          radii_state=(INF, 5.0), fit=DataFit(), gaussian_fit_samples=200)
-    quiet = ilo_stylegan(G, y, op, config=cfg, generator=torch.Generator().manual_seed(0))
+    quiet = ilo_stylegan(G, y, op, config=cfg, rng=torch.Generator().manual_seed(0))
     assert capsys.readouterr().err == ""
-    shown = ilo_stylegan(G, y, op, config=cfg, generator=torch.Generator().manual_seed(0), progress=True)
+    shown = ilo_stylegan(G, y, op, config=cfg, rng=torch.Generator().manual_seed(0), progress=True)
     assert "ILO" in capsys.readouterr().err and torch.equal(quiet.x, shown.x)
     csgm = StyleCSGMConfig(steps=2, restarts=2, fit=DataFit())
-    a = csgm_stylegan(G, y, op, config=csgm, generator=torch.Generator().manual_seed(0), progress=True)
+    a = csgm_stylegan(G, y, op, config=csgm, rng=torch.Generator().manual_seed(0), progress=True)
     assert "CSGM" in capsys.readouterr().err
-    assert torch.equal(a.x, csgm_stylegan(G, y, op, config=csgm, generator=torch.Generator().manual_seed(0)).x)
+    assert torch.equal(a.x, csgm_stylegan(G, y, op, config=csgm, rng=torch.Generator().manual_seed(0)).x)

@@ -37,7 +37,7 @@ def test_float32_and_shapes(name, tgen):
 @pytest.mark.parametrize("shape", [(1, 37, 31), (3, 4, 4), (1, 1, 1024)])
 def test_circulant_fft_matches_scipy_dense_oracle(shape, tgen):
     n = math.prod(shape)
-    op = O.PartialCirculant(shape, max(1, n // 3), generator=tgen, dtype=torch.float64)
+    op = O.PartialCirculant(shape, max(1, n // 3), rng=tgen, dtype=torch.float64)
     x = torch.randn(3, *shape, generator=tgen, dtype=torch.float64)
     dense = circulant(op.filter.numpy())[op.rows.numpy()] * op.signs.numpy()[None] / math.sqrt(op.m)
     assert np.allclose(op(x).numpy(), x.reshape(3, -1).numpy() @ dense.T, atol=1e-10)
@@ -46,24 +46,24 @@ def test_circulant_fft_matches_scipy_dense_oracle(shape, tgen):
 
 
 def test_circulant_rows_are_distinct_and_normalised(tgen):
-    op = O.PartialCirculant((1, 64, 64), 512, generator=tgen, dtype=torch.float64)
+    op = O.PartialCirculant((1, 64, 64), 512, rng=tgen, dtype=torch.float64)
     assert op.rows.unique().numel() == 512
     # E||Ax||^2 = ||x||^2 for every fixed x: average over independent operators
     x = torch.zeros(1, 1, 64, 64, dtype=torch.float64)
     x[0, 0, 3, 5] = 1.0
-    vals = [float((O.PartialCirculant((1, 64, 64), 64, generator=tgen, dtype=torch.float64)(x) ** 2).sum())
+    vals = [float((O.PartialCirculant((1, 64, 64), 64, rng=tgen, dtype=torch.float64)(x) ** 2).sum())
             for _ in range(400)]
     assert abs(np.mean(vals) - 1.0) < 4 * np.std(vals) / math.sqrt(400)
 
 
 def test_circulant_large_n_runs_in_linear_memory(tgen):
-    op = O.PartialCirculant((3, 1024, 1024), 1000, generator=tgen)
+    op = O.PartialCirculant((3, 1024, 1024), 1000, rng=tgen)
     y = op(torch.randn(1, 3, 1024, 1024, generator=tgen))
     assert y.shape == (1, 1000) and torch.isfinite(y).all()
 
 
 def test_gaussian_cs_scaling(tgen):
-    op = O.GaussianCS((1, 10, 10), 4000, generator=tgen, dtype=torch.float64)
+    op = O.GaussianCS((1, 10, 10), 4000, rng=tgen, dtype=torch.float64)
     x = torch.randn(1, 1, 10, 10, generator=tgen, dtype=torch.float64)
     assert abs(float((op(x) ** 2).sum() / (x ** 2).sum()) - 1) < 0.1
 
@@ -79,9 +79,9 @@ def test_superres_non_square_and_errors():
 
 def test_bad_arguments(tgen):
     with pytest.raises(ValueError, match="observed"):
-        O.random_mask((3, 8, 8), 1.5, generator=tgen)
+        O.random_mask((3, 8, 8), 1.5, rng=tgen)
     with pytest.raises(ValueError, match="kept no pixel"):
-        O.random_mask((3, 4, 4), 1e-9, generator=tgen)
+        O.random_mask((3, 4, 4), 1e-9, rng=tgen)
     m = O.box_mask((3, 8, 6), 2, 1, 3, 5)
     assert m.shape == (3, 8, 6) and m.sum() == 3 * (48 - 15) and m[:, 2:5, 1:6].sum() == 0
     for box in ((6, 0, 3, 2), (0, 2, 2, 5), (-1, 0, 2, 2), (0, 0, 0, 2), (8, 0, 1, 1)):
@@ -90,7 +90,7 @@ def test_bad_arguments(tgen):
     with pytest.raises(ValueError, match="whole 8x6 image"):
         O.box_mask((3, 8, 6), 0, 0, 8, 6)
     with pytest.raises(ValueError, match="m must"):
-        O.PartialCirculant((1, 4, 4), 17, generator=tgen)
+        O.PartialCirculant((1, 4, 4), 17, rng=tgen)
     with pytest.raises(ValueError, match="sigma"):
         O.Denoising((1, 4, 4), sigma=-1)
     with pytest.raises(ValueError, match="compose"):
@@ -102,8 +102,8 @@ def test_bad_arguments(tgen):
 def test_noise_is_reproducible():
     op = O.Denoising((1, 5, 5), sigma=0.2)
     x = torch.zeros(2, 1, 5, 5)
-    a = op.measure(x, generator=torch.Generator().manual_seed(3))
-    b = op.measure(x, generator=torch.Generator().manual_seed(3))
+    a = op.measure(x, rng=torch.Generator().manual_seed(3))
+    b = op.measure(x, rng=torch.Generator().manual_seed(3))
     assert torch.equal(a, b) and 0.1 < float(a.std()) < 0.3
 
 

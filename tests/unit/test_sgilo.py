@@ -26,7 +26,7 @@ def trained(linear_problem):
     g = torch.Generator().manual_seed(1)
     model = ScoreModel((P,), width=128, depth=3).double()
     train_score(model, lambda n, gen: torch.randn(n, K, generator=gen, dtype=torch.float64) @ W.T,
-                steps=1500, batch=256, lr=2e-3, generator=g)
+                steps=1500, batch=256, lr=2e-3, rng=g)
     return model.eval()
 
 
@@ -59,7 +59,7 @@ def test_trained_score_matches_exact_score(linear_problem, trained):
 @pytest.mark.slow   # trains the score model (the module fixture, ~8 s)
 def test_prior_sampler_reproduces_the_prior_covariance(linear_problem, trained):
     W, _, _ = linear_problem
-    xs = sample_prior(trained, 2000, steps=300, generator=torch.Generator().manual_seed(3))
+    xs = sample_prior(trained, 2000, steps=300, rng=torch.Generator().manual_seed(3))
     assert float((torch.cov(xs.T) - W @ W.T).norm() / (W @ W.T).norm()) < 0.15
 
 
@@ -84,7 +84,7 @@ def _run_chain(score, model, W, B, A, seed):
                       t_score=t)
     R = 64
     samples = langevin_posterior(lambda h: h @ B.T, y.expand(R, M), lambda h: h @ A.T, score,
-                                 mean.expand(R, P).clone(), cfg=cfg, generator=g).reshape(-1, P)
+                                 mean.expand(R, P).clone(), cfg=cfg, rng=g).reshape(-1, P)
     sd = torch.sqrt(torch.diag(cov))
     return float(((samples.mean(0) - mean).abs() / sd).max()), float((torch.cov(samples.T) - cov).norm() / cov.norm())
 
@@ -114,7 +114,7 @@ def test_practical_mode_runs_and_fits_the_data(linear_problem, trained):
     y = (A @ B @ h_star)[None]
     cfg = SGILOConfig(mode="practical", steps=300, burn_in=200, thin=20, t_score=0.01)
     h0 = torch.zeros(2, P, dtype=torch.float64)
-    s = langevin_posterior(lambda h: h @ B.T, y.expand(2, M), lambda h: h @ A.T, trained, h0, cfg=cfg, generator=g)
+    s = langevin_posterior(lambda h: h @ B.T, y.expand(2, M), lambda h: h @ A.T, trained, h0, cfg=cfg, rng=g)
     assert s.shape == (5, 2, P)
     fit = ((s[-1] @ B.T @ A.T - y) ** 2).sum(1)
     assert torch.all(fit < 0.1 * (y ** 2).sum())
@@ -145,9 +145,9 @@ def test_training_resumes_exactly(linear_problem, tmp_path):
     a = ScoreModel((P,), width=32, depth=1).double()
     b = ScoreModel((P,), width=32, depth=1).double()
     b.load_state_dict(a.state_dict())
-    train_score(a, sample, steps=40, batch=32, generator=torch.Generator().manual_seed(7))
+    train_score(a, sample, steps=40, batch=32, rng=torch.Generator().manual_seed(7))
     ck = tmp_path / "ck.pt"
-    train_score(b, sample, steps=20, batch=32, generator=torch.Generator().manual_seed(7), checkpoint=ck)
-    train_score(b, sample, steps=40, batch=32, generator=torch.Generator().manual_seed(99), checkpoint=ck)
+    train_score(b, sample, steps=20, batch=32, rng=torch.Generator().manual_seed(7), checkpoint=ck)
+    train_score(b, sample, steps=40, batch=32, rng=torch.Generator().manual_seed(99), checkpoint=ck)
     x = torch.randn(4, P, dtype=torch.float64)
     assert torch.equal(a(x, 0.2), b(x, 0.2))

@@ -56,7 +56,7 @@ def test_lpips_vgg_orders_distortions(tgen):
 # ------------------------------------------------------------------ DCGAN
 def test_dcgan_faces_split_and_eval(tgen):
     G = load_dcgan_faces()
-    z = G.sample_latent(3, generator=tgen)
+    z = G.sample_latent(3, rng=tgen)
     x = G(z)
     assert x.shape == (3, 3, 64, 64) and x.abs().max() <= 1
     for i in range(G.num_blocks + 1):
@@ -71,15 +71,15 @@ def test_dcgan_faces_split_and_eval(tgen):
 def test_losses(tgen):
     with pytest.raises(ValueError, match="lpips_weight"):
         DataFit(lpips_weight=-1)
-    op = O.GaussianCS((3, 16, 16), 20, generator=tgen)
+    op = O.GaussianCS((3, 16, 16), 20, rng=tgen)
     x = torch.randn(2, 3, 16, 16, generator=tgen)
     with pytest.raises(ValueError, match="image measurements"):
         DataFit(lpips_weight=1.0)(x, op, op(x))
     assert torch.all(DataFit()(x, op, op(x)) == 0)
     r = torch.tensor([[0.5, -0.01, 0.002]])
     assert torch.allclose(dead_zone_l1(r, 0.01), torch.tensor([(0.49 + 0 + 0) / 3]))
-    a = stochastic_noise_addition(x, 0.1, generator=torch.Generator().manual_seed(1))
-    b = stochastic_noise_addition(x, 0.1, generator=torch.Generator().manual_seed(1))
+    a = stochastic_noise_addition(x, 0.1, rng=torch.Generator().manual_seed(1))
+    b = stochastic_noise_addition(x, 0.1, rng=torch.Generator().manual_seed(1))
     assert torch.equal(a, b) and not torch.equal(a, x)
 
 
@@ -92,8 +92,8 @@ def test_metrics_known_values():
 
 # ------------------------------------------------------------------ ILO
 def _problem(tgen, m=40):
-    G = ReLUGenerator((4, 32, 64, 128), generator=tgen, bias=True)
-    op = O.GaussianCS((128,), m, generator=tgen, dtype=torch.float64)
+    G = ReLUGenerator((4, 32, 64, 128), rng=tgen, bias=True)
+    op = O.GaussianCS((128,), m, rng=tgen, dtype=torch.float64)
     z = torch.randn(1, 4, generator=tgen, dtype=torch.float64)
     u = torch.zeros(1, 32, dtype=torch.float64)
     u[0, :3] = torch.tensor([2.0, -1.5, 1.0])
@@ -120,8 +120,8 @@ def _cfg(**kw):
 
 def test_ilo_beats_csgm_off_the_range_and_respects_the_ball(tgen):
     G, op, x, y = _problem(tgen, m=80)
-    c = ilo(G, y, op, config=csgm_config(150, 0.05, restarts=3), generator=torch.Generator().manual_seed(0))
-    r = ilo(G, y, op, config=_cfg(radii=(5.0, 5.0)), generator=torch.Generator().manual_seed(0))
+    c = ilo(G, y, op, config=csgm_config(150, 0.05, restarts=3), rng=torch.Generator().manual_seed(0))
+    r = ilo(G, y, op, config=_cfg(radii=(5.0, 5.0)), rng=torch.Generator().manual_seed(0))
     assert (r.x - x).norm() < 0.5 * (c.x - x).norm()  # measured here: 0.11 vs 0.86
     assert r.x_all.shape == (3, 128) and r.rounds_done == 3 and len(r.losses) == 3
     assert float(r.final_loss[r.best]) == float(r.final_loss.min())
@@ -129,17 +129,17 @@ def test_ilo_beats_csgm_off_the_range_and_respects_the_ball(tgen):
 
 def test_radius_zero_is_csgm(tgen):
     G, op, x, y = _problem(tgen)
-    c = ilo(G, y, op, config=csgm_config(50, 0.05, restarts=2), generator=torch.Generator().manual_seed(0))
+    c = ilo(G, y, op, config=csgm_config(50, 0.05, restarts=2), rng=torch.Generator().manual_seed(0))
     r = ilo(G, y, op, config=ILOConfig(splits=(1, 2), steps=(50, 20, 20), lrs=(0.05, 0.02, 0.02), radii=(0.0, 0.0),
-                                       restarts=2), generator=torch.Generator().manual_seed(0))
+                                       restarts=2), rng=torch.Generator().manual_seed(0))
     assert torch.allclose(r.x_all, c.x_all, atol=1e-12)
 
 
 def test_code_stays_in_the_l1_ball(tgen):
     G, op, x, y = _problem(tgen)
     cfg = ILOConfig(splits=(1,), steps=(30, 40), lrs=(0.05, 0.5), radii=(0.7,), restarts=2)
-    first = ilo(G, y, op, config=csgm_config(30, 0.05, restarts=2), generator=torch.Generator().manual_seed(3))
-    r = ilo(G, y, op, config=cfg, generator=torch.Generator().manual_seed(3))
+    first = ilo(G, y, op, config=csgm_config(30, 0.05, restarts=2), rng=torch.Generator().manual_seed(3))
+    r = ilo(G, y, op, config=cfg, rng=torch.Generator().manual_seed(3))
     center = G.forward_to(first.z, 1)
     dev = (r.code - center).abs().sum(1)
     assert torch.all(dev <= 0.7 * (1 + 1e-9)) and torch.allclose(project_l1_ball(r.code - center, 0.7),
@@ -149,25 +149,25 @@ def test_code_stays_in_the_l1_ball(tgen):
 def test_bit_reproducible_and_resumable(tgen, tmp_path):
     G, op, x, y = _problem(tgen)
     cfg = _cfg(project_back=True, project_back_steps=20)
-    a = ilo(G, y, op, config=cfg, generator=torch.Generator().manual_seed(5))
-    b = ilo(G, y, op, config=cfg, generator=torch.Generator().manual_seed(5))
+    a = ilo(G, y, op, config=cfg, rng=torch.Generator().manual_seed(5))
+    b = ilo(G, y, op, config=cfg, rng=torch.Generator().manual_seed(5))
     assert torch.equal(a.x_all, b.x_all)
     part = ILOConfig(splits=(1,), steps=cfg.steps[:2], lrs=cfg.lrs[:2], radii=cfg.radii[:1], restarts=3,
                      project_back=True, project_back_steps=20)
-    p = ilo(G, y, op, config=part, generator=torch.Generator().manual_seed(5))
+    p = ilo(G, y, op, config=part, rng=torch.Generator().manual_seed(5))
     save_state(p, tmp_path / "state.pt")
-    resumed = ilo(G, y, op, config=cfg, generator=torch.Generator(), resume=load_state(tmp_path / "state.pt"))
+    resumed = ilo(G, y, op, config=cfg, rng=torch.Generator(), resume=load_state(tmp_path / "state.pt"))
     assert torch.equal(resumed.x_all, a.x_all)
     with pytest.raises(ValueError, match="prefix"):
-        ilo(G, y, op, config=_cfg(radii=(9.0, 9.0)), generator=torch.Generator(), resume=p)
+        ilo(G, y, op, config=_cfg(radii=(9.0, 9.0)), rng=torch.Generator(), resume=p)
 
 
 def test_bad_observation_shape(tgen):
     G, op, x, y = _problem(tgen)
     with pytest.raises(ValueError, match="y must have shape"):
-        ilo(G, y[:, :5], op, config=_cfg(), generator=tgen)
+        ilo(G, y[:, :5], op, config=_cfg(), rng=tgen)
     with pytest.raises(ValueError, match="splits must be <"):
-        ilo(G, y, op, config=_cfg(splits=(1, 3)), generator=tgen)
+        ilo(G, y, op, config=_cfg(splits=(1, 3)), rng=tgen)
 
 
 def test_linear_heads_are_bit_identical_to_the_lpips_package():

@@ -116,7 +116,7 @@ def test_truncation_trick():
     assert torch.equal(G(z, truncation=1.0), G(z))
     with pytest.raises(ValueError, match="no w_avg"):
         G(z, truncation=0.7)
-    w_avg = G.mean_w(2000, generator=torch.Generator().manual_seed(2))
+    w_avg = G.mean_w(2000, rng=torch.Generator().manual_seed(2))
     G.set_w_avg(w_avg)
     assert G.w_avg.shape == (32,) and G.w_avg.dtype == torch.float64
     w = G.mapping(z)
@@ -156,7 +156,7 @@ def test_pulse_latent_tools():
 
     from ilo_solver.stylegan_latent import from_gaussian, gaussian_fit, geocross, renormalise
     G = _small()
-    mean, std = gaussian_fit(G.style, 32, n=4000, batch=1000, generator=torch.Generator().manual_seed(0))
+    mean, std = gaussian_fit(G.style, 32, n=4000, batch=1000, rng=torch.Generator().manual_seed(0))
     assert mean.shape == std.shape == (32,) and torch.all(std > 0)
     z = torch.randn(3000, 32, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
     w = G.mapping(z)
