@@ -15,16 +15,20 @@ from pathlib import Path
 
 import torch
 
-from ilo_solver.cli import main as cli_main
+from ilo_solver import presets
 from ilo_solver.generators.dcgan import load_dcgan_faces
-from ilo_solver.ilo import ilo
 from ilo_solver.images import fit_to_prior, load_image
 from ilo_solver.metrics import all_metrics
-from ilo_solver.score import load_score
-from ilo_solver.sgilo import SGILOConfig, sgilo
-from ilo_solver.tasks import make_task, method_config
+from ilo_solver.score import train_code_prior
+from ilo_solver.storage import load_score, save_score
+from ilo_solver.tasks import make_task
 
 SETTINGS = [("inpaint", dict(observed=0.05)), ("cs-gaussian", dict(ratio=0.02)), ("cs-gaussian", dict(ratio=0.05))]
+
+
+def config(method: str, fit, steps_scale: float):
+    """The preset of ``ilo solve --method METHOD`` (presets.PRESETS['dcgan-faces']): the same config on both paths."""
+    return presets.configure("dcgan-faces", method, fit=fit, steps_scale=steps_scale)
 
 
 def main(argv=None):
@@ -35,13 +39,15 @@ def main(argv=None):
     ap.add_argument("--images", nargs="+", default=["astronaut", "grace_hopper"])
     ap.add_argument("--out", type=Path, default=Path("benchmarks/results/sgilo_faces.json"))
     args = ap.parse_args(argv)
+    G = load_dcgan_faces()
     if not args.score.exists():
         t = time.perf_counter()
-        cli_main(["train-prior", "--split", "1", "--steps", str(args.train_steps), "--out", str(args.score),
-                  "--no-progress"])
+        model, losses = train_code_prior(G, 1, steps=args.train_steps, rng=torch.Generator().manual_seed(0))
+        args.score.parent.mkdir(parents=True, exist_ok=True)
+        save_score(model, args.score, prior="dcgan-faces", split=1, seed=0, steps=args.train_steps,
+                   final_loss=sum(losses[-50:]) / len(losses[-50:]))
         print(f"trained the score model in {time.perf_counter() - t:.0f} s")
     score = load_score(args.score)
-    G = load_dcgan_faces()
     rows = []
     for spec in args.images:
         img = fit_to_prior(load_image(spec)[0], 64)[0]
@@ -52,17 +58,10 @@ def main(argv=None):
             label = f"{task_name} {kw}"
             for method in ("csgm", "ilo", "sgilo"):
                 t = time.perf_counter()
-                g = torch.Generator().manual_seed(1)
-                if method == "sgilo":
-                    s = round(args.steps_scale * 300)
-                    cfg = SGILOConfig(split=1, mode="practical", steps=s, burn_in=2 * s // 3, thin=max(1, s // 15),
-                                      csgm_steps=round(args.steps_scale * 400))
-                    res = sgilo(G, y, task.op, score, config=cfg, rng=g, fit=task.fit, mask=task.mask)
-                    x, spread = res.x_mean[0], float(res.x_std.mean())
-                else:
-                    res = ilo(G, y, task.op, config=method_config(method, task.fit, scale=args.steps_scale),
-                              rng=g, mask=task.mask)
-                    x, spread = res.x[0], None
+                res = presets.solve(G, y, task.op, config=config(method, task.fit, args.steps_scale),
+                                    rng=torch.Generator().manual_seed(1), score=score if method == "sgilo" else None)
+                x = res.x[0]
+                spread = float(res.x_std.mean()) if method == "sgilo" else None
                 row = dict(image=spec, setting=label, method=method, seconds=time.perf_counter() - t,
                            spread=spread, **all_metrics(x, img))
                 rows.append(row)

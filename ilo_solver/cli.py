@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import math
 import sys
 import tempfile
 import time
@@ -12,9 +13,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .tasks import METHODS, TASKS, make_task, method_config
-
-PRIORS = ("dcgan-faces",)
+from . import presets
+from .tasks import TASKS, make_task
 
 
 def _box(s: str) -> tuple[int, int, int, int]:
@@ -28,9 +28,11 @@ def _box(s: str) -> tuple[int, int, int, int]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="ilo", description="Intermediate Layer Optimization for inverse problems.")
+    ap = argparse.ArgumentParser(prog="ilo", description="Intermediate Layer Optimization for inverse problems.",
+                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     sub = ap.add_subparsers(dest="command", required=True)
-    s = sub.add_parser("solve", help="reconstruct an image from simulated measurements")
+    s = sub.add_parser("solve", help="reconstruct an image from simulated measurements",
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     s.add_argument("--prior", default="dcgan-faces",
                    help="dcgan-faces, or stylegan2:PATH (rosinality .pt, NVIDIA .pkl -- stylegan2-ada, stylegan3 or the "
                         "original TensorFlow release, read without executing it -- or .safetensors)")
@@ -42,31 +44,36 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--sigma", type=float, default=0.1, help="denoise: noise std on [-1, 1] images")
     s.add_argument("--factor", type=int, default=4, help="superres: downsampling factor")
     s.add_argument("--ratio", type=float, default=0.1, help="cs-*: measurements m / n, in (0, 1]")
-    s.add_argument("--method", default="ilo", help=", ".join(METHODS) + ", sgilo (dcgan-faces); pulse (stylegan2)")
+    s.add_argument("--method", default="ilo", help="dcgan-faces: " + ", ".join(presets.methods("dcgan-faces"))
+                   + "; stylegan2: " + ", ".join(presets.methods("stylegan2")))
     s.add_argument("--dead-zone", type=float, default=0.0, metavar="WEIGHT",
                    help="add WEIGHT * dead-zone l1 (residuals below --dead-zone-tau cost nothing) to the data fit")
     s.add_argument("--dead-zone-tau", type=float, default=0.1, help="dead-zone tolerance on [-1, 1] images "
                    "(official ILO: 0.1)")
-    s.add_argument("--restarts", type=int, default=4)
-    s.add_argument("--steps-scale", type=float, default=1.0, help="multiply every step count")
-    s.add_argument("--seed", type=int, default=0)
-    s.add_argument("--device", default="cpu")
-    s.add_argument("--out", type=Path, required=True)
+    s.add_argument("--restarts", type=int, default=None,
+                   help="starts optimised as one batch (default: the preset's, 4; StyleGAN-2 pulse/ilo: 1)")
+    s.add_argument("--steps-scale", type=float, default=1.0, help="multiply every step count of the preset")
+    s.add_argument("--seed", type=int, default=0, help="seed of the measurement draw and of the solver")
+    s.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or mps")
+    s.add_argument("--out", type=Path, required=True,
+                   help="result directory (metrics.json, config.json, grid.png, reconstruction.png)")
+    s.add_argument("--overwrite", action="store_true", help="replace an existing, non-empty --out directory")
     s.add_argument("--score", type=Path, help="sgilo: score model from `ilo train-prior`")
-    s.add_argument("--no-progress", action="store_true")
-    t = sub.add_parser("train-prior", help="train a score-based prior on a generator's intermediate codes (SGILO)")
-    t.add_argument("--prior", default="dcgan-faces", help=f"generator prior: {', '.join(PRIORS)}")
+    s.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    t = sub.add_parser("train-prior", help="train a score-based prior on a generator's intermediate codes (SGILO)",
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    t.add_argument("--prior", default="dcgan-faces", help="generator prior (dcgan-faces)")
     t.add_argument("--split", type=int, default=1, help="split point whose codes the prior models")
-    t.add_argument("--steps", type=int, default=2000)
-    t.add_argument("--batch", type=int, default=64)
-    t.add_argument("--width", type=int, default=128)
-    t.add_argument("--depth", type=int, default=4)
-    t.add_argument("--lr", type=float, default=1e-3)
-    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--steps", type=int, default=2000, help="training steps")
+    t.add_argument("--batch", type=int, default=64, help="codes per step")
+    t.add_argument("--width", type=int, default=128, help="hidden channels of the score network")
+    t.add_argument("--depth", type=int, default=4, help="residual blocks of the score network")
+    t.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate")
+    t.add_argument("--seed", type=int, default=0, help="seed of the codes and the noise")
     t.add_argument("--out", type=Path, required=True, help="score model file (.pt; a .json config is written beside)")
-    t.add_argument("--no-progress", action="store_true")
+    t.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     c = sub.add_parser("convert", help="write a StyleGAN-2 checkpoint (.pt, NVIDIA .pkl, .safetensors) as .safetensors")
-    c.add_argument("checkpoint", type=Path)
+    c.add_argument("checkpoint", type=Path, help="the checkpoint to read (never executed)")
     c.add_argument("out", type=Path, help="output file, ending in .safetensors")
     return ap
 
@@ -111,36 +118,36 @@ def _grid(images, titles, path):
     plt.close(fig)
 
 
+def _finite(name: str, v: float, lo: float = 0.0) -> None:
+    if not (math.isfinite(v) and v >= lo):
+        raise ValueError(f"{name} must be finite and >= {lo:g}, got {v}")
+
+
 def solve(args) -> dict:
+    """parse → preset → solve → write: everything is checked before any work, and the outputs appear together."""
     from .generators.dcgan import load_dcgan_faces
-    from .ilo import ilo
     from .images import fit_to_prior, load_image
     from .metrics import all_metrics
+    from .storage import check_output_dir, config_to_dict, dumps, load_score, write_result_dir
 
-    # ---- validate everything before any work or any file is written
     style = args.prior.startswith("stylegan2:")
-    if args.prior not in PRIORS and not style:
-        raise ValueError(f"unknown --prior {args.prior!r}; available: {', '.join(PRIORS)}, stylegan2:PATH")
-    if style and args.method == "sgilo":
-        raise ValueError("--method sgilo is available for the dcgan-faces prior only")
+    prior = "stylegan2" if style else args.prior
+    if prior != "dcgan-faces" and not style:
+        raise ValueError(f"unknown --prior {args.prior!r}; available: dcgan-faces, stylegan2:PATH")
+    if args.method not in presets.methods(prior):
+        raise ValueError(f"unknown --method {args.method!r} for the {prior} prior; choose from "
+                         f"{', '.join(presets.methods(prior))}")
     if args.task not in TASKS:
         raise ValueError(f"unknown --task {args.task!r}; choose from {', '.join(TASKS)}")
-    if style:
-        from .ilo_stylegan import STYLE_METHODS
-        if args.method not in STYLE_METHODS:
-            raise ValueError(f"unknown --method {args.method!r} for a StyleGAN-2 prior; choose from "
-                             f"{', '.join(STYLE_METHODS)}")
-    elif args.method not in METHODS + ("sgilo",):
-        raise ValueError(f"unknown --method {args.method!r}; choose from {', '.join(METHODS + ('sgilo',))}")
-    if args.method == "sgilo" and (args.score is None or not args.score.is_file()):
+    if args.method == "sgilo" and args.score is None:
         raise ValueError("--method sgilo needs --score PATH, a score model written by `ilo train-prior`")
     if not 0 < args.observed <= 1:
         raise ValueError(f"--observed must lie in (0, 1], got {args.observed}")
-    if not (args.dead_zone >= 0 and args.dead_zone_tau >= 0):
-        raise ValueError("--dead-zone and --dead-zone-tau must be >= 0")
-    if args.restarts < 1 or not args.steps_scale > 0:
-        raise ValueError("--restarts must be >= 1 and --steps-scale > 0")
+    _finite("--dead-zone", args.dead_zone)
+    _finite("--dead-zone-tau", args.dead_zone_tau)
+    check_output_dir(args.out, overwrite=args.overwrite)
     device = parse_device(args.device)
+    score = load_score(args.score).to(device) if args.method == "sgilo" else None
     img, source = load_image(args.image)
     if style:
         from .generators.checkpoints import load_generator
@@ -151,70 +158,40 @@ def solve(args) -> dict:
         G = load_dcgan_faces(device)
     img, prep = fit_to_prior(img, G.size if style else 64)
     print(f"image: {source}; {prep}", file=sys.stderr)
-    gen = torch.Generator().manual_seed(args.seed)
-    task = make_task(args.task, img.shape, rng=gen, observed=args.observed, box=args.box, sigma=args.sigma,
+    rng = torch.Generator().manual_seed(args.seed)
+    task = make_task(args.task, img.shape, rng=rng, observed=args.observed, box=args.box, sigma=args.sigma,
                      factor=args.factor, ratio=args.ratio)
-    if args.dead_zone > 0:
-        task = dataclasses.replace(task, fit=dataclasses.replace(task.fit, dead_zone_weight=args.dead_zone,
-                                                                 dead_zone_tau=args.dead_zone_tau))
-    if args.method == "sgilo":
-        from .score import load_score
-        from .sgilo import SGILOConfig
-        score = load_score(args.score).to(device)
-        cfg = SGILOConfig(split=score_split(score), mode="practical", restarts=args.restarts,
-                          steps=max(2, round(300 * args.steps_scale)), burn_in=max(1, round(200 * args.steps_scale)),
-                          thin=max(1, round(20 * args.steps_scale)), csgm_steps=max(1, round(200 * args.steps_scale)))
-    elif style:
-        from .ilo_stylegan import style_method_config
-        cfg = style_method_config(args.method, task.fit, G.num_stages, scale=args.steps_scale,
-                                  restarts=args.restarts)
-    else:
-        cfg = method_config(args.method, task.fit, restarts=args.restarts, scale=args.steps_scale)
+    fit = task.fit if args.dead_zone == 0 else dataclasses.replace(task.fit, dead_zone_weight=args.dead_zone,
+                                                                   dead_zone_tau=args.dead_zone_tau)
+    cfg = presets.configure(prior, args.method, fit=fit, steps_scale=args.steps_scale, restarts=args.restarts,
+                            num_stages=G.num_stages if style else None,
+                            **(dict(split=score_split(score)) if score is not None else {}))
 
-    # ---- solve
-    op = task.op.to(device)
-    y = task.observe(img, rng=gen).to(device)
-    mask = None if task.mask is None else task.mask.to(device)
+    op, y = task.op.to(device), task.observe(img, rng=rng).to(device)
     t0 = time.perf_counter()
-    extra = {}
-    if args.method == "sgilo":
-        from .sgilo import sgilo
-        res = sgilo(G, y, op, score, config=cfg, rng=gen, fit=task.fit, mask=mask,
-                    progress=not args.no_progress)
-        x = res.x_mean[0].cpu()
-        extra = dict(posterior_spread=float(res.x_std.mean()), samples=int(res.samples.shape[0]))
-        cfg_dict = dataclasses.asdict(cfg)
-    elif style:
-        from .ilo_stylegan import StyleCSGMConfig, csgm_stylegan, ilo_stylegan
-        solver = csgm_stylegan if isinstance(cfg, StyleCSGMConfig) else ilo_stylegan
-        res = solver(G, y, op, config=cfg, rng=gen, mask=mask, progress=not args.no_progress)
-        x = res.x[0].cpu()
-        extra = dict(seconds_per_round=res.seconds)
-        cfg_dict = json.loads(json.dumps(dataclasses.asdict(cfg), default=str).replace("Infinity", '"inf"'))
-    else:
-        res = ilo(G, y, op, config=cfg, rng=gen, mask=mask, progress=not args.no_progress)
-        x = res.x[0].cpu()
-        extra = dict(seconds_per_round=res.seconds)
-        cfg_dict = cfg.to_dict()
-    seconds = time.perf_counter() - t0
+    res = presets.solve(G, y, op, config=cfg, rng=rng, score=score, progress=not args.no_progress)
+    seconds, x = time.perf_counter() - t0, res.x[0].cpu()
+    extra = (dict(posterior_spread=float(res.x_std.mean()), samples=int(res.samples.shape[0]))
+             if score is not None else {})
     metrics = dict(method=args.method, task=args.task, prior=args.prior, image=args.image, seed=args.seed,
-                   seconds=seconds, **extra, **all_metrics(x, img), preprocessing=f"{source}; {prep}")
-    config = dict(cli={k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
-                  task=dict(name=task.name, noise_sigma=task.sigma, **task.params), method=cfg_dict)
-    if style:
-        config["generator"] = G.config()
-
-    # ---- write: into a temporary folder first, then move, so a failure leaves nothing half-written
-    args.out.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=args.out) as tmp:
-        tmp = Path(tmp)
-        (tmp / "metrics.json").write_text(json.dumps(metrics, indent=1))
-        (tmp / "config.json").write_text(json.dumps(config, indent=1))
-        _grid([img, _measurement_image(task, y.cpu(), img.shape), x],
-              ["truth", f"measurement ({args.task})", f"{args.method}: {metrics['psnr']:.2f} dB"], tmp / "grid.png")
-        for name in ("metrics.json", "config.json", "grid.png"):
-            (tmp / name).replace(args.out / name)
+                   seconds=seconds, seconds_per_round=res.seconds, **extra, **all_metrics(x, img),
+                   preprocessing=f"{source}; {prep}")
+    config = dict(cli=vars(args), task=dict(name=task.name, noise_sigma=task.sigma, **task.params),
+                  method=config_to_dict(cfg), **(dict(generator=G.config()) if style else {}))
+    grid = ([img, _measurement_image(task, y.cpu(), img.shape), x],
+            ["truth", f"measurement ({args.task})", f"{args.method}: {metrics['psnr']:.2f} dB"])
+    write_result_dir(args.out, {"metrics.json": lambda p: p.write_text(dumps(metrics, indent=1)),
+                                "config.json": lambda p: p.write_text(dumps(config, indent=1)),
+                                "grid.png": lambda p: _grid(*grid, p),
+                                "reconstruction.png": lambda p: _save_png(x, p)}, overwrite=args.overwrite)
     return metrics
+
+
+def _save_png(x: torch.Tensor, path: Path) -> None:
+    from PIL import Image
+
+    from .images import to_uint8
+    Image.fromarray(to_uint8(x)).save(path)
 
 
 def parse_device(name: str) -> torch.device:
@@ -247,26 +224,25 @@ def score_split(score) -> int:
 
 def train_prior(args) -> dict:
     from .generators.dcgan import load_dcgan_faces
-    from .score import ScoreModel, save_score, train_score
+    from .score import train_code_prior
+    from .storage import save_score
 
-    if args.prior not in PRIORS:
-        raise ValueError(f"unknown --prior {args.prior!r}; available: {', '.join(PRIORS)}")
+    if args.prior != "dcgan-faces":
+        raise ValueError(f"unknown --prior {args.prior!r}; score priors are trained for dcgan-faces")
     G = load_dcgan_faces()
     if not 1 <= args.split < G.num_blocks:
         raise ValueError(f"--split must lie in [1, {G.num_blocks - 1}], got {args.split}")
-    if args.steps < 1 or args.batch < 2:
-        raise ValueError("--steps must be >= 1 and --batch >= 2")
-    gen = torch.Generator().manual_seed(args.seed)
-    model = ScoreModel(G.latent_shape(args.split), width=args.width, depth=args.depth)
-
-    def sample(n, g):
-        with torch.no_grad():
-            return G.forward_to(G.sample_latent(n, rng=g), args.split)
+    if not (1 <= args.steps <= 10_000_000 and 2 <= args.batch <= 65536 and 1 <= args.width <= 4096
+            and 1 <= args.depth <= 64 and math.isfinite(args.lr) and args.lr > 0):
+        raise ValueError("--steps must lie in [1, 1e7], --batch in [2, 65536], --width in [1, 4096], --depth in "
+                         f"[1, 64] and --lr be finite and > 0; got steps {args.steps}, batch {args.batch}, width "
+                         f"{args.width}, depth {args.depth}, lr {args.lr}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     ck = args.out.with_suffix(".ckpt")
     t0 = time.perf_counter()
-    losses = train_score(model, sample, steps=args.steps, batch=args.batch, lr=args.lr, rng=gen,
-                         checkpoint=ck, progress=not args.no_progress)
+    model, losses = train_code_prior(G, args.split, steps=args.steps, batch=args.batch, width=args.width,
+                                     depth=args.depth, lr=args.lr, rng=torch.Generator().manual_seed(args.seed),
+                                     checkpoint=ck, progress=not args.no_progress)
     meta = dict(prior=args.prior, split=args.split, seed=args.seed, steps=args.steps, batch=args.batch, lr=args.lr,
                 final_loss=float(np.mean(losses[-50:])), seconds=time.perf_counter() - t0,
                 command="ilo train-prior " + " ".join(f"--{k.replace('_', '-')} {v}" for k, v in vars(args).items()
@@ -289,6 +265,8 @@ def main(argv=None) -> int:
         metrics = solve(args)
     except ValueError as e:
         ap.exit(2, f"ilo: error: {e}\n")
+    except KeyboardInterrupt:
+        ap.exit(130, "ilo: interrupted; nothing was written\n")
     print(json.dumps({k: metrics[k] for k in ("method", "task", "psnr", "ssim", "lpips", "seconds")}))
     return 0
 

@@ -13,8 +13,10 @@ with loss MSE + LPIPS-VGG at 256 px (fill policy for inpainting, SNA for denoisi
 :func:`style_fit` of the task's :class:`~ilo_solver.losses.DataFit`) + ``geocross_weight`` · geocross, a cosine
 learning-rate ramp (rampup 0.05, rampdown 0.75), and -- on by default here, off in the official code -- the
 projection of each variable's deviation from its start-of-round value onto an :math:`\ell_1` ball (radii per
-round). PULSE = one round at stage 0 (:func:`pulse_config`); CSGM = Adam on z through the mapping network with the
-noises fixed (:func:`csgm_stylegan`).
+round). The schedule is a tuple of :class:`~ilo_solver.optim.Round` rows ``Round(stage, steps, lr, radius_latent,
+radius_noise, radius_state)``. PULSE = one round at stage 0 (:func:`pulse_config`); CSGM = Adam on z through the
+mapping network with the noises fixed (:func:`csgm_stylegan`, a one-round schedule). Every round runs on
+:func:`~ilo_solver.optim.minimize`.
 
 With ``select_best`` (default, as the official code) the returned image is the iterate of the last round with the
 lowest data fit (geocross excluded; the official code ranks by MSE), tracked on the device without a host sync;
@@ -35,86 +37,62 @@ from tqdm import tqdm
 from . import _host
 from .generators.stylegan2 import StyleGAN2Generator
 from .losses import DataFit
-from .projection import SegmentedL1Projector, project_l1_ball_around
-from .stylegan_latent import from_gaussian, gaussian_fit, geocross, renormalise, renormalise_tensors_
+from .optim import Round, SolveResult, check_schedule, minimize, select_better
+from .projection import SegmentedL1Projector, project_l1_ball_around, renormalise, renormalise_tensors_
+from .stylegan_latent import from_gaussian, gaussian_fit, geocross
 
 __all__ = ["StyleILOConfig", "StyleILOResult", "ilo_stylegan", "pulse_config", "StyleCSGMConfig", "csgm_stylegan",
-           "style_fit", "style_method_config", "STYLE_METHODS"]
+           "style_fit"]
 
-STYLE_METHODS = ("csgm", "pulse", "ilo", "unconstrained")
+INF = math.inf
+OFFICIAL_FIT = DataFit(lpips_weight=1.0, lpips_net="vgg", lpips_size=256, dead_zone_tau=0.1)   # official [V]
 
 
 @dataclasses.dataclass(frozen=True)
 class StyleILOConfig:
-    stages: tuple[int, ...] = (0, 1, 2, 3)
-    steps: tuple[int, ...] = (50, 50, 25, 25)          # official [V]
-    lr: float | tuple[float, ...] = 0.1                # official [V]: 0.1 in every round (one value or one per round)
-    radii_latent: tuple[float, ...] = (math.inf, 100.0, 1000.0, 6000.0)   # increasing radii (paper, §4.1)
-    radii_noise: tuple[float, ...] = (math.inf, 1000.0, 1000.0, 6000.0)
-    radii_state: tuple[float, ...] = (math.inf, 1000.0, 1000.0, 6000.0)
+    """The official schedule [V]: stages 0-3, 50/50/25/25 steps at lr 0.1, increasing radii (paper, §4.1) of the
+    latent, noise and state deviations (``Round.radius``, ``radius_noise``, ``radius_state``)."""
+    rounds: tuple[Round, ...] = (Round(0, 50, 0.1), Round(1, 50, 0.1, 100.0, 1000.0, 1000.0),
+                                 Round(2, 25, 0.1, 1000.0, 1000.0, 1000.0), Round(3, 25, 0.1, 6000.0, 6000.0, 6000.0))
     geocross_weight: float = 0.01                      # official [V]
-    fit: DataFit = DataFit(lpips_weight=1.0, lpips_net="vgg", lpips_size=256, dead_zone_tau=0.1)   # official [V]
+    fit: DataFit = OFFICIAL_FIT
     gaussian_fit_samples: int = 100_000
     select_best: bool = True                           # official [V]: return the best-fitting image of the last round
     projection: str = "auto"   # l1 projections: "per_tensor" (numba, CPU), "segmented" (one sync-free call), "auto"
 
     def __post_init__(self):
-        n = len(self.stages)
-        lr = self.lr
-        object.__setattr__(self, "lr", tuple(lr) if isinstance(lr, (tuple, list)) else (float(lr),) * n)
-        if len(self.lr) != n:
-            raise ValueError(f"lr needs one value or one per round ({n}), got {len(self.lr)}")
-        for f in ("steps", "radii_latent", "radii_noise", "radii_state"):
-            object.__setattr__(self, f, tuple(getattr(self, f)))
-            if len(getattr(self, f)) != n:
-                raise ValueError(f"{f} needs one entry per round ({n}), got {len(getattr(self, f))}")
-        if not self.stages or self.stages[0] != 0 or any(b < a for a, b in zip(self.stages, self.stages[1:])):
-            raise ValueError(f"stages must start at 0 and be non-decreasing, got {self.stages}")
+        object.__setattr__(self, "rounds", check_schedule(self.rounds, first_split=0, stylegan=True))
         if self.projection not in ("auto", "per_tensor", "segmented"):
             raise ValueError(f"projection must be 'auto', 'per_tensor' or 'segmented', got {self.projection!r}")
-        if any(s < 0 for s in self.steps) or not all(v > 0 for v in self.lr) or self.geocross_weight < 0:
-            raise ValueError("steps must be >= 0, lr > 0 and geocross_weight >= 0")
-        for f in ("radii_latent", "radii_noise", "radii_state"):
-            if any(math.isnan(r) or r < 0 for r in getattr(self, f)):
-                raise ValueError(f"{f} must be >= 0 (inf allowed), got {getattr(self, f)}")
+        if not (isinstance(self.geocross_weight, (int, float)) and math.isfinite(self.geocross_weight)
+                and self.geocross_weight >= 0):
+            raise ValueError(f"geocross_weight must be finite and >= 0, got {self.geocross_weight!r}")
+        if not isinstance(self.gaussian_fit_samples, int) or self.gaussian_fit_samples < 2:
+            raise ValueError(f"gaussian_fit_samples must be an integer >= 2, got {self.gaussian_fit_samples!r}")
 
 
-def pulse_config(steps: int = 150, **kw) -> StyleILOConfig:
+def pulse_config(steps: int = 150, lr: float = 0.1, **kw) -> StyleILOConfig:
     """PULSE / CSGM on StyleGAN-2: one round in the Gaussianised w+ space with geocross and the sphere."""
-    inf = math.inf
-    return StyleILOConfig(stages=(0,), steps=(steps,), radii_latent=(inf,), radii_noise=(inf,), radii_state=(inf,),
-                          **kw)
+    return StyleILOConfig(rounds=(Round(0, steps, lr),), **kw)
 
 
 @dataclasses.dataclass(frozen=True)
-class StyleILOResult:
+class StyleILOResult(SolveResult):
     """``x``: the reconstruction (see ``select_best``); ``latent`` (PULSE space; z for :func:`csgm_stylegan`) and
     ``noises``: the final iterate; ``losses``: per round, the objective at every step (for CSGM: the minimum over
-    the restarts at every step, then the final objective of each restart, without SNA noise);
-    ``seconds``: wall time per round."""
-    x: torch.Tensor
+    the restarts at every step, then the final objective of each restart, without SNA noise)."""
     latent: torch.Tensor
     noises: list
-    losses: list
-    seconds: list
-    config: "StyleILOConfig | StyleCSGMConfig"
-
-
-def _lr(step: int, total: int, lr: float, rampdown: float = 0.75, rampup: float = 0.05) -> float:
-    """The official cosine ramp (from the StyleGAN-2 projector)."""
-    t = step / max(total, 1)
-    ramp = min(1.0, (1.0 - t) / rampdown)
-    ramp = 0.5 - 0.5 * math.cos(ramp * math.pi)
-    return lr * ramp * min(1.0, t / rampup)
 
 
 def ilo_stylegan(G: StyleGAN2Generator, y: torch.Tensor, op, *, config: StyleILOConfig, rng: torch.Generator,
-                 mask=None, progress: bool = False) -> StyleILOResult:
+                 progress: bool = False) -> StyleILOResult:
     """Reconstruct one image from ``y = op(x)`` (``y`` of shape ``[1, *op.out_shape]``); ``progress`` shows a bar
     over all steps (it counts steps only: it never reads a value back from the device)."""
     cfg = config
-    if cfg.stages[-1] >= G.num_stages:
-        raise ValueError(f"stages must be < {G.num_stages} for a {G.size}px generator, got {cfg.stages}")
+    if cfg.rounds[-1].split >= G.num_stages:
+        raise ValueError(f"stages must be < {G.num_stages} for a {G.size}px generator, got "
+                         f"{[r.split for r in cfg.rounds]}")
     p = G.input.input
     mean, std = gaussian_fit(G.style, G.style_dim, n=cfg.gaussian_fit_samples, rng=rng)
     D = G.style_dim
@@ -122,12 +100,12 @@ def ilo_stylegan(G: StyleGAN2Generator, y: torch.Tensor, op, *, config: StyleILO
     u = renormalise(torch.randn(1, G.n_latent, D, generator=rng, dtype=p.dtype).to(p.device), sphere)
     noises = [torch.randn(n.shape, generator=rng, dtype=p.dtype).to(p.device) for n in G.stored_noises()]
     noise_norms = [n.norm() for n in noises]
-    loop_gen = _loop_generator(rng, p.device, cfg.fit)
-    state, prev, losses, seconds = None, 0, [], []
-    bar = tqdm(total=sum(cfg.steps), desc="PULSE" if len(cfg.stages) == 1 else "ILO", disable=not progress,
-               leave=False)
-    for r, (stage, steps) in enumerate(zip(cfg.stages, cfg.steps)):
-        t0 = time.perf_counter()
+    loop_rng = _loop_rng(rng, p.device, cfg.fit)
+    state, prev, losses, seconds, best = None, 0, [], [], None
+    bar = tqdm(total=sum(r.steps for r in cfg.rounds), desc="PULSE" if len(cfg.rounds) == 1 else "ILO",
+               disable=not progress, leave=False)
+    for r, rd in enumerate(cfg.rounds):
+        t0, stage = time.perf_counter(), rd.split
         if stage > 0:  # push the previous round's solution (its state at stage `prev`) forward to this stage
             with torch.no_grad():
                 w_start = from_gaussian(u, mean, std)
@@ -137,113 +115,116 @@ def ilo_stylegan(G: StyleGAN2Generator, y: torch.Tensor, op, *, config: StyleILO
             state = tuple(s.clone() for s in st)
         prev = stage
         n_open = min(len(noises), 5 + 2 * r)
-        opened = [n.clone().requires_grad_(True) for n in noises[:n_open]]
-        uu = u.clone().requires_grad_(True)
-        st_vars = [s.clone().requires_grad_(True) for s in state] if stage > 0 else []
-        starts = dict(u=u.clone(), noises=[n.clone() for n in noises[:n_open]], state=[s.clone() for s in st_vars])
+        start = [u, *noises[:n_open], *(state if stage > 0 else ())]   # the variables' start-of-round values
+        radii = [rd.radius] + [rd.radius_noise] * n_open + [rd.radius_state] * (len(start) - 1 - n_open)
+        last = cfg.select_best and r == len(cfg.rounds) - 1
+
+        def objective(vs, stage=stage, n_open=n_open, last=last):
+            x = G.synthesis(from_gaussian(vs[0], mean, std), vs[1:1 + n_open] + noises[n_open:], start=stage,
+                            state=tuple(vs[1 + n_open:]) if stage > 0 else None)
+            fit = cfg.fit(x, op, y, rng=loop_rng)
+            loss = fit + cfg.geocross_weight * geocross(vs[0])
+            return (loss, fit.detach().sum(), x.detach()) if last else loss
+
         # foreach: one multi-tensor kernel per Adam operation, whatever the number of variables (the GPU default)
-        opt = torch.optim.Adam([uu, *opened, *st_vars], lr=cfg.lr[r], foreach=True)
-        # the l1-ball projections of this round: (variable, start-of-round value, radius) with a finite radius
-        balls = [(v, s0, rad) for v, s0, rad in [(uu, starts["u"], cfg.radii_latent[r])]
-                 + [(n, s0, cfg.radii_noise[r]) for n, s0 in zip(opened, starts["noises"])]
-                 + [(v, s0, cfg.radii_state[r]) for v, s0 in zip(st_vars, starts["state"])] if math.isfinite(rad)]
-        segmented = bool(balls) and (cfg.projection == "segmented" or
-                                     (cfg.projection == "auto" and p.device.type != "cpu"))
-        project_all = SegmentedL1Projector([v.numel() for v, _, _ in balls], [rad for _, _, rad in balls],
-                                           device=p.device) if segmented else None
-        trace = []
-        best_fit, best_x = None, None
-        for k in range(steps):
-            for gr in opt.param_groups:
-                gr["lr"] = _lr(k, steps, cfg.lr[r])
-            opt.zero_grad()
-            ns = opened + noises[n_open:]
-            x = G.synthesis(from_gaussian(uu, mean, std), ns, start=stage,
-                            state=tuple(st_vars) if stage > 0 else None)
-            fit = cfg.fit(x, op, y, mask=mask, rng=loop_gen)
-            loss = fit + cfg.geocross_weight * geocross(uu)
-            loss.sum().backward()
-            if cfg.select_best and r == len(cfg.stages) - 1:   # on the device, no sync
-                best_fit, best_x = _keep_best(best_fit, best_x, fit.detach().sum(), x.detach())
-            opt.step()
-            with torch.no_grad():   # project every deviation onto its l1 ball, then back onto the spheres
-                if project_all is not None:
-                    torch._foreach_copy_([b[0] for b in balls],
-                                         project_all([b[0] for b in balls], [b[1] for b in balls]))
-                else:
-                    for v, s0, rad in balls:
-                        _project(v, s0, rad)
-                uu.copy_(renormalise(uu, sphere))
-                renormalise_tensors_(opened, noise_norms[:n_open])
-            trace.append(loss.detach().sum())   # kept on the device: no host sync inside the loop
-            bar.update()
-        u = uu.detach()
-        noises = [n.detach() for n in opened] + noises[n_open:]
-        if st_vars:
-            state = tuple(v.detach() for v in st_vars)
-        losses.append(_host.read_list(trace))   # the round's one device -> host read
+        res = minimize(start, objective, steps=rd.steps, lr=rd.lr, schedule="cosine", record="sum", keep_best=last,
+                       post_step=_round_projection(cfg, start, radii, n_open, sphere, noise_norms, p.device),
+                       bar=bar, show_loss=False, foreach=True)
+        if last:
+            best = (res.best_score, res.best_value)
+        u, noises = res.params[0], res.params[1:1 + n_open] + noises[n_open:]
+        if stage > 0:
+            state = tuple(res.params[1 + n_open:])
+        losses.append(_host.read(res.trace) if rd.steps else [])   # the round's one device -> host read
         seconds.append(time.perf_counter() - t0)
     bar.close()
     with torch.no_grad():
-        x = G.synthesis(from_gaussian(u, mean, std), noises, start=cfg.stages[-1],
-                        state=state if cfg.stages[-1] > 0 else None)
-        if cfg.select_best and best_x is not None:
-            x = _keep_best(best_fit, best_x, cfg.fit(x, op, y, mask=mask, rng=loop_gen).sum(), x)[1]
-    return StyleILOResult(x=x, latent=u, noises=noises, losses=losses, seconds=seconds, config=cfg)
+        x = G.synthesis(from_gaussian(u, mean, std), noises, start=cfg.rounds[-1].split,
+                        state=state if cfg.rounds[-1].split > 0 else None)
+        if best is not None and best[1] is not None:
+            x = select_better(best[0], best[1], cfg.fit(x, op, y, rng=loop_rng).sum(), x)[1]
+    return StyleILOResult(x=x, losses=losses, seconds=seconds, config=cfg, latent=u, noises=noises)
+
+
+def _round_projection(cfg, start, radii, n_open, sphere, noise_norms, device):
+    """The post-step map of a round: every deviation from its start onto its l1 ball (one segmented, sync-free
+    call on accelerators, or one numba projection per tensor on the CPU), then the latent rows back onto the sphere
+    and the opened noise maps back to their initial norms."""
+    finite = [i for i, rad in enumerate(radii) if math.isfinite(rad)]
+    segmented = bool(finite) and (cfg.projection == "segmented" or (cfg.projection == "auto"
+                                                                    and device.type != "cpu"))
+    project_all = SegmentedL1Projector([start[i].numel() for i in finite], [radii[i] for i in finite],
+                                       device=device) if segmented else None
+    centres = [start[i].clone() for i in finite]
+
+    def step(vs, k):
+        if project_all is not None:
+            torch._foreach_copy_([vs[i] for i in finite], project_all([vs[i] for i in finite], centres))
+        else:
+            for i, c in zip(finite, centres):
+                vs[i].copy_(project_l1_ball_around(vs[i].reshape(1, -1), c.reshape(1, -1), radii[i])
+                            .reshape(vs[i].shape))
+        vs[0].copy_(renormalise(vs[0], sphere))
+        renormalise_tensors_(vs[1:1 + n_open], noise_norms[:n_open])
+    return step
 
 
 @dataclasses.dataclass(frozen=True)
 class StyleCSGMConfig:
     """CSGM (Bora et al. 2017, eq. (2)) on StyleGAN-2: Adam on z in the input space of the mapping network, the
-    noise maps fixed (one draw), ``restarts`` starts optimised as one batch and the best by data fit kept."""
-    steps: int = 300
-    lr: float = 0.1
+    noise maps fixed (one draw), ``restarts`` starts optimised as one batch and the best by data fit kept. The
+    schedule is one round at split 0 (the mapping network's input) without a ball."""
+    rounds: tuple[Round, ...] = (Round(0, 300, 0.1),)
     restarts: int = 4
     z_weight: float = 0.0                              # + z_weight * ||z||^2 / D (Bora et al.'s lambda; 0 = none)
-    fit: DataFit = DataFit(lpips_weight=1.0, lpips_net="vgg", lpips_size=256, dead_zone_tau=0.1)
+    fit: DataFit = OFFICIAL_FIT
 
     def __post_init__(self):
-        if self.steps < 0 or not self.lr > 0 or self.restarts < 1 or self.z_weight < 0:
-            raise ValueError("steps must be >= 0, lr > 0, restarts >= 1 and z_weight >= 0")
+        rounds = check_schedule(self.rounds, first_split=0)
+        object.__setattr__(self, "rounds", rounds)
+        if len(rounds) != 1 or math.isfinite(rounds[0].radius):
+            raise ValueError("CSGM on StyleGAN-2 is one round at split 0 with no l1 ball")
+        if not isinstance(self.restarts, int) or self.restarts < 1 or not (
+                isinstance(self.z_weight, (int, float)) and math.isfinite(self.z_weight) and self.z_weight >= 0):
+            raise ValueError("restarts must be an integer >= 1 and z_weight finite and >= 0")
 
 
 def csgm_stylegan(G: StyleGAN2Generator, y: torch.Tensor, op, *, config: StyleCSGMConfig,
-                  rng: torch.Generator, mask=None, progress: bool = False) -> StyleILOResult:
+                  rng: torch.Generator, progress: bool = False) -> StyleILOResult:
     """min_z fit(G(z)) + z_weight ||z||²/D over z ∈ R^D (through the mapping network, w broadcast to every layer),
     Adam with the cosine ramp, batched restarts. ``latent`` of the result is the chosen z ``[1, D]``."""
-    cfg = config
+    cfg, rd = config, config.rounds[0]
     p = G.input.input
     R, D = cfg.restarts, G.style_dim
-    z = torch.randn(R, D, generator=rng, dtype=p.dtype).to(p.device).requires_grad_(True)
+    z = torch.randn(R, D, generator=rng, dtype=p.dtype).to(p.device)
     noises = [torch.randn(n.shape, generator=rng, dtype=p.dtype).to(p.device) for n in G.stored_noises()]
-    loop_gen = _loop_generator(rng, p.device, cfg.fit)
+    loop_rng = _loop_rng(rng, p.device, cfg.fit)
     yR = y.expand(R, *y.shape[1:])
-    maskR = None if mask is None else mask.expand(R, *mask.shape[-3:]).to(y.dtype)
-    opt = torch.optim.Adam([z], lr=cfg.lr)
-    t0, trace = time.perf_counter(), []
-    for k in tqdm(range(cfg.steps), desc="CSGM", disable=not progress, leave=False):
-        for gr in opt.param_groups:
-            gr["lr"] = _lr(k, cfg.steps, cfg.lr)
-        opt.zero_grad()
-        loss = cfg.fit(G.synthesis(G.mapping(z), noises), op, yR, mask=maskR, rng=loop_gen)
-        loss = loss + cfg.z_weight * z.pow(2).mean(1)
-        loss.sum().backward()
-        opt.step()
-        trace.append(loss.detach().min())
+
+    def objective(vs):
+        x = G.synthesis(G.mapping(vs[0]), noises)
+        return cfg.fit(x, op, yR, rng=loop_rng) + cfg.z_weight * vs[0].pow(2).mean(1)
+
+    t0 = time.perf_counter()
+    bar = tqdm(total=rd.steps, desc="CSGM", disable=not progress, leave=False)
+    res = minimize([z], objective, steps=rd.steps, lr=rd.lr, schedule="cosine", record="min", bar=bar,
+                   show_loss=False)
+    bar.close()
+    z = res.params[0]
     with torch.no_grad():
         x = G.synthesis(G.mapping(z), noises)
         final_fit = dataclasses.replace(cfg.fit, sna_sigma=0.0)   # rank the restarts without fresh noise
-        final = final_fit(x, op, yR, mask=maskR) + cfg.z_weight * z.pow(2).mean(1)
+        final = final_fit(x, op, yR) + cfg.z_weight * z.pow(2).mean(1)
         best = final.argmin().reshape(1)   # chosen on the device
-    losses = [_host.read_list(trace), _host.read(final)]
-    return StyleILOResult(x=x.index_select(0, best), latent=z.detach().index_select(0, best), noises=noises,
-                          losses=losses, seconds=[time.perf_counter() - t0], config=cfg)
+    losses = [_host.read(res.trace) if rd.steps else [], _host.read(final)]
+    return StyleILOResult(x=x.index_select(0, best), losses=losses, seconds=[time.perf_counter() - t0], config=cfg,
+                          latent=z.index_select(0, best), noises=noises)
 
 
-def _loop_generator(rng: torch.Generator, device: torch.device, fit: DataFit) -> torch.Generator | None:
+def _loop_rng(rng: torch.Generator, device: torch.device, fit: DataFit) -> torch.Generator | None:
     """The generator for draws inside the optimisation loop (SNA noise): None when the fit draws nothing;
-    ``rng`` itself on the CPU; on another device a generator there, seeded once from ``rng``, so that
-    no step copies noise from the host."""
+    ``rng`` itself on the CPU; on another device a generator there, seeded once from ``rng``, so that no step
+    copies noise from the host."""
     if not fit.sna_sigma > 0:
         return None
     if device.type == "cpu" or rng.device == device:
@@ -252,43 +233,9 @@ def _loop_generator(rng: torch.Generator, device: torch.device, fit: DataFit) ->
     return torch.Generator(device).manual_seed(seed)
 
 
-def _keep_best(best_fit, best_x, fit, x):
-    if best_fit is None:
-        return fit, x
-    better = fit < best_fit
-    return torch.where(better, fit, best_fit), torch.where(better, x, best_x)
-
-
-def _project(v: torch.Tensor, start: torch.Tensor, radius: float) -> None:
-    if math.isfinite(radius):
-        v.copy_(project_l1_ball_around(v.reshape(1, -1), start.reshape(1, -1), radius).reshape(v.shape))
-
-
 def style_fit(fit: DataFit) -> DataFit:
     """The official StyleGAN-2 data fit on top of a task's: LPIPS with VGG at 256 px instead of the task's network
     and size (``lpips.PerceptualLoss(net='vgg')`` on 256² images in ``ilo_stylegan.py``); the MSE and LPIPS weights,
-    the fill policy, SNA (denoising) and any dead-zone term (``ilo solve --dead-zone``; official tolerance 0.1 on
-    [-1, 1] images, default weight 0) are kept."""
+    the fill policy, SNA (denoising) and any dead-zone term (official tolerance 0.1 on [-1, 1] images, default
+    weight 0) are kept."""
     return dataclasses.replace(fit, lpips_net="vgg", lpips_size=256)
-
-
-def style_method_config(method: str, fit: DataFit, num_stages: int, *, scale: float = 1.0,
-                        restarts: int = 4) -> StyleILOConfig | StyleCSGMConfig:
-    """CLI presets: ``csgm`` = CSGM in z (:class:`StyleCSGMConfig`, batched restarts); ``pulse`` = PULSE's latent
-    search (one round in the Gaussianised w+ on the sphere, geocross); ``ilo`` = the official schedule over stages
-    0-3 (fewer for small generators) with increasing radii; ``unconstrained`` = the same rounds with no radii.
-    All use :func:`style_fit` of the task's data fit."""
-    fit = style_fit(fit)
-    st = lambda v: max(1, round(v * scale))
-    if method == "csgm":
-        return StyleCSGMConfig(steps=st(300), restarts=restarts, fit=fit)
-    if method == "pulse":
-        return pulse_config(st(150), fit=fit)
-    if method not in ("ilo", "unconstrained"):
-        raise ValueError(f"unknown method {method!r} for a StyleGAN-2 prior; choose from {', '.join(STYLE_METHODS)}")
-    n = min(4, num_stages)
-    base = StyleILOConfig()
-    pick = lambda t: tuple(t[:n]) if method == "ilo" else (math.inf,) * n
-    return StyleILOConfig(stages=base.stages[:n], steps=tuple(st(s) for s in base.steps[:n]), fit=fit,
-                          radii_latent=pick(base.radii_latent), radii_noise=pick(base.radii_noise),
-                          radii_state=pick(base.radii_state))

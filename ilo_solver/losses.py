@@ -56,7 +56,8 @@ class DataFit:
     """loss(x) = mse_weight*MSE(A(x), y) + lpips_weight*LPIPS(...) + dead_zone_weight*deadzone(A(x)-y).
 
     LPIPS is used only where the observation is an image: on A(x) vs y for image-shaped operators, with the fill
-    policy when ``mask`` is given (inpainting). ``sna_sigma`` > 0 adds fresh noise to x first (denoising).
+    policy when the operator has a ``fill_mask`` (inpainting: the mask lives in the operator). ``sna_sigma`` > 0
+    adds fresh noise to x first (denoising), drawn from ``rng``.
     ``lpips_size``: compare the two images after an antialiased bicubic resize to this many pixels on the short side,
     when they are larger (the official StyleGAN ILO code computes LPIPS-VGG at 256 for 1024² outputs)."""
     mse_weight: float = 1.0
@@ -76,13 +77,16 @@ class DataFit:
         if self.lpips_net not in ("alex", "vgg"):
             raise ValueError(f"lpips_net must be 'alex' or 'vgg', got {self.lpips_net!r}")
 
-    def __call__(self, x, op, y, *, mask=None, rng=None) -> torch.Tensor:
+    def __call__(self, x, op, y, *, rng=None) -> torch.Tensor:
         if self.sna_sigma > 0:
             if rng is None:
-                raise ValueError("sna_sigma > 0 needs a torch.Generator for the added noise")
+                raise ValueError("sna_sigma > 0 needs a torch.Generator (rng) for the added noise")
             x = stochastic_noise_addition(x, self.sna_sigma, rng=rng)
         ax = op(x)
         loss = self.mse_weight * mse(ax, y)
+        mask = getattr(op, "fill_mask", None)
+        if mask is not None:
+            mask = mask.to(x.dtype)
         if self.lpips_weight > 0:
             if mask is not None:
                 loss = loss + self.lpips_weight * lpips_fill(x, y, mask, self.lpips_net, self._resize)

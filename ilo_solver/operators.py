@@ -33,6 +33,12 @@ class Operator(torch.nn.Module):
     def A(self, x: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
 
+    @property
+    def fill_mask(self) -> torch.Tensor | None:
+        """The pixel mask when the observation is the image with its unobserved pixels zeroed (inpainting): the
+        data fit then compares whole images with the holes filled (:func:`~ilo_solver.losses.lpips_fill`)."""
+        return None
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if tuple(x.shape[1:]) != self.in_shape:
             raise ValueError(f"{type(self).__name__} expects inputs of shape [B, {', '.join(map(str, self.in_shape))}]"
@@ -124,8 +130,14 @@ class Inpainting(LinearOperator):
         super().__init__()
         if not torch.all((mask == 0) | (mask == 1)):
             raise ValueError("mask must contain only 0 and 1")
+        if not bool(mask.any()):
+            raise ValueError("mask observes no pixel (all zeros): there is nothing to fit")
         self.register_buffer("mask", mask.clone())
         self.in_shape = self.out_shape = tuple(mask.shape)
+
+    @property
+    def fill_mask(self) -> torch.Tensor:
+        return self.mask
 
     def A(self, x):
         return x * self.mask.to(x.dtype)

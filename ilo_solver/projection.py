@@ -42,7 +42,8 @@ import torch
 
 from . import _l1_kernels as _k
 
-__all__ = ["project_l1_ball", "project_l1_ball_around", "SegmentedL1Projector", "METHODS"]
+__all__ = ["project_l1_ball", "project_l1_ball_around", "SegmentedL1Projector", "project_l2_ball", "renormalise",
+           "renormalise_tensors_", "METHODS"]
 
 METHODS = ("auto", "fast", "condat", "michelot", "batched", "sort", "bisect")
 
@@ -84,24 +85,33 @@ def _theta_sort(u: torch.Tensor, z: float) -> torch.Tensor:
     return (cs[rho - 1] - z) / rho
 
 
+def _theta_segments(mu: torch.Tensor, seg, pos, starts, ends, r: torch.Tensor, finite: torch.Tensor):
+    """θ per segment from the concatenated, within-segment descending magnitudes ``mu`` (float64): Duchi's
+    condition on partial sums that restart in every segment; ρ a scatter-max of the qualifying 1-based positions
+    ``pos``, θ a gather. Segments inside their ball, or with an infinite radius, get θ = 0. No host read.
+    The one kernel behind both the ``batched`` method (equal rows) and :class:`SegmentedL1Projector`."""
+    cs = torch.cumsum(mu, 0)
+    cs = cs - (cs[starts] - mu[starts])[seg]           # partial sums restart in every segment
+    rs = r[seg]
+    ok = mu - (cs - rs) / pos > 0
+    rho = torch.zeros_like(r).scatter_reduce(0, seg, torch.where(ok, pos.to(mu.dtype), 0.0), "amax").clamp_min(1)
+    theta = ((cs[starts + rho.long() - 1] - r) / rho).clamp_min(0)
+    return torch.where(finite & (cs[ends] > r), theta, torch.zeros_like(theta))
+
+
 def _project_batched(flat: torch.Tensor, r: torch.Tensor) -> torch.Tensor:
-    """Duchi's sort for all rows of ``flat`` [B, n] at once, without reading anything back to the host. ``r`` is
-    the CPU float64 tensor of radii; one shared radius (the usual case) travels as a Python number, not a copy."""
-    if bool((r == r[0]).all()):
-        rr = float(r[0])
-        if math.isinf(rr):
-            return flat.clone()
-    else:
-        rr = r.to(device=flat.device, dtype=flat.dtype)[:, None]
-        rr = torch.where(torch.isinf(rr), torch.full_like(rr, torch.finfo(flat.dtype).max), rr)
-    mu = torch.sort(flat.abs(), dim=1, descending=True).values
-    cs = torch.cumsum(mu, 1)
-    j = torch.arange(1, flat.shape[1] + 1, device=flat.device, dtype=flat.dtype)
-    ok = mu - (cs - rr) / j > 0
-    rho = torch.where(ok, j, torch.zeros_like(j)).amax(1, keepdim=True).clamp_min(1)   # j = 1 for r = 0
-    theta = ((cs.gather(1, rho.long() - 1) - rr) / rho).clamp_min(0)
-    proj = flat - torch.clamp(flat, -theta, theta)
-    return torch.where(cs[:, -1:] <= rr, flat, proj)
+    """All rows of ``flat`` [B, n] at once, without reading anything back to the host: one row-wise sort, then
+    :func:`_theta_segments` with one segment per row. ``r`` is the CPU float64 tensor of radii."""
+    B, n = flat.shape
+    dev = flat.device
+    finite = torch.isfinite(r).to(dev)
+    rr = torch.where(torch.isfinite(r), r, torch.zeros_like(r)).to(dev)
+    mu = torch.sort(flat.abs(), dim=1, descending=True).values.reshape(-1).double()
+    seg = torch.arange(B, device=dev).repeat_interleave(n)
+    pos = torch.arange(1, n + 1, device=dev).repeat(B)
+    starts = torch.arange(B, device=dev) * n
+    theta = _theta_segments(mu, seg, pos, starts, starts + n - 1, rr, finite).to(flat.dtype)[:, None]
+    return flat - torch.clamp(flat, -theta, theta)
 
 
 def _theta_bisect(u: torch.Tensor, z: float) -> torch.Tensor:
@@ -220,15 +230,35 @@ class SegmentedL1Projector:
         d = torch.cat([t.reshape(-1) for t in torch._foreach_sub(list(vs), list(centers))])
         a, order = torch.sort(d.abs(), descending=True, stable=True)
         by_seg = torch.sort(self.seg[order], stable=True).indices        # segment-major, descending within
-        mu = a[by_seg].double()
-        cs = torch.cumsum(mu, 0)
-        cs = cs - (cs[self.starts] - mu[self.starts])[self.seg]           # partial sums restart in every segment
-        r = self.r[self.seg]
-        ok = mu - (cs - r) / self.pos > 0
-        rho = torch.zeros_like(self.r).scatter_reduce(0, self.seg, torch.where(ok, self.pos.double(), 0.0), "amax")
-        rho = rho.clamp_min(1)
-        theta = ((cs[self.starts + rho.long() - 1] - self.r) / rho).clamp_min(0)
-        theta = torch.where(self.finite & (cs[self.ends] > self.r), theta, torch.zeros_like(theta))
+        theta = _theta_segments(a[by_seg].double(), self.seg, self.pos, self.starts, self.ends, self.r, self.finite)
         t = theta.to(d.dtype)[self.seg]
         out = d - torch.clamp(d, -t, t)
         return torch._foreach_add(list(centers), [o.view_as(c) for c, o in zip(centers, torch.split(out, self.numels))])
+
+
+def project_l2_ball(v: torch.Tensor, radius) -> torch.Tensor:
+    r"""Each ``v[b]`` onto :math:`\{w:\|w\|_2\le r\}`: :math:`v\cdot\min(1, r/\|v\|_2)` (CSGM's latent ball
+    :math:`B^k(r_1)` of Bora et al. 2017 and ILO Theorem 1). ``radius``: a float or a tensor broadcastable to
+    ``[B]``; ``inf`` leaves ``v`` as it is. No host read."""
+    r = torch.as_tensor(radius, dtype=v.dtype, device=v.device)
+    scale = torch.clamp(r.reshape(-1) / v.flatten(1).norm(dim=1), max=1.0)
+    return v * scale.view(-1, *[1] * (v.dim() - 1))
+
+
+def renormalise(x: torch.Tensor, norms: torch.Tensor) -> torch.Tensor:
+    """The sphere: rescale the last-dimension rows of ``x`` to ``norms`` (broadcastable to ``x.shape[:-1]``);
+    PULSE's spherical step after every Adam step (Menon et al. 2020)."""
+    return x * (norms / x.norm(dim=-1).clamp_min(1e-12)).unsqueeze(-1)
+
+
+def renormalise_tensors_(tensors: list, norms: list) -> None:
+    """In place: rescale each tensor to its norm, ``t *= norm / max(||t||, 1e-12)``, in four multi-tensor
+    operations whatever the number of tensors (:func:`_renormalise_each_` is the one-at-a-time reference)."""
+    if tensors:
+        scale = torch._foreach_div(norms, torch._foreach_clamp_min(torch._foreach_norm(tensors), 1e-12))
+        torch._foreach_mul_(tensors, scale)
+
+
+def _renormalise_each_(tensors: list, norms: list) -> None:
+    for t, nrm in zip(tensors, norms):
+        t.mul_(nrm / t.norm().clamp_min(1e-12))

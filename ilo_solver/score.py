@@ -13,7 +13,6 @@ r"""A score-based prior on a generator's intermediate codes: the VP-SDE of Song 
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 from pathlib import Path
 from typing import Callable
@@ -24,7 +23,7 @@ from tqdm import tqdm
 
 from . import _host
 
-__all__ = ["VPSDE", "ScoreModel", "train_score", "sample_prior", "save_score", "load_score"]
+__all__ = ["VPSDE", "ScoreModel", "train_score", "train_code_prior", "sample_prior"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -157,6 +156,23 @@ def train_score(model: ScoreModel, sample: Callable[[int, torch.Generator], torc
     return losses
 
 
+def train_code_prior(G, split: int, *, steps: int, batch: int = 64, width: int = 128, depth: int = 4,
+                     lr: float = 1e-3, rng: torch.Generator, checkpoint: str | Path | None = None,
+                     progress: bool = False) -> tuple["ScoreModel", list[float]]:
+    """SGILO's prior: a :class:`ScoreModel` on the codes :math:`G_1(z)`, z ~ N(0, I), at ``split`` of a layered
+    generator, trained by :func:`train_score` (``ilo train-prior`` and the benchmarks call this)."""
+    if not 1 <= split < G.num_blocks:
+        raise ValueError(f"split must lie in [1, {G.num_blocks - 1}], got {split}")
+    model = ScoreModel(G.latent_shape(split), width=width, depth=depth)
+
+    def sample(n, g):
+        with torch.no_grad():
+            return G.forward_to(G.sample_latent(n, rng=g), split)
+    losses = train_score(model, sample, steps=steps, batch=batch, lr=lr, rng=rng, checkpoint=checkpoint,
+                         progress=progress)
+    return model, losses
+
+
 @torch.no_grad()
 def sample_prior(model: ScoreModel, n: int, *, steps: int = 500, snr: float = 0.16, corrector_steps: int = 1,
                  t_min: float = 1e-3, rng: torch.Generator) -> torch.Tensor:
@@ -181,21 +197,3 @@ def sample_prior(model: ScoreModel, n: int, *, steps: int = 500, snr: float = 0.
         drift = -0.5 * b * x - b * sd ** 2 * model(x, t)
         x = x + drift * dt + sd * torch.sqrt(b * -dt) * draw(x.shape)
     return x
-
-
-def save_score(model: ScoreModel, path: str | Path, **meta) -> None:
-    """state dict (torch, loadable with weights_only=True) + JSON config beside it."""
-    path = Path(path)
-    torch.save(model.state_dict(), path)
-    path.with_suffix(".json").write_text(json.dumps(dict(config=model.config(), **meta), indent=1))
-
-
-def load_score(path: str | Path) -> ScoreModel:
-    path = Path(path)
-    meta = json.loads(path.with_suffix(".json").read_text())
-    c = meta["config"]
-    model = ScoreModel(c["shape"], width=c["width"], depth=c["depth"], sde=VPSDE(**c["sde"]))
-    state = torch.load(path, weights_only=True)
-    model.to(state["mean"].dtype)  # keep the saved precision (buffers such as the Fourier frequencies included)
-    model.load_state_dict(state)
-    return model.eval()

@@ -22,15 +22,17 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import time
 
 import torch
 from tqdm import tqdm
 
 from . import _host
 from .generators.base import LayeredGenerator
-from .ilo import ILOResult, csgm_config, ilo
+from .ilo import ILOConfig, ILOResult, ilo
 from .losses import DataFit
 from .operators import Operator
+from .optim import Round, SolveResult, minimize, ula_step
 from .score import ScoreModel
 
 __all__ = ["SGILOConfig", "SGILOResult", "sgilo", "langevin_posterior", "bayes_parameters"]
@@ -46,6 +48,8 @@ def bayes_parameters(noise_sigma: float) -> tuple[float, float]:
 
 @dataclasses.dataclass(frozen=True)
 class SGILOConfig:
+    """``csgm``: the first round (CSGM on the latent, ``Round(0, steps, lr)``) with ``restarts`` starts and the task's
+    data ``fit``; then the chain of ``mode`` at ``split``: ``steps`` steps, samples every ``thin`` after ``burn_in``."""
     split: int = 1
     mode: str = "calibrated"
     steps: int = 500
@@ -59,21 +63,25 @@ class SGILOConfig:
     drift_scale: float = 3e-4      # practical: hot_pc_sampler delta scale [V, THEORY.md §6]
     drift_weight: float = 0.1      # practical: z += 0.1 * delta           [V]
     noise: float = 0.025           # practical: + 0.025 * N(0, I)          [V]
-    csgm_steps: int = 200
-    csgm_lr: float = 0.05
+    csgm: Round = Round(0, 200, 0.05)
     restarts: int = 4
+    fit: DataFit = DataFit()
 
     def __post_init__(self):
         if self.mode not in ("calibrated", "practical"):
             raise ValueError(f"mode must be 'calibrated' or 'practical', got {self.mode!r}")
-        for f in ("steps", "burn_in", "thin", "csgm_steps", "restarts"):
-            if getattr(self, f) < (1 if f in ("thin", "restarts") else 0):
-                raise ValueError(f"{f} must be positive, got {getattr(self, f)}")
+        for f in ("split", "steps", "burn_in", "thin", "restarts"):
+            v = getattr(self, f)
+            if not isinstance(v, int) or isinstance(v, bool) or v < (1 if f in ("thin", "restarts", "split") else 0):
+                raise ValueError(f"{f} must be a positive integer, got {v!r}")
         if self.burn_in >= self.steps:
             raise ValueError(f"burn_in ({self.burn_in}) must be < steps ({self.steps})")
         for f in ("eta", "beta", "lam", "t_score", "lr"):
-            if not getattr(self, f) > 0:
-                raise ValueError(f"{f} must be > 0, got {getattr(self, f)}")
+            v = getattr(self, f)
+            if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
+                raise ValueError(f"{f} must be finite and > 0, got {v!r}")
+        if not isinstance(self.csgm, Round) or self.csgm.split != 0 or math.isfinite(self.csgm.radius):
+            raise ValueError("csgm must be a Round at split 0 without an l1 ball (CSGM on the latent)")
 
 
 def langevin_posterior(G2, y, op, score, h0, *, cfg: SGILOConfig, rng: torch.Generator,
@@ -81,65 +89,73 @@ def langevin_posterior(G2, y, op, score, h0, *, cfg: SGILOConfig, rng: torch.Gen
     """Run the chain of ``cfg.mode`` from codes ``h0`` (shape ``[R, *code]``); return samples of shape
     ``[S, R, *code]`` (after burn-in, every ``thin`` steps). ``G2`` maps codes to images; ``score(h, t)`` is the
     prior score."""
-    h = h0.detach().clone()
     samples = []
-    opt = None
-    if cfg.mode == "practical":
-        h.requires_grad_(True)
-        opt = torch.optim.Adam([h], lr=cfg.lr)
-    for it in tqdm(range(cfg.steps), desc="SGILO", disable=not progress, leave=False):
-        if cfg.mode == "calibrated":
+
+    def keep(h, it):
+        if it >= cfg.burn_in and (it - cfg.burn_in) % cfg.thin == 0:
+            samples.append(h.detach().clone())
+
+    bar = tqdm(total=cfg.steps, desc="SGILO", disable=not progress, leave=False)
+    if cfg.mode == "calibrated":   # ULA on U = ||A(G2(h)) - y||^2 - lam log p_t(h), temperature 1/beta
+        h = h0.detach().clone()
+        for it in range(cfg.steps):
             h.requires_grad_(True)
             fit = ((op(G2(h)) - y) ** 2).flatten(1).sum(1)
             (g,) = torch.autograd.grad(fit.sum(), h)
             with torch.no_grad():
-                s = score(h, cfg.t_score)
-                noise = torch.randn(h.shape, generator=rng, dtype=h.dtype).to(h.device)
-                h = h - cfg.eta * (g - cfg.lam * s) + math.sqrt(2 * cfg.eta / cfg.beta) * noise
-        else:
-            opt.zero_grad()
-            ((op(G2(h)) - y) ** 2).flatten(1).mean(1).sum().backward()
-            opt.step()
-            with torch.no_grad():
-                sd, mu = score.std, score.mean
-                hn = (h - mu) / sd
-                delta = cfg.drift_scale * (0.5 * hn + sd * score(h, cfg.t_score))  # score in normalised units
-                noise = torch.randn(h.shape, generator=rng, dtype=h.dtype).to(h.device)
-                h.copy_((hn + cfg.drift_weight * delta + cfg.noise * noise) * sd + mu)
-        if it >= cfg.burn_in and (it - cfg.burn_in) % cfg.thin == 0:
-            samples.append(h.detach().clone())
+                h = ula_step(h, g - cfg.lam * score(h, cfg.t_score), eta=cfg.eta, beta=cfg.beta, rng=rng)
+            keep(h, it)
+            bar.update(1)
+    else:   # the official update: an Adam step on the data fit, then a small score drift and fixed noise
+        def drift(vs, it):
+            h = vs[0]
+            sd, mu = score.std, score.mean
+            hn = (h - mu) / sd
+            delta = cfg.drift_scale * (0.5 * hn + sd * score(h, cfg.t_score))  # score in normalised units
+            noise = torch.randn(h.shape, generator=rng, dtype=h.dtype).to(h.device)
+            h.copy_((hn + cfg.drift_weight * delta + cfg.noise * noise) * sd + mu)
+            keep(h, it)
+
+        minimize([h0], lambda vs: ((op(G2(vs[0])) - y) ** 2).flatten(1).mean(1), steps=cfg.steps, lr=cfg.lr,
+                 post_step=drift, record=None, bar=bar, show_loss=False)
+    bar.close()
     return torch.stack(samples)
 
 
 @dataclasses.dataclass(frozen=True)
-class SGILOResult:
-    x_mean: torch.Tensor      # [1, *image] posterior mean image of the selected chain
-    x_std: torch.Tensor       # [1, *image] pixelwise posterior spread of that chain
-    samples: torch.Tensor     # [S, *image] image samples of that chain
+class SGILOResult(SolveResult):
+    """``x`` the posterior mean image of the selected chain; ``x_std`` its pixelwise posterior spread; ``samples``
+    its image samples ``[S, *image]``; ``csgm`` the first round's result."""
+    x_std: torch.Tensor
+    samples: torch.Tensor
     best: int
     csgm: ILOResult
-    config: SGILOConfig
 
 
 def sgilo(G: LayeredGenerator, y: torch.Tensor, op: Operator, score: ScoreModel, *, config: SGILOConfig,
-          rng: torch.Generator, fit: DataFit = DataFit(), mask=None, progress: bool = False) -> SGILOResult:
+          rng: torch.Generator, progress: bool = False) -> SGILOResult:
     """CSGM on the first latent, then the posterior chain in the code space at ``config.split``, started at
     G1(ẑ); the chain with the lowest measurement loss of its mean is returned."""
     cfg = config
+    if not 1 <= cfg.split < G.num_blocks:
+        raise ValueError(f"split must lie in [1, {G.num_blocks - 1}] for this generator, got {cfg.split}")
     if tuple(score.shape) != tuple(G.latent_shape(cfg.split)):
         raise ValueError(f"score model is for codes of shape {score.shape}, but split {cfg.split} has "
                          f"{G.latent_shape(cfg.split)}")
-    first = ilo(G, y, op, config=csgm_config(cfg.csgm_steps, cfg.csgm_lr, restarts=cfg.restarts, fit=fit),
-                rng=rng, mask=mask, progress=progress)
+    t0 = time.perf_counter()
+    first = ilo(G, y, op, config=ILOConfig(rounds=(cfg.csgm,), restarts=cfg.restarts, fit=cfg.fit), rng=rng,
+                progress=progress)
+    t1 = time.perf_counter()
     with torch.no_grad():
         h0 = G.forward_to(first.z, cfg.split)
     yb = y.expand(cfg.restarts, *y.shape[1:])
-    hs = langevin_posterior(lambda h: G.forward_from(h, cfg.split), yb, op, score, h0, cfg=cfg,
-                            rng=rng, progress=progress)
+    hs = langevin_posterior(lambda h: G.forward_from(h, cfg.split), yb, op, score, h0, cfg=cfg, rng=rng,
+                            progress=progress)
     with torch.no_grad():
         xs = torch.stack([G.forward_from(h, cfg.split) for h in hs])  # [S, R, *image]
         mean = xs.mean(0)
         loss = ((op(mean) - yb) ** 2).flatten(1).mean(1)
     b = int(_host.read(torch.argmin(loss)))   # the chain's one device -> host read
-    return SGILOResult(x_mean=mean[b:b + 1], x_std=xs[:, b].std(0, unbiased=xs.shape[0] > 1)[None],
-                       samples=xs[:, b], best=b, csgm=first, config=cfg)
+    return SGILOResult(x=mean[b:b + 1], losses=[first.losses[0], loss], seconds=[t1 - t0, time.perf_counter() - t1],
+                       config=cfg, x_std=xs[:, b].std(0, unbiased=xs.shape[0] > 1)[None], samples=xs[:, b], best=b,
+                       csgm=first)

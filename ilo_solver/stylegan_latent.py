@@ -5,15 +5,16 @@ r"""The latent-space tools of PULSE (Menon et al., CVPR 2020) that ILO's StyleGA
   u on the sphere of radius √512 is turned into w by :func:`from_gaussian`, :math:`w=\mathrm{lrelu}_{0.2}(u\sigma+\mu)`.
 - :func:`geocross` -- the geodesic cross-layer regulariser: the mean squared angle between the per-layer latents,
   :math:`\frac{512}{8}\cdot\frac1{n^2}\sum_{i,j}\big(2\,\mathrm{atan2}(\|x_i-x_j\|,\|x_i+x_j\|)\big)^2`.
-- :func:`renormalise` -- the spherical step after every Adam step: rescale each row to a fixed norm;
-  :func:`renormalise_tensors_` does the same for whole tensors (the noise maps, each back to its initial norm).
+
+The spherical step after every Adam step (:func:`~ilo_solver.projection.renormalise`, and
+:func:`~ilo_solver.projection.renormalise_tensors_` for the noise maps) lives with the other projections.
 """
 from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
 
-__all__ = ["gaussian_fit", "from_gaussian", "geocross", "renormalise", "renormalise_tensors_"]
+__all__ = ["gaussian_fit", "from_gaussian", "geocross"]
 
 
 @torch.no_grad()
@@ -56,21 +57,3 @@ def geocross(latent: torch.Tensor) -> torch.Tensor:
     b = ((X + Y) ** 2).sum(-1).add(1e-9).sqrt()
     d = 2 * torch.atan2(a, b)
     return ((d ** 2 * D).mean((1, 2)) / 8.0).sum()
-
-
-def renormalise(x: torch.Tensor, norms: torch.Tensor) -> torch.Tensor:
-    """Rescale the last-dimension rows of ``x`` to ``norms`` (broadcastable to ``x.shape[:-1]``)."""
-    return x * (norms / x.norm(dim=-1).clamp_min(1e-12)).unsqueeze(-1)
-
-
-def renormalise_tensors_(tensors: list, norms: list) -> None:
-    """In place: rescale each tensor to its norm, ``t *= norm / max(||t||, 1e-12)``, in four multi-tensor
-    operations whatever the number of tensors (:func:`_renormalise_each_` is the one-at-a-time reference)."""
-    if tensors:
-        scale = torch._foreach_div(norms, torch._foreach_clamp_min(torch._foreach_norm(tensors), 1e-12))
-        torch._foreach_mul_(tensors, scale)
-
-
-def _renormalise_each_(tensors: list, norms: list) -> None:
-    for t, nrm in zip(tensors, norms):
-        t.mul_(nrm / t.norm().clamp_min(1e-12))

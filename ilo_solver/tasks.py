@@ -1,7 +1,8 @@
-"""The five inverse problems of the CLI and the benchmark, and the method presets (module-level, frozen).
+"""The five inverse problems of the CLI and the benchmarks (the method presets are in :mod:`ilo_solver.presets`).
 
-A :class:`Task` bundles the forward operator, the observation noise level, the mask (inpainting: turns on the LPIPS
-fill policy) and the data-fit that suits it (LPIPS only where the observation is an image; SNA for denoising).
+A :class:`Task` bundles the forward operator (for inpainting it carries the mask, which turns on the LPIPS fill
+policy), the observation noise level and the data-fit that suits it (LPIPS only where the observation is an image;
+SNA for denoising).
 """
 from __future__ import annotations
 
@@ -11,13 +12,11 @@ import math
 import torch
 
 from . import operators as O
-from .ilo import ILOConfig, csgm_config
 from .losses import DataFit
 
-__all__ = ["TASKS", "METHODS", "Task", "make_task", "method_config"]
+__all__ = ["TASKS", "Task", "make_task"]
 
 TASKS = ("inpaint", "denoise", "superres", "cs-gaussian", "cs-circulant")
-METHODS = ("csgm", "ilo", "unconstrained")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -25,7 +24,6 @@ class Task:
     name: str
     op: O.Operator
     sigma: float                 # observation noise std (on [-1, 1] images)
-    mask: torch.Tensor | None
     fit: DataFit
     params: dict
 
@@ -48,32 +46,18 @@ def make_task(name: str, shape=(3, 64, 64), *, rng: torch.Generator, observed: f
         else:
             mask = O.random_mask(shape, observed, rng=rng)
             params = dict(observed=observed)
-        return Task(name, O.Inpainting(mask), 0.0, mask, image_fit, params)
+        return Task(name, O.Inpainting(mask), 0.0, image_fit, params)
     if name == "denoise":
-        if not sigma > 0:
-            raise ValueError(f"--sigma must be > 0 for denoising, got {sigma}")
-        return Task(name, O.Denoising(shape, sigma), sigma, None,
+        if not (isinstance(sigma, (int, float)) and math.isfinite(sigma) and sigma > 0):
+            raise ValueError(f"sigma must be finite and > 0 for denoising, got {sigma!r}")
+        return Task(name, O.Denoising(shape, sigma), sigma,
                     dataclasses.replace(image_fit, sna_sigma=sigma), dict(sigma=sigma))
     if name == "superres":
-        return Task(name, O.SuperResolution(shape, factor), 0.0, None,
+        return Task(name, O.SuperResolution(shape, factor), 0.0,
                     DataFit(lpips_weight=lpips_weight if min(shape[1:]) // factor >= 32 else 0.0),  # AlexNet: >= 32 px
                     dict(factor=factor))
-    if not 0 < ratio <= 1:
-        raise ValueError(f"--ratio must lie in (0, 1], got {ratio}")
+    if not (isinstance(ratio, (int, float)) and 0 < ratio <= 1):
+        raise ValueError(f"ratio must lie in (0, 1], got {ratio!r}")
     m = max(1, round(ratio * n))
     cls = O.GaussianCS if name == "cs-gaussian" else O.PartialCirculant
-    return Task(name, cls(shape, m, rng=rng), 0.0, None, DataFit(), dict(ratio=ratio, m=m))
-
-
-def method_config(method: str, fit: DataFit, *, restarts: int = 4, scale: float = 1.0) -> ILOConfig:
-    """Presets for the DCGAN prior (split points 1, 2, 3 = the [512,4,4], [256,8,8], [128,16,16] codes).
-    ``scale`` multiplies every step count (``--steps-scale``)."""
-    if method not in METHODS:
-        raise ValueError(f"unknown method {method!r}; choose from {', '.join(METHODS)}")
-    st = lambda *s: tuple(max(1, round(v * scale)) for v in s)
-    if method == "csgm":
-        return csgm_config(*st(400), lr=0.05, restarts=restarts, fit=fit)
-    # radii measured on the astronaut (tune: 50 too small, 200 < 800 ~ (400, 800, 1600) in PSNR on every task tried)
-    radii = (800.0, 800.0, 800.0) if method == "ilo" else (math.inf,) * 3
-    return ILOConfig(splits=(1, 2, 3), steps=st(200, 100, 100, 100), lrs=(0.05, 0.02, 0.02, 0.02), radii=radii,
-                     restarts=restarts, fit=fit)
+    return Task(name, cls(shape, m, rng=rng), 0.0, DataFit(), dict(ratio=ratio, m=m))

@@ -17,7 +17,8 @@ import torch
 
 from ilo_solver.generators import ReLUGenerator
 from ilo_solver.operators import GaussianCS
-from ilo_solver.projection import project_l1_ball
+from ilo_solver.optim import minimize
+from ilo_solver.projection import project_l1_ball, project_l2_ball
 from ilo_theory import bounds as B
 
 from ._common import ClaimRow
@@ -49,7 +50,7 @@ def _gamma_hat(G, op, r1, r2, delta, cfg, gen):
 
     def sample(b):
         z = torch.randn(b, k, generator=gen, dtype=torch.float64)
-        z = z * torch.clamp(r1 / z.norm(dim=1, keepdim=True), max=1.0)
+        z = project_l2_ball(z, r1)
         u = torch.randn(b, p, generator=gen, dtype=torch.float64)
         return z, project_l1_ball(u, r2) if r2 > 0 else torch.zeros_like(u)
 
@@ -60,22 +61,21 @@ def _gamma_hat(G, op, r1, r2, delta, cfg, gen):
     (z1, u1), (z2, u2) = sample(cfg.random_pairs), sample(cfg.random_pairs)
     with torch.no_grad():
         r = ratio(z1, u1, z2, u2)
-    best = float(r.min())
     idx = torch.argsort(r)[:cfg.restarts]
-    vars_ = [t[idx].clone().requires_grad_(True) for t in (z1, u1, z2, u2)]
-    opt = torch.optim.Adam(vars_, lr=0.02)
-    for _ in range(cfg.steps):
-        opt.zero_grad()
-        rr = ratio(*vars_)
-        best = min(best, float(rr.detach().min()))
-        rr.sum().backward()
-        opt.step()
-        with torch.no_grad():
-            for z in vars_[0::2]:
-                z.mul_(torch.clamp(r1 / z.norm(dim=1, keepdim=True), max=1.0))
-            for u in vars_[1::2]:
-                u.copy_(project_l1_ball(u, r2))
-    return best
+
+    def objective(vs):
+        rr = ratio(*vs)
+        return rr, rr.detach().min(), None
+
+    def project(vs, k):   # both points back into E: z into B^k(r1), u into B_1^p(r2)
+        for z in vs[0::2]:
+            z.copy_(project_l2_ball(z, r1))
+        for u in vs[1::2]:
+            u.copy_(project_l1_ball(u, r2))
+
+    res = minimize([t[idx] for t in (z1, u1, z2, u2)], objective, steps=cfg.steps, lr=0.02, post_step=project,
+                   record=None, keep_best=True, best_init=(r.min(), None))
+    return float(res.best_score)
 
 
 def _cell(cfg: Config, seed: int, p: int, K: float) -> dict:

@@ -14,6 +14,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ilo_solver.optim import ula_step
+
 from ilo_solver.generators import ReLUGenerator
 from ilo_theory import landscape as L
 
@@ -59,7 +61,7 @@ def _ula(G, zs, beta, eta, z0, steps, gen, record_from=0, ball=None):
         f = ((G(z) - target) ** 2).sum()
         (g,) = torch.autograd.grad(f, z)
         with torch.no_grad():
-            z = z - eta * g + math.sqrt(2 * eta / beta) * torch.randn(z.shape, generator=gen, dtype=z.dtype)
+            z = ula_step(z, g, eta=eta, beta=beta, rng=gen)
             if ball is not None:
                 newly = (hit < 0) & ((z - zs).norm(dim=1) <= ball)
                 hit[newly] = t + 1

@@ -14,6 +14,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ilo_solver.optim import minimize
+
 from ilo_solver.generators import ReLUGenerator
 from ilo_solver.operators import GaussianCS
 from ilo_theory import srec as T
@@ -53,16 +55,14 @@ def _gamma_hats(G, op, pairs, restarts, steps, gen):
     g_rand = float(r_rand.min())
     # adversarial: start from the worst random pairs, Adam on (z1, z2) minimising the ratio
     idx = torch.argsort(r_rand)[:restarts]
-    a, b = z1[idx].clone().requires_grad_(True), z2[idx].clone().requires_grad_(True)
-    opt = torch.optim.Adam([a, b], lr=0.02)
-    best = g_rand
-    for _ in range(steps):
-        opt.zero_grad()
-        r = ratio(a, b)
-        best = min(best, float(r.detach().min()))
-        r.sum().backward()
-        opt.step()
-    return g_rand, best
+
+    def objective(vs):
+        r = ratio(*vs)
+        return r, r.detach().min(), None
+
+    res = minimize([z1[idx], z2[idx]], objective, steps=steps, lr=0.02, record=None, keep_best=True,
+                   best_init=(r_rand.min(), None))
+    return g_rand, float(res.best_score)
 
 
 def run(cfg: Config, *, seed: int, executor) -> dict:

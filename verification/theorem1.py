@@ -2,9 +2,9 @@ r"""ILO Theorem 1 empirically (THEORY.md §2 check): reconstruction error agains
 
 Model: :math:`G_1` = one ReLU layer k → p, :math:`G_2` = one ReLU layer p → n (random weights). Targets
 :math:`x=G_2(G_1(z^*)+u^*)+\nu` with an s-sparse intermediate deviation :math:`\|u^*\|_1=r_2` and an off-range part ν.
-For each K (:math:`r_2=K\delta/L_2`, reconstructed [X]) and m we solve eq. (4) by batched projected Adam over
-(z, u) with restarts (:math:`z\leftarrow r_1z/\|z\|` outside the ball, :math:`u\leftarrow P_{B_1(r_2)}(u)`), eq. (3)
-the same way without A, and compare CSGM (r2 = 0), ILO and the unconstrained intermediate search (r2 = ∞).
+For each K (:math:`r_2=K\delta/L_2`, reconstructed [X]) and m we solve eq. (4) and eq. (3) with the library's
+estimators (:func:`ilo_solver.extended_range.fit_extended_range`: projected Adam over (z, u) with restarts), and
+compare CSGM (r2 = 0), ILO and the unconstrained intermediate search (r2 = ∞) in one batch.
 """
 from __future__ import annotations
 
@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ilo_solver.extended_range import fit_extended_range
 from ilo_solver.generators import ReLUGenerator
 from ilo_solver.operators import GaussianCS
-from ilo_solver.projection import project_l1_ball
 from ilo_theory import bounds as B
 
 from ._common import ClaimRow, wilson
@@ -45,29 +45,6 @@ DEFAULT = Config()
 QUICK = Config(Ks=(1.0, 4.0), ms=(10, 40, 160), trials=3, restarts=3, steps=150)
 
 
-def _fit(G, y, op, r1, r2, restarts, steps, gen):
-    """min ||op(G2(G1(z)+u)) - y|| over ||z|| <= r1, ||u||_1 <= r2 (op=None: no A). Returns the best output."""
-    k, p = G.widths[0], G.widths[1]
-    z = torch.randn(restarts, k, generator=gen, dtype=torch.float64).requires_grad_(True)
-    u = torch.zeros(restarts, p, dtype=torch.float64, requires_grad=True)
-    opt = torch.optim.Adam([z, u] if r2 > 0 else [z], lr=0.05)
-    A = (lambda v: v) if op is None else op
-    for _ in range(steps):
-        opt.zero_grad()
-        loss = ((A(G.forward_from(G.forward_to(z, 1) + u, 1)) - y) ** 2).sum(1)
-        loss.sum().backward()
-        opt.step()
-        with torch.no_grad():
-            nz = z.norm(dim=1, keepdim=True)
-            z.mul_(torch.clamp(r1 / nz, max=1.0))
-            if math.isfinite(r2):
-                u.copy_(project_l1_ball(u, r2))
-    with torch.no_grad():
-        out = G.forward_from(G.forward_to(z, 1) + u, 1)
-        loss = ((A(out) - y) ** 2).sum(1)
-    return out[int(torch.argmin(loss))]
-
-
 def _cell(cfg: Config, seed: int, K: float, m: int, trial: int) -> dict:
     gen = torch.Generator().manual_seed(seed * 1_000_003 + trial)
     G = ReLUGenerator((cfg.k, cfg.p, cfg.n), rng=gen)
@@ -83,11 +60,12 @@ def _cell(cfg: Config, seed: int, K: float, m: int, trial: int) -> dict:
     u_star *= r2 / float(u_star.abs().sum())
     x = G.forward_from(G.forward_to(z_star, 1) + u_star, 1)
     x = x + cfg.noise * float(x.norm()) * torch.randn(x.shape, generator=gen, dtype=torch.float64) / math.sqrt(cfg.n)
-    rep = float((_fit(G, x, None, r1, r2, cfg.restarts, cfg.steps, gen) - x[0]).norm())
+    fit = dict(r1=r1, restarts=cfg.restarts, steps=cfg.steps, rng=gen)
+    rep = float((fit_extended_range(G, x, r2=r2, **fit).x[0] - x[0]).norm())          # eq. (3)
     op = GaussianCS((cfg.n,), m, rng=gen, dtype=torch.float64)
-    y = op(x)
-    errs = {meth: float((_fit(G, y, op, r1, {"csgm": 0.0, "ilo": r2, "unconstrained": math.inf}[meth],
-                              cfg.restarts, cfg.steps, gen) - x[0]).norm()) for meth in METHODS}
+    radii = {"csgm": 0.0, "ilo": r2, "unconstrained": math.inf}
+    est = fit_extended_range(G, op(x).expand(len(METHODS), -1), op=op, r2=[radii[k] for k in METHODS], **fit).x
+    errs = {meth: float((est[i] - x[0]).norm()) for i, meth in enumerate(METHODS)}   # eq. (4), three radii
     return dict(K=K, m=m, trial=trial, delta=delta, r2=r2, L2=L2, rep=rep, x_norm=float(x.norm()), **errs)
 
 

@@ -178,7 +178,7 @@ def test_segmented_rejects_bad_input():
 def test_multi_tensor_renormalisation_equals_one_at_a_time(items):
     """The ILO loop's noise renormalisation (four multi-tensor operations) against the per-tensor reference,
     including all-zero tensors (the 1e-12 floor)."""
-    from ilo_solver.stylegan_latent import _renormalise_each_, renormalise_tensors_
+    from ilo_solver.projection import _renormalise_each_, renormalise_tensors_
     ts = [torch.from_numpy(v.copy()) for v, _ in items]
     norms = [torch.tensor(n, dtype=torch.float64) for _, n in items]
     fast, ref = [t.clone() for t in ts], [t.clone() for t in ts]

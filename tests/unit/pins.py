@@ -32,10 +32,8 @@ def _dcgan():
 
 
 def pin_dcgan() -> dict:
-    import dataclasses
-
-    from ilo_solver.ilo import ilo
-    from ilo_solver.tasks import make_task, method_config
+    from ilo_solver import presets
+    from ilo_solver.tasks import make_task
     G, img = _dcgan()
     out = {}
     for name, task_name, kw, method, extra in (
@@ -47,8 +45,8 @@ def pin_dcgan() -> dict:
         gen = torch.Generator().manual_seed(0)
         task = make_task(task_name, rng=gen, **kw)
         y = task.observe(img, rng=gen)
-        cfg = dataclasses.replace(method_config(method, task.fit, restarts=2, scale=0.04), **extra)
-        res = ilo(G, y, task.op, config=cfg, rng=torch.Generator().manual_seed(1), mask=task.mask)
+        cfg = presets.configure("dcgan-faces", method, fit=task.fit, restarts=2, steps_scale=0.04, **extra)
+        res = presets.solve(G, y, task.op, config=cfg, rng=torch.Generator().manual_seed(1))
         out[name] = dict(x=_summary(res.x), final=_summary(res.final_loss),
                          losses=[_trace(t) for t in res.losses], best=res.best)
     return out
@@ -67,10 +65,8 @@ def _small_stylegan():
 
 
 def pin_stylegan() -> dict:
-    import dataclasses
-
     from ilo_solver import operators as O
-    from ilo_solver.ilo_stylegan import StyleCSGMConfig, csgm_stylegan, ilo_stylegan, style_method_config
+    from ilo_solver import presets
     from ilo_solver.losses import DataFit
     G, x = _small_stylegan()
     out = {}
@@ -84,12 +80,9 @@ def pin_stylegan() -> dict:
             op, fit = O.Denoising((3, 32, 32), 0.1), DataFit(lpips_weight=0.2, sna_sigma=0.1)
         y = op(x)
         for method in ("csgm", "pulse", "ilo", "unconstrained"):
-            cfg = style_method_config(method, fit, G.num_stages, scale=0.08, restarts=2)
-            csgm = isinstance(cfg, StyleCSGMConfig)
-            if not csgm:
-                cfg = dataclasses.replace(cfg, gaussian_fit_samples=2000)
-            res = (csgm_stylegan if csgm else ilo_stylegan)(G, y, op, config=cfg, rng=torch.Generator()
-                                                           .manual_seed(1), mask=getattr(op, "mask", None))
+            extra = dict(restarts=2) if method == "csgm" else dict(gaussian_fit_samples=2000)
+            cfg = presets.configure("stylegan2", method, fit=fit, steps_scale=0.08, num_stages=G.num_stages, **extra)
+            res = presets.solve(G, y, op, config=cfg, rng=torch.Generator().manual_seed(1))
             out[f"{method}_{task}"] = dict(x=_summary(res.x), latent=_summary(res.latent),
                                            losses=[_trace(t) for t in res.losses])
     return out
@@ -123,6 +116,7 @@ def pin_sgilo() -> dict:
 
 
 def pin_sgilo_dcgan() -> dict:
+    from ilo_solver.optim import Round
     from ilo_solver.score import ScoreModel
     from ilo_solver.sgilo import SGILOConfig, sgilo
     from ilo_solver.tasks import make_task
@@ -132,9 +126,10 @@ def pin_sgilo_dcgan() -> dict:
     y = task.observe(img, rng=gen)
     torch.manual_seed(3)
     score = ScoreModel(G.latent_shape(1), width=32, depth=2).eval()
-    cfg = SGILOConfig(split=1, mode="practical", steps=8, burn_in=4, thin=2, csgm_steps=8, restarts=2)
-    res = sgilo(G, y, task.op, score, config=cfg, rng=torch.Generator().manual_seed(1), fit=task.fit)
-    return dict(x_mean=_summary(res.x_mean), x_std=_summary(res.x_std), best=res.best)
+    cfg = SGILOConfig(split=1, mode="practical", steps=8, burn_in=4, thin=2, csgm=Round(0, 8, 0.05), restarts=2,
+                      fit=task.fit)
+    res = sgilo(G, y, task.op, score, config=cfg, rng=torch.Generator().manual_seed(1))
+    return dict(x_mean=_summary(res.x), x_std=_summary(res.x_std), best=res.best)
 
 
 def pin_verification() -> dict:

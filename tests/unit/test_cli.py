@@ -8,10 +8,10 @@ from PIL import Image
 from ilo_solver.cli import main
 
 
-def _run(tmp_path, *extra):
+def _run(tmp_path, *extra, restarts="2"):
     out = tmp_path / "out"
-    rc = main(["solve", "--image", "astronaut", "--out", str(out), "--steps-scale", "0.02", "--restarts", "2",
-               "--no-progress", *extra])
+    rc = main(["solve", "--image", "astronaut", "--out", str(out), "--steps-scale", "0.02", "--no-progress",
+               *(["--restarts", restarts] if restarts else []), *extra])
     return rc, out
 
 
@@ -24,8 +24,10 @@ def test_solve_writes_outputs(tmp_path, task, extra):
     m = json.loads((out / "metrics.json").read_text())
     assert {"method", "task", "psnr", "ssim", "lpips", "seconds"} <= set(m) and m["task"] == task
     cfg = json.loads((out / "config.json").read_text())
-    assert cfg["method"]["splits"] == [1, 2, 3] and cfg["task"]["name"] == task
+    assert cfg["method"]["type"] == "ILOConfig" and cfg["task"]["name"] == task
+    assert [r["split"] for r in cfg["method"]["rounds"]] == [0, 1, 2, 3] and cfg["method"]["restarts"] == 2
     assert (out / "grid.png").stat().st_size > 1000
+    assert Image.open(out / "reconstruction.png").size == (64, 64)
 
 
 def test_csgm_and_seed_reproducibility(tmp_path):
@@ -47,6 +49,12 @@ def test_csgm_and_seed_reproducibility(tmp_path):
     (["--task", "denoise", "--device", "foo"], "not a device name"),
     (["--task", "denoise", "--device", "meta"], "use cpu, cuda"),
     (["--task", "denoise", "--prior", "biggan"], "unknown --prior"),
+    (["--task", "denoise", "--prior", "stylegan2"], "unknown --prior"),
+    (["--task", "denoise", "--sigma", "inf"], "sigma must be finite"),
+    (["--task", "denoise", "--dead-zone", "inf"], "--dead-zone must be finite"),
+    (["--task", "denoise", "--steps-scale", "inf"], "steps_scale must be finite"),
+    (["--task", "denoise", "--steps-scale", "1e12"], "steps in one round"),
+    (["--task", "denoise", "--restarts", "1000000"], "restarts must be an integer in [1, 1024]"),
 ])
 def test_bad_input_is_one_clear_error_and_writes_nothing(tmp_path, capsys, args, msg):
     out = tmp_path / "out"
@@ -91,11 +99,11 @@ def test_stylegan2_prior_from_a_checkpoint(tmp_path):
     torch.save({"g_ema": G.state_dict()}, ck)
     for method in ("csgm", "pulse", "ilo"):
         rc, out = _run(tmp_path / method, "--prior", f"stylegan2:{ck}", "--task", "superres", "--factor", "2",
-                       "--method", method)
+                       "--method", method, restarts="2" if method == "csgm" else None)
         m = json.loads((out / "metrics.json").read_text())
         assert rc == 0 and m["prior"].startswith("stylegan2:") and m["psnr"] > 0
         cfg = json.loads((out / "config.json").read_text())["method"]
-        assert cfg["restarts"] == 2 if method == "csgm" else cfg["stages"][0] == 0
+        assert cfg["restarts"] == 2 if method == "csgm" else cfg["rounds"][0]["split"] == 0
 
 
 def test_stylegan2_prior_errors(tmp_path, capsys):
@@ -109,7 +117,7 @@ def test_stylegan2_prior_errors(tmp_path, capsys):
     torch.manual_seed(0)  # parameter init of the test checkpoint
     ck = tmp_path / "g.pt"
     torch.save(StyleGAN2Generator(32, style_dim=32, n_mlp=2, channels={4: 32, 8: 32, 16: 16, 32: 16}).state_dict(), ck)
-    for prior, method, msg in ((f"stylegan2:{ck}", "foo", "for a StyleGAN-2 prior"),
+    for prior, method, msg in ((f"stylegan2:{ck}", "foo", "for the stylegan2 prior"),
                                ("dcgan-faces", "pulse", "unknown --method 'pulse'")):
         with pytest.raises(SystemExit):
             main(["solve", "--image", "astronaut", "--task", "denoise", "--prior", prior, "--method", method,
@@ -123,7 +131,7 @@ def test_stylegan2_prior_from_an_nvidia_pickle_with_the_official_fit(tmp_path, m
     ck = tmp_path / "network-snapshot.pkl"
     nv.write_pkl(ck, nv.make_generator(seed=2, conv_clamp=256.0))
     rc, out = _run(tmp_path / "pkl", "--prior", f"stylegan2:{ck}", "--task", "inpaint", "--observed", "0.5",
-                   "--method", "ilo", "--dead-zone", "0.5")
+                   "--method", "ilo", "--dead-zone", "0.5", restarts=None)
     cfg = json.loads((out / "config.json").read_text())["method"]
     assert rc == 0 and json.loads((out / "metrics.json").read_text())["psnr"] > 0
     assert cfg["fit"]["lpips_net"] == "vgg" and cfg["fit"]["lpips_size"] == 256
@@ -176,3 +184,58 @@ def test_device_names():
     for bad in ("gpu", "meta", "xla"):
         with pytest.raises(ValueError, match="--device"):
             parse_device(bad)
+
+
+def test_restarts_are_honoured_or_refused_for_every_prior(tmp_path, capsys):
+    """--restarts reaches every solver that has restarts; where there are none (StyleGAN-2 ILO/PULSE optimise one
+    start) a value other than 1 is one clear error, before any work."""
+    import torch
+
+    from ilo_solver.generators.stylegan2 import StyleGAN2Generator
+    torch.manual_seed(0)
+    ck = tmp_path / "g.pt"
+    torch.save({"g_ema": StyleGAN2Generator(32, style_dim=32, n_mlp=2, channels={4: 32, 8: 32, 16: 16, 32: 16})
+                .state_dict()}, ck)
+    for method in ("pulse", "ilo", "unconstrained"):
+        with pytest.raises(SystemExit):
+            _run(tmp_path / method, "--prior", f"stylegan2:{ck}", "--task", "denoise", "--method", method)
+        assert "optimises one start" in capsys.readouterr().err and not (tmp_path / method / "out").exists()
+    rc, out = _run(tmp_path / "one", "--prior", f"stylegan2:{ck}", "--task", "denoise", "--method", "pulse",
+                   restarts="1")
+    assert rc == 0
+    for method in ("csgm", "unconstrained"):
+        _run(tmp_path / method / "d", "--task", "denoise", "--method", method, restarts="3")
+        cfg = json.loads((tmp_path / method / "d" / "out" / "config.json").read_text())["method"]
+        assert cfg["restarts"] == 3
+
+
+def test_existing_output_is_refused_unless_overwrite(tmp_path, capsys):
+    rc, out = _run(tmp_path, "--task", "denoise", "--method", "csgm")
+    first = (out / "metrics.json").read_text()
+    with pytest.raises(SystemExit) as e:
+        _run(tmp_path, "--task", "denoise", "--method", "csgm", "--seed", "1")
+    assert e.value.code == 2 and "--overwrite" in capsys.readouterr().err
+    assert (out / "metrics.json").read_text() == first
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(SystemExit):
+        main(["solve", "--image", "astronaut", "--task", "denoise", "--out", str(tmp_path / "file")])
+    assert "not a directory" in capsys.readouterr().err
+    assert _run(tmp_path, "--task", "denoise", "--method", "csgm", "--seed", "1", "--overwrite")[0] == 0
+    assert (out / "metrics.json").read_text() != first
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file", "out"]   # no temporary left beside it
+
+
+def test_sgilo_cli_and_benchmark_share_the_preset():
+    """`ilo solve --method sgilo` and benchmarks/sgilo_faces.py (the README's table) run the same config."""
+    import importlib.util
+    from pathlib import Path
+
+    from ilo_solver import presets
+    from ilo_solver.losses import DataFit
+    spec = importlib.util.spec_from_file_location("sgilo_faces", Path(__file__).parents[2] / "benchmarks"
+                                                  / "sgilo_faces.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    fit = DataFit(lpips_weight=0.2)
+    assert bench.config("sgilo", fit, 1.0) == presets.configure("dcgan-faces", "sgilo", fit=fit)
+    assert presets.PRESETS["dcgan-faces"]["sgilo"].csgm == presets.PRESETS["dcgan-faces"]["csgm"].rounds[0]

@@ -12,6 +12,7 @@ from ilo_solver import _host
 from ilo_solver import operators as O
 from ilo_solver.generators.stylegan2 import StyleGAN2Generator
 from ilo_solver.losses import DataFit
+from ilo_solver.optim import Round
 
 META = torch.device("meta")
 INF = math.inf
@@ -50,21 +51,21 @@ def test_stylegan_solvers_stay_on_the_device_and_read_once_per_round(reads, task
     G = _style_generator().to(META)
     if task == "inpaint":
         mask = O.random_mask((3, 32, 32), 0.5, rng=torch.Generator().manual_seed(0))
-        op, mask = O.Inpainting(mask).to(META), mask.to(META)
+        op = O.Inpainting(mask).to(META)   # the mask travels with the operator
         fit = DataFit(lpips_weight=1.0, lpips_net="vgg", lpips_size=64, dead_zone_weight=0.5)
     else:
-        op, mask = O.GaussianCS((3, 32, 32), 50, rng=torch.Generator().manual_seed(0)).to(META), None
+        op = O.GaussianCS((3, 32, 32), 50, rng=torch.Generator().manual_seed(0)).to(META)
         fit = DataFit()
     y = op(torch.zeros(1, 3, 32, 32, device=META))
-    r = (INF, 5.0, 5.0)   # finite radii: the segmented l1 projection runs (the default off the CPU)
-    cfg = StyleILOConfig(stages=(0, 1, 2), steps=(3, 2, 2), radii_latent=r, radii_noise=r, radii_state=r, fit=fit,
-                         gaussian_fit_samples=100)
-    res = ilo_stylegan(G, y, op, config=cfg, rng=torch.Generator().manual_seed(0), mask=mask)
+    # finite radii: the segmented l1 projection runs (the default off the CPU)
+    rounds = (Round(0, 3, 0.1), Round(1, 2, 0.1, 5.0, 5.0, 5.0), Round(2, 2, 0.1, 5.0, 5.0, 5.0))
+    cfg = StyleILOConfig(rounds=rounds, fit=fit, gaussian_fit_samples=100)
+    res = ilo_stylegan(G, y, op, config=cfg, rng=torch.Generator().manual_seed(0))
     assert res.x.device == META and res.x.shape == (1, 3, 32, 32) and res.latent.device == META
     assert reads == [(3,), (2,), (2,)]   # one read per round: its loss trace
     reads.clear()
-    res = csgm_stylegan(G, y, op, config=StyleCSGMConfig(steps=4, restarts=3, fit=fit),
-                        rng=torch.Generator().manual_seed(0), mask=mask)
+    res = csgm_stylegan(G, y, op, config=StyleCSGMConfig(rounds=(Round(0, 4, 0.1),), restarts=3, fit=fit),
+                        rng=torch.Generator().manual_seed(0))
     assert res.x.shape == (1, 3, 32, 32) and res.latent.shape == (1, 64) and res.x.device == META
     assert reads == [(4,), (3,)]   # the trace and the restarts' final objectives, after the loop
 
@@ -74,27 +75,27 @@ def test_dcgan_ilo_and_sgilo_stay_on_the_device(reads):
     from ilo_solver.ilo import ilo
     from ilo_solver.score import ScoreModel
     from ilo_solver.sgilo import SGILOConfig, sgilo
-    from ilo_solver.tasks import make_task, method_config
+    from ilo_solver.presets import configure
+    from ilo_solver.tasks import make_task
     G = load_dcgan_faces(META)
     for name in ("inpaint", "cs-circulant", "denoise", "superres", "cs-gaussian"):
         task = make_task(name, (3, 64, 64), rng=torch.Generator().manual_seed(0))
         op = task.op.to(META)
-        mask = None if task.mask is None else task.mask.to(META)
         y = op(torch.zeros(1, 3, 64, 64, device=META))
-        res = ilo(G, y, op, config=method_config("ilo", task.fit, restarts=2, scale=0.01),
-                  rng=torch.Generator().manual_seed(0), mask=mask)
+        res = ilo(G, y, op, config=configure("dcgan-faces", "ilo", fit=task.fit, restarts=2, steps_scale=0.01),
+                  rng=torch.Generator().manual_seed(0))
         assert res.x.device == META and res.code.device == META
         assert reads == [()], name   # the choice of the restart, once, after the loop
         reads.clear()
     task = make_task("inpaint", (3, 64, 64), rng=torch.Generator().manual_seed(0))
-    op, mask = task.op.to(META), task.mask.to(META)
+    op = task.op.to(META)
     y = op(torch.zeros(1, 3, 64, 64, device=META))
     score = ScoreModel(G.latent_shape(1), width=16, depth=1).to(META)
     for mode in ("practical", "calibrated"):
-        cfg = SGILOConfig(split=1, mode=mode, steps=4, burn_in=1, thin=1, csgm_steps=2, restarts=2)
-        res = sgilo(G, y, op, score, config=cfg, rng=torch.Generator().manual_seed(0), fit=task.fit,
-                    mask=mask)
-        assert res.x_mean.device == META and res.samples.shape == (3, 3, 64, 64)
+        cfg = SGILOConfig(split=1, mode=mode, steps=4, burn_in=1, thin=1, csgm=Round(0, 2, 0.05), restarts=2,
+                          fit=task.fit)
+        res = sgilo(G, y, op, score, config=cfg, rng=torch.Generator().manual_seed(0))
+        assert res.x.device == META and res.samples.shape == (3, 3, 64, 64)
         assert reads == [(), ()], mode   # CSGM's restart choice, then the chain's
         reads.clear()
 

@@ -8,10 +8,18 @@ import torch
 
 from ilo_solver import operators as O
 from ilo_solver.generators.stylegan2 import StyleGAN2Generator
-from ilo_solver.ilo_stylegan import StyleCSGMConfig, StyleILOConfig, _lr, csgm_stylegan, ilo_stylegan, pulse_config
+from ilo_solver.ilo_stylegan import StyleCSGMConfig, StyleILOConfig, csgm_stylegan, ilo_stylegan, pulse_config
 from ilo_solver.losses import DataFit
+from ilo_solver.optim import Round, cosine_ramp
 
 INF = math.inf
+
+
+def _sched(stages, steps, radii=None, lr=0.1):
+    """Rounds with the same radius for latent, noise and state (``radii`` per round; None: unconstrained)."""
+    radii = radii or (INF,) * len(stages)
+    lrs = lr if isinstance(lr, tuple) else (lr,) * len(stages)
+    return tuple(Round(s, n, a, r, r, r) for s, n, a, r in zip(stages, steps, lrs, radii))
 
 
 @pytest.fixture(scope="module")
@@ -27,9 +35,8 @@ def control():
 
 
 def _ilo_cfg(fit):
-    r = (INF, 50.0, 100.0, 200.0)
-    return StyleILOConfig(stages=(0, 1, 2, 3), steps=(150, 50, 50, 50), fit=fit, gaussian_fit_samples=5000,
-                          radii_latent=r, radii_noise=r, radii_state=r)
+    return StyleILOConfig(rounds=_sched((0, 1, 2, 3), (150, 50, 50, 50), (INF, 50.0, 100.0, 200.0)), fit=fit,
+                          gaussian_fit_samples=5000)
 
 
 @pytest.mark.slow
@@ -43,7 +50,7 @@ def test_ilo_beats_pulse_on_a_generated_image(control, task):
     fit = DataFit()
     p = ilo_stylegan(G, y, op, config=pulse_config(300, fit=fit, gaussian_fit_samples=5000),
                      rng=torch.Generator().manual_seed(1))
-    c = csgm_stylegan(G, y, op, config=StyleCSGMConfig(steps=300, restarts=4, fit=fit),
+    c = csgm_stylegan(G, y, op, config=StyleCSGMConfig(rounds=(Round(0, 300, 0.1),), restarts=4, fit=fit),
                       rng=torch.Generator().manual_seed(1))
     i = ilo_stylegan(G, y, op, config=_ilo_cfg(fit), rng=torch.Generator().manual_seed(1))
     err = lambda r: float((r.x - x).norm() / x.norm())
@@ -54,19 +61,21 @@ def test_ilo_beats_pulse_on_a_generated_image(control, task):
 
 
 def test_config_and_schedule():
-    with pytest.raises(ValueError, match="one entry per round"):
-        StyleILOConfig(stages=(0, 1), steps=(10,))
-    with pytest.raises(ValueError, match="start at 0"):
-        pulse_config().__class__(stages=(1,), steps=(1,), radii_latent=(1,), radii_noise=(1,), radii_state=(1,))
-    assert _lr(0, 100, 0.1) == 0.0 and _lr(25, 100, 0.1) == pytest.approx(0.1) and _lr(50, 100, 0.1) == pytest.approx(0.075)
-    assert _lr(99, 100, 0.1) < 0.01
+    with pytest.raises(ValueError, match="at least one round"):
+        StyleILOConfig(rounds=())
+    with pytest.raises(ValueError, match="first round must be at split 0"):
+        StyleILOConfig(rounds=_sched((1,), (1,), (1.0,)))
+    with pytest.raises(ValueError, match="non-decreasing"):
+        StyleILOConfig(rounds=_sched((0, 2, 1), (1, 1, 1)))
+    lr = cosine_ramp
+    assert lr(0, 100, 0.1) == 0.0 and lr(25, 100, 0.1) == pytest.approx(0.1) and lr(50, 100, 0.1) == pytest.approx(0.075)
+    assert lr(99, 100, 0.1) < 0.01
 
 
 def test_stage_beyond_the_generator_is_refused(control):
     G, x, g = control
     op = O.Identity((3, 32, 32))
-    cfg = StyleILOConfig(stages=(0, 4), steps=(1, 1), radii_latent=(INF, 1), radii_noise=(INF, 1),
-                         radii_state=(INF, 1), fit=DataFit(), gaussian_fit_samples=100)
+    cfg = StyleILOConfig(rounds=_sched((0, 4), (1, 1), (INF, 1.0)), fit=DataFit(), gaussian_fit_samples=100)
     with pytest.raises(ValueError, match="stages must be <"):
         ilo_stylegan(G, op(x), op, config=cfg, rng=torch.Generator())
 
@@ -74,13 +83,11 @@ def test_stage_beyond_the_generator_is_refused(control):
 def test_per_round_lr_and_best_iterate_selection(control):
     G, y, _ = control
     op = O.Identity((3, G.size, G.size))
-    base = dict(stages=(0, 1), steps=(4, 6), radii_latent=(INF, INF), radii_noise=(INF, INF),
-                radii_state=(INF, INF), fit=DataFit(), gaussian_fit_samples=200)
-    with pytest.raises(ValueError, match="lr needs one value or one per round"):
-        StyleILOConfig(**base, lr=(0.1, 0.2, 0.3))
-    assert StyleILOConfig(**base, lr=0.05).lr == (0.05, 0.05)
+    base = dict(fit=DataFit(), gaussian_fit_samples=200)
+    with pytest.raises(ValueError, match="lr must be finite and > 0"):
+        StyleILOConfig(rounds=_sched((0, 1), (4, 6), lr=(0.1, -1.0)), **base)
     # a huge last-round learning rate makes the final iterate worse than an earlier one: selection must notice
-    cfg = StyleILOConfig(**base, lr=(0.1, 50.0))
+    cfg = StyleILOConfig(rounds=_sched((0, 1), (4, 6), lr=(0.1, 50.0)), **base)
     best = ilo_stylegan(G, y, op, config=cfg, rng=torch.Generator().manual_seed(0))
     last = ilo_stylegan(G, y, op, config=dataclasses.replace(cfg, select_best=False),
                         rng=torch.Generator().manual_seed(0))
@@ -94,15 +101,15 @@ def test_csgm_keeps_the_best_restart(control):
     G, x, _ = control
     op = O.Inpainting(O.random_mask((3, 32, 32), 0.5, rng=torch.Generator().manual_seed(3)))
     y = op(x)
-    mask = op.mask
-    res = csgm_stylegan(G, y, op, config=StyleCSGMConfig(steps=40, restarts=3, fit=DataFit(lpips_weight=0.5)),
-                        rng=torch.Generator().manual_seed(2), mask=mask)
+    res = csgm_stylegan(G, y, op, config=StyleCSGMConfig(rounds=(Round(0, 40, 0.1),), restarts=3,
+                                                         fit=DataFit(lpips_weight=0.5)),
+                        rng=torch.Generator().manual_seed(2))
     assert res.x.shape == (1, 3, 32, 32) and res.latent.shape == (1, G.style_dim) and len(res.losses[0]) == 40 and res.losses[0][-1] <= res.losses[0][0]
     # the kept restart is the one with the smallest final objective, and that objective is the kept image's
     finals = res.losses[1]
     assert len(finals) == 3 and len(set(finals)) == 3
     with torch.no_grad():
-        assert float(DataFit(lpips_weight=0.5)(res.x, op, y, mask=mask)) == pytest.approx(min(finals), rel=1e-5)
+        assert float(DataFit(lpips_weight=0.5)(res.x, op, y)) == pytest.approx(min(finals), rel=1e-5)
     with pytest.raises(ValueError, match="restarts"):
         StyleCSGMConfig(restarts=0)
 
@@ -112,9 +119,8 @@ def test_segmented_projection_matches_per_tensor(control):
     numba path, over a short run in which the radii are active."""
     G, x, _ = control
     op = O.Inpainting(O.random_mask((3, 32, 32), 0.3, rng=torch.Generator().manual_seed(4)))
-    r = (INF, 0.5, 1.0)
-    base = StyleILOConfig(stages=(0, 1, 2), steps=(5, 5, 5), radii_latent=r, radii_noise=r, radii_state=r,
-                          fit=DataFit(), gaussian_fit_samples=200)
+    base = StyleILOConfig(rounds=_sched((0, 1, 2), (5, 5, 5), (INF, 0.5, 1.0)), fit=DataFit(),
+                          gaussian_fit_samples=200)
     out = {}
     for mode in ("per_tensor", "segmented"):
         out[mode] = ilo_stylegan(G, op(x), op, config=dataclasses.replace(base, projection=mode),
@@ -122,30 +128,28 @@ def test_segmented_projection_matches_per_tensor(control):
     a, b = out["per_tensor"], out["segmented"]
     assert torch.allclose(a.x, b.x, atol=1e-4) and torch.allclose(a.latent, b.latent, atol=1e-4)
     assert not torch.allclose(a.x, ilo_stylegan(G, op(x), op, config=dataclasses.replace(
-        base, radii_latent=(INF,) * 3, radii_noise=(INF,) * 3, radii_state=(INF,) * 3),
-        rng=torch.Generator().manual_seed(0)).x, atol=1e-3)   # the radii were active
+        base, rounds=_sched((0, 1, 2), (5, 5, 5))), rng=torch.Generator().manual_seed(0)).x, atol=1e-3)   # active
     with pytest.raises(ValueError, match="projection"):
         dataclasses.replace(base, projection="gpu")
 
 
-def test_loop_generator_is_the_callers_on_cpu():
-    from ilo_solver.ilo_stylegan import _loop_generator
+def test_loop_rng_is_the_callers_on_cpu():
+    from ilo_solver.ilo_stylegan import _loop_rng
     g = torch.Generator().manual_seed(0)
     sna = DataFit(sna_sigma=0.1)
-    assert _loop_generator(g, torch.device("cpu"), sna) is g   # CPU runs draw SNA noise from the caller's stream
-    assert _loop_generator(g, torch.device("cpu"), DataFit()) is None   # nothing to draw
+    assert _loop_rng(g, torch.device("cpu"), sna) is g   # CPU runs draw SNA noise from the caller's stream
+    assert _loop_rng(g, torch.device("cpu"), DataFit()) is None   # nothing to draw
 
 
 def test_progress_bar_counts_steps_and_changes_nothing(control, capsys):
     G, y, _ = control
     op = O.Identity((3, G.size, G.size))
-    cfg = StyleILOConfig(stages=(0, 1), steps=(3, 2), radii_latent=(INF, 5.0), radii_noise=(INF, 5.0),
-                         radii_state=(INF, 5.0), fit=DataFit(), gaussian_fit_samples=200)
+    cfg = StyleILOConfig(rounds=_sched((0, 1), (3, 2), (INF, 5.0)), fit=DataFit(), gaussian_fit_samples=200)
     quiet = ilo_stylegan(G, y, op, config=cfg, rng=torch.Generator().manual_seed(0))
     assert capsys.readouterr().err == ""
     shown = ilo_stylegan(G, y, op, config=cfg, rng=torch.Generator().manual_seed(0), progress=True)
     assert "ILO" in capsys.readouterr().err and torch.equal(quiet.x, shown.x)
-    csgm = StyleCSGMConfig(steps=2, restarts=2, fit=DataFit())
+    csgm = StyleCSGMConfig(rounds=(Round(0, 2, 0.1),), restarts=2, fit=DataFit())
     a = csgm_stylegan(G, y, op, config=csgm, rng=torch.Generator().manual_seed(0), progress=True)
     assert "CSGM" in capsys.readouterr().err
     assert torch.equal(a.x, csgm_stylegan(G, y, op, config=csgm, rng=torch.Generator().manual_seed(0)).x)

@@ -5,7 +5,8 @@ import math
 import pytest
 import torch
 
-from ilo_solver.score import ScoreModel, VPSDE, load_score, sample_prior, save_score, train_score
+from ilo_solver.score import ScoreModel, VPSDE, sample_prior, train_score
+from ilo_solver.storage import load_score, save_score
 from ilo_solver.sgilo import SGILOConfig, bayes_parameters, langevin_posterior
 
 K, P, N, M = 4, 16, 32, 8

@@ -9,7 +9,9 @@ from ilo_solver import assets, metrics
 from ilo_solver import operators as O
 from ilo_solver.generators import ReLUGenerator
 from ilo_solver.generators.dcgan import load_dcgan_faces
-from ilo_solver.ilo import ILOConfig, csgm_config, ilo, load_state, save_state
+from ilo_solver.ilo import ILOConfig, csgm_config, ilo
+from ilo_solver.optim import Round
+from ilo_solver.storage import load_state, save_state
 from ilo_solver.losses import DataFit, dead_zone_l1, stochastic_noise_addition
 from ilo_solver.lpips import lpips
 from ilo_solver.projection import project_l1_ball
@@ -101,21 +103,31 @@ def _problem(tgen, m=40):
     return G, op, x, op(x)
 
 
+def _rounds(splits, steps, lrs, radii):
+    """ILO's schedule rows from the paper's lists: CSGM (steps[0], lrs[0]) then one round per split."""
+    return (Round(0, steps[0], lrs[0]),) + tuple(Round(s, n, a, r) for s, n, a, r in zip(splits, steps[1:], lrs[1:],
+                                                                                          radii))
+
+
 def test_config_validation():
-    with pytest.raises(ValueError, match="steps and lrs"):
-        ILOConfig(splits=(1,), steps=(10,), lrs=(0.1,), radii=(1.0,))
-    with pytest.raises(ValueError, match="radii"):
-        ILOConfig(splits=(1,), steps=(10, 10), lrs=(0.1, 0.1), radii=())
-    with pytest.raises(ValueError, match="splits"):
-        ILOConfig(splits=(2, 1), steps=(1, 1, 1), lrs=(1, 1, 1), radii=(1, 1))
-    with pytest.raises(ValueError, match="radii"):
-        ILOConfig(splits=(1,), steps=(1, 1), lrs=(1, 1), radii=(-1,))
+    with pytest.raises(ValueError, match="first round"):
+        ILOConfig(rounds=(Round(1, 10, 0.1, 1.0),))
+    with pytest.raises(ValueError, match="radius inf"):
+        ILOConfig(rounds=(Round(0, 10, 0.1, 1.0),))
+    with pytest.raises(ValueError, match="non-decreasing"):
+        ILOConfig(rounds=_rounds((2, 1), (1, 1, 1), (1, 1, 1), (1, 1)))
+    with pytest.raises(ValueError, match="radius must be >= 0"):
+        ILOConfig(rounds=_rounds((1,), (1, 1), (1, 1), (-1,)))
+    with pytest.raises(ValueError, match="StyleGAN-2 schedules only"):
+        ILOConfig(rounds=(Round(0, 1, 1.0), Round(1, 1, 1.0, 1.0, radius_noise=1.0)))
+    with pytest.raises(ValueError, match="an integer"):
+        Round(0, 1.5, 0.1)
+    with pytest.raises(ValueError, match="lr must be finite"):
+        Round(0, 1, float("inf"))
 
 
-def _cfg(**kw):
-    base = dict(splits=(1, 2), steps=(150, 100, 100), lrs=(0.05, 0.02, 0.02), radii=(3.0, 3.0), restarts=3)
-    base.update(kw)
-    return ILOConfig(**base)
+def _cfg(splits=(1, 2), steps=(150, 100, 100), lrs=(0.05, 0.02, 0.02), radii=(3.0, 3.0), **kw):
+    return ILOConfig(rounds=_rounds(splits, steps, lrs, radii), **{"restarts": 3, **kw})
 
 
 def test_ilo_beats_csgm_off_the_range_and_respects_the_ball(tgen):
@@ -130,14 +142,14 @@ def test_ilo_beats_csgm_off_the_range_and_respects_the_ball(tgen):
 def test_radius_zero_is_csgm(tgen):
     G, op, x, y = _problem(tgen)
     c = ilo(G, y, op, config=csgm_config(50, 0.05, restarts=2), rng=torch.Generator().manual_seed(0))
-    r = ilo(G, y, op, config=ILOConfig(splits=(1, 2), steps=(50, 20, 20), lrs=(0.05, 0.02, 0.02), radii=(0.0, 0.0),
-                                       restarts=2), rng=torch.Generator().manual_seed(0))
+    r = ilo(G, y, op, config=_cfg(steps=(50, 20, 20), radii=(0.0, 0.0), restarts=2),
+            rng=torch.Generator().manual_seed(0))
     assert torch.allclose(r.x_all, c.x_all, atol=1e-12)
 
 
 def test_code_stays_in_the_l1_ball(tgen):
     G, op, x, y = _problem(tgen)
-    cfg = ILOConfig(splits=(1,), steps=(30, 40), lrs=(0.05, 0.5), radii=(0.7,), restarts=2)
+    cfg = _cfg(splits=(1,), steps=(30, 40), lrs=(0.05, 0.5), radii=(0.7,), restarts=2)
     first = ilo(G, y, op, config=csgm_config(30, 0.05, restarts=2), rng=torch.Generator().manual_seed(3))
     r = ilo(G, y, op, config=cfg, rng=torch.Generator().manual_seed(3))
     center = G.forward_to(first.z, 1)
@@ -152,8 +164,7 @@ def test_bit_reproducible_and_resumable(tgen, tmp_path):
     a = ilo(G, y, op, config=cfg, rng=torch.Generator().manual_seed(5))
     b = ilo(G, y, op, config=cfg, rng=torch.Generator().manual_seed(5))
     assert torch.equal(a.x_all, b.x_all)
-    part = ILOConfig(splits=(1,), steps=cfg.steps[:2], lrs=cfg.lrs[:2], radii=cfg.radii[:1], restarts=3,
-                     project_back=True, project_back_steps=20)
+    part = ILOConfig(rounds=cfg.rounds[:2], restarts=3, project_back=True, project_back_steps=20)
     p = ilo(G, y, op, config=part, rng=torch.Generator().manual_seed(5))
     save_state(p, tmp_path / "state.pt")
     resumed = ilo(G, y, op, config=cfg, rng=torch.Generator(), resume=load_state(tmp_path / "state.pt"))
@@ -204,6 +215,6 @@ def test_datafit_lpips_size_resizes_after_filling():
     mask = (torch.rand(1, 1, 64, 64, generator=g) < 0.5).to(x.dtype).expand(1, 3, 64, 64)
     op = Inpainting(mask[0])
     filled = mask * y + (1 - mask) * x
-    assert torch.allclose(fit(x, op, op(y), mask=mask), lpips(down(x), down(filled)))
+    assert torch.allclose(fit(x, op, op(y)), lpips(down(x), down(filled)))   # the mask is read from the operator
     with pytest.raises(ValueError, match="lpips_size"):
         DataFit(lpips_size=8)

@@ -1,0 +1,214 @@
+"""All file I/O of the solvers in one place (the algorithms stay pure functions): configs ↔ JSON, ILO states and
+score models saved and loaded, and result directories written atomically.
+
+One JSON convention, everywhere (CLI outputs, saved states, the verification results): strict JSON (no ``NaN`` /
+``Infinity`` tokens); a non-finite float is written as the string ``"inf"``, ``"-inf"`` or ``"nan"`` and read back
+by :func:`from_jsonable` where a float is expected.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import torch
+
+__all__ = ["to_jsonable", "from_jsonable", "dumps", "config_to_dict", "config_from_dict", "save_state",
+           "load_state", "save_score", "load_score", "write_atomically", "check_output_dir", "write_result_dir"]
+
+_NONFINITE = {"inf": math.inf, "-inf": -math.inf, "nan": math.nan}
+
+
+def to_jsonable(o: Any):
+    """Dataclasses → dicts, tuples → lists, numpy/torch scalars and arrays → numbers and lists, paths → strings,
+    non-finite floats → ``"inf"``/``"-inf"``/``"nan"``."""
+    if dataclasses.is_dataclass(o) and not isinstance(o, type):
+        return {f.name: to_jsonable(getattr(o, f.name)) for f in dataclasses.fields(o)}
+    if isinstance(o, dict):
+        return {str(k): to_jsonable(v) for k, v in o.items()}
+    if isinstance(o, (list, tuple)):
+        return [to_jsonable(v) for v in o]
+    if isinstance(o, torch.Tensor):
+        return to_jsonable(o.detach().cpu().tolist())
+    if isinstance(o, np.ndarray):
+        return to_jsonable(o.tolist())
+    if isinstance(o, (bool, np.bool_)):
+        return bool(o)
+    if isinstance(o, (np.integer,)):
+        return int(o)
+    if isinstance(o, (float, np.floating)):
+        v = float(o)
+        return v if math.isfinite(v) else ("nan" if math.isnan(v) else "inf" if v > 0 else "-inf")
+    if isinstance(o, Path):
+        return str(o)
+    return o
+
+
+def from_jsonable(v):
+    """A float written by :func:`to_jsonable` (numbers pass through; ``"inf"`` → inf)."""
+    if isinstance(v, str) and v in _NONFINITE:
+        return _NONFINITE[v]
+    return v
+
+
+def dumps(obj: Any, **kw) -> str:
+    """Strict JSON of :func:`to_jsonable` (``allow_nan=False``: a stray NaN is an error, not an invalid file)."""
+    return json.dumps(to_jsonable(obj), allow_nan=False, **kw)
+
+
+# --------------------------------------------------------------------------------------------------- configs
+def _config_types() -> dict:
+    from .ilo import ILOConfig
+    from .ilo_stylegan import StyleCSGMConfig, StyleILOConfig
+    from .sgilo import SGILOConfig
+    return {c.__name__: c for c in (ILOConfig, StyleILOConfig, StyleCSGMConfig, SGILOConfig)}
+
+
+def config_to_dict(cfg) -> dict:
+    """``{"type": <class name>, **fields}`` in the JSON convention of this module."""
+    if type(cfg).__name__ not in _config_types():
+        raise ValueError(f"not a solver config: {type(cfg).__name__}")
+    return dict(type=type(cfg).__name__, **to_jsonable(cfg))
+
+
+def config_from_dict(d: dict):
+    """The config that :func:`config_to_dict` wrote (rounds, data fit and non-finite floats rebuilt)."""
+    from .losses import DataFit
+    from .optim import Round
+    types = _config_types()
+    if not isinstance(d, dict) or d.get("type") not in types:
+        raise ValueError(f"not a saved solver config (type must be one of {', '.join(types)})")
+    cls = types[d["type"]]
+    kw = {k: v for k, v in d.items() if k != "type"}
+    names = {f.name for f in dataclasses.fields(cls)}
+    if set(kw) - names:
+        raise ValueError(f"unknown {cls.__name__} fields {sorted(set(kw) - names)}")
+
+    def rnd(r):
+        return Round(**{k: from_jsonable(v) for k, v in r.items()})
+    try:
+        if "rounds" in kw:
+            kw["rounds"] = tuple(rnd(r) for r in kw["rounds"])
+        if "csgm" in kw:
+            kw["csgm"] = rnd(kw["csgm"])
+        if "fit" in kw:
+            kw["fit"] = DataFit(**{k: from_jsonable(v) for k, v in kw["fit"].items()})
+        kw = {k: from_jsonable(v) for k, v in kw.items()}
+        return cls(**kw)
+    except (TypeError, AttributeError) as e:
+        raise ValueError(f"malformed saved {cls.__name__}: {e}") from None
+
+
+# --------------------------------------------------------------------------------------------------- states
+def save_state(result, path) -> None:
+    """Everything needed to resume or reproduce an :class:`~ilo_solver.ilo.ILOResult` (tensors + the config as
+    JSON); load with :func:`load_state`."""
+    torch.save(dict(x_all=result.x_all, best=result.best, z=result.z, code=result.code, split=result.split,
+                    losses=result.losses, final_loss=result.final_loss, seconds=torch.tensor(result.seconds),
+                    rounds_done=result.rounds_done, rng_state=result.rng_state,
+                    config=dumps(config_to_dict(result.config))), path)
+
+
+def load_state(path):
+    from .generators.safe_pickle import safe_torch_load
+    from .ilo import ILOResult
+    d = safe_torch_load(path)
+    try:
+        cfg = config_from_dict(json.loads(d["config"]))
+        return ILOResult(x=d["x_all"][d["best"]:d["best"] + 1], losses=list(d["losses"]),
+                         seconds=d["seconds"].tolist(), config=cfg, x_all=d["x_all"], best=int(d["best"]), z=d["z"],
+                         code=d["code"], split=int(d["split"]), final_loss=d["final_loss"],
+                         rounds_done=int(d["rounds_done"]), rng_state=d["rng_state"])
+    except (KeyError, TypeError, ValueError, AttributeError) as e:
+        raise ValueError(f"{path} is not a saved ILO state: {e}") from None
+
+
+def save_score(model, path: str | Path, **meta) -> None:
+    """State dict (torch, loadable with ``weights_only=True``) + a JSON config beside it (``.json``)."""
+    path = Path(path)
+    torch.save(model.state_dict(), path)
+    path.with_suffix(".json").write_text(dumps(dict(config=model.config(), **meta), indent=1))
+
+
+def load_score(path: str | Path):
+    """The score model :func:`save_score` wrote; a missing, malformed or mismatching file is one clear error."""
+    from .generators.safe_pickle import safe_torch_load
+    from .score import VPSDE, ScoreModel
+    path = Path(path)
+    side = path.with_suffix(".json")
+    if not path.is_file() or not side.is_file():
+        raise ValueError(f"score model {path} needs both {path.name} and {side.name} (written by `ilo train-prior`)")
+    try:
+        c = json.loads(side.read_text())["config"]
+        model = ScoreModel(tuple(int(v) for v in c["shape"]), width=int(c["width"]), depth=int(c["depth"]),
+                           sde=VPSDE(**{k: float(v) for k, v in c["sde"].items()}))
+    except (ValueError, KeyError, TypeError, AttributeError) as e:
+        raise ValueError(f"{side} is not a score model config: {e}") from None
+    state = safe_torch_load(path)
+    try:
+        if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+            raise TypeError("not a state dict of tensors")
+        model.to(state["mean"].dtype)  # keep the saved precision (buffers such as the Fourier frequencies included)
+        model.load_state_dict(state)
+    except (KeyError, TypeError, RuntimeError) as e:
+        first = (str(e).strip().splitlines() or [type(e).__name__])[0]
+        raise ValueError(f"{path} does not match its config {side.name}: {first[:300]}") from None
+    return model.eval()
+
+
+# --------------------------------------------------------------------------------------------------- results
+def write_atomically(path: Path, text: str) -> None:
+    """A crash leaves either the old file or the new one, never half of one."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(text)
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def check_output_dir(out: Path, *, overwrite: bool = False) -> Path:
+    """Before any work: ``out`` must be a directory that can be created (or, with ``overwrite``, replaced) beside
+    writable siblings. Raises ``ValueError`` with the reason."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"output {out} exists and is not a directory")
+    if out.exists() and any(out.iterdir()) and not overwrite:
+        raise ValueError(f"output directory {out} exists and is not empty; pass overwrite (--overwrite) to "
+                         "replace it")
+    parent = out.resolve().parent
+    anc = parent
+    while not anc.exists():
+        anc = anc.parent
+    if not anc.is_dir() or not os.access(anc, os.W_OK | os.X_OK):
+        raise ValueError(f"cannot create {out}: {anc} is not a writable directory")
+    return out
+
+
+def write_result_dir(out: Path, files: dict[str, Callable[[Path], None]], *, overwrite: bool = False) -> Path:
+    """Write every file (name → writer(path)) into a sibling temporary directory, then move it into place as a
+    whole: a failure (or Ctrl-C) leaves the previous ``out`` or nothing, never a mix."""
+    out = check_output_dir(out, overwrite=overwrite)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        for name, write in files.items():
+            write(tmp / name)
+        if out.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.parent))
+            out.replace(old / out.name)
+            tmp.replace(out)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            tmp.replace(out)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return out
