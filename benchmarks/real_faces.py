@@ -19,7 +19,15 @@ from ilo_solver.generators.dcgan import load_dcgan_faces
 from ilo_solver.ilo import ilo
 from ilo_solver.images import fit_to_prior, load_image
 from ilo_solver.metrics import all_metrics
-from ilo_solver.tasks import METHODS, TASKS, make_task, method_config
+from ilo_solver.presets import configure
+from ilo_solver.tasks import TASKS, make_task
+
+METHODS = ("csgm", "ilo", "unconstrained")
+
+
+def method_config(method, fit, *, restarts, scale):
+    """The preset of ``ilo solve --method METHOD --prior dcgan-faces`` (presets.PRESETS)."""
+    return configure("dcgan-faces", method, fit=fit, restarts=restarts, steps_scale=scale)
 
 
 def _image(spec, G):
@@ -48,7 +56,7 @@ def main(argv=None):
             for method in METHODS:
                 cfg = method_config(method, task.fit, restarts=args.restarts, scale=args.steps_scale)
                 t = time.perf_counter()
-                res = ilo(G, y, task.op, config=cfg, rng=torch.Generator().manual_seed(1), mask=task.mask)
+                res = ilo(G, y, task.op, config=cfg, rng=torch.Generator().manual_seed(1))
                 row = dict(image=spec, task=task_name, method=method, seconds=time.perf_counter() - t,
                            **all_metrics(res.x[0], img))
                 rows.append(row)

@@ -25,6 +25,7 @@ from torch.utils._python_dispatch import TorchDispatchMode
 from ilo_solver.generators.stylegan2 import StyleGAN2Generator
 from ilo_solver.ilo_stylegan import StyleILOConfig, ilo_stylegan
 from ilo_solver.losses import DataFit
+from ilo_solver.optim import Round
 from ilo_solver.operators import Identity
 
 
@@ -75,11 +76,8 @@ def _saved_mib(fn) -> float:
 
 
 def _library_config(stage, n, **kw):
-    inf = float("inf")
-    stages, steps = ((0,), (n,)) if stage == 0 else ((0, stage), (0, n))
-    radii = (inf,) if stage == 0 else (inf, 1000.0)
-    return StyleILOConfig(stages=stages, steps=steps, radii_latent=radii, radii_noise=radii, radii_state=radii,
-                          fit=DataFit(), gaussian_fit_samples=1000, **kw)
+    rounds = (Round(0, n, 0.1),) if stage == 0 else (Round(0, 0, 0.1), Round(stage, n, 0.1, 1000.0, 1000.0, 1000.0))
+    return StyleILOConfig(rounds=rounds, fit=DataFit(), gaussian_fit_samples=1000, **kw)
 
 
 def _library_ops(G, target, stage) -> float:

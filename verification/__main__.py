@@ -15,14 +15,16 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from ilo_solver.storage import dumps
+
 from . import CHECKS, report
-from ._common import ClaimRow, load_json, make_executor, save_json
+from ._common import ClaimRow, load_json, make_executor, save_figure, save_json
 
 
 def _key(name: str, *, quick: bool, seed: int) -> dict:
     cfg = CHECKS[name].QUICK if quick else CHECKS[name].DEFAULT
     # normalised through JSON (tuples -> lists) so that it compares equal to the saved key
-    return json.loads(json.dumps(dict(config=dataclasses.asdict(cfg), seed=seed, quick=quick)))
+    return json.loads(dumps(dict(config=dataclasses.asdict(cfg), seed=seed, quick=quick)))
 
 
 def _cached(name: str, out: Path, key: dict):
@@ -46,7 +48,7 @@ def run_checks(names, *, quick: bool, out: Path, seed: int, executor: cf.Executo
             result = mod.run(mod.QUICK if quick else mod.DEFAULT, seed=seed, executor=executor)
             save_json(out / f"{name}.json", dict(key=key, seconds=time.perf_counter() - t, result=result))
             saved = _cached(name, out, key)  # claims and plots always read the saved form
-        mod.plot(saved["result"], out)
+        save_figure(mod.plot(saved["result"]), out / f"{name}.png")
         if progress:
             new = mod.claims(saved["result"])
             tqdm.write(f"{name}: {saved['seconds']:.1f} s, "

@@ -12,8 +12,10 @@ from typing import Any, Callable, Iterable
 import numpy as np
 from scipy import stats
 
+from ilo_solver.storage import dumps, write_atomically
+
 __all__ = ["ClaimRow", "wilson", "mean_ci", "SerialExecutor", "make_executor", "single_threaded_worker", "save_json",
-           "load_json", "verdict_from"]
+           "load_json", "verdict_from", "save_figure"]
 
 VERDICTS = ("holds", "fails", "inconclusive")
 
@@ -99,28 +101,19 @@ def make_executor(workers: int) -> cf.Executor:
                                   initializer=single_threaded_worker)
 
 
-def _jsonable(o: Any):
-    if dataclasses.is_dataclass(o):
-        return {k: _jsonable(v) for k, v in dataclasses.asdict(o).items()}
-    if isinstance(o, dict):
-        return {str(k): _jsonable(v) for k, v in o.items()}
-    if isinstance(o, (list, tuple)):
-        return [_jsonable(v) for v in o]
-    if isinstance(o, np.ndarray):
-        return _jsonable(o.tolist())
-    if isinstance(o, (np.floating, float)):
-        return None if not math.isfinite(float(o)) else float(o)
-    if isinstance(o, np.integer):
-        return int(o)
-    return o
+def save_figure(fig, path: Path, *, dpi: int = 110) -> Path:
+    """The one place a claim's figure is written (PNG), then closed."""
+    import matplotlib.pyplot as plt
+    path = Path(path)
+    fig.savefig(path, dpi=dpi)
+    plt.close(fig)
+    return path
 
 
 def save_json(path: Path, obj: Any) -> None:
-    """Write atomically: a crash leaves either the old file or the new one, never half of one."""
-    path = Path(path)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(_jsonable(obj), indent=1))
-    tmp.replace(path)
+    """Strict JSON in the toolkit's one convention (non-finite floats as ``"inf"``/``"nan"`` strings,
+    :mod:`ilo_solver.storage`), written atomically: a crash leaves either the old file or the new one."""
+    write_atomically(Path(path), dumps(obj, indent=1))
 
 
 def load_json(path: Path) -> Any:

@@ -3,7 +3,6 @@ oracle, the normalisation :math:`E\|Ax\|^2=\|x\|^2`, and JL distortion / S-REC o
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -97,7 +96,8 @@ def claims(result: dict) -> list[ClaimRow]:
     return rows
 
 
-def plot(result: dict, out_dir: Path) -> list[Path]:
+def plot(result: dict):
+    """The claim's figure, drawn from the saved result (save it with :func:`verification._common.save_figure`)."""
     import matplotlib.pyplot as plt
     fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4))
     ms = result["ms"]
@@ -113,7 +113,4 @@ def plot(result: dict, out_dir: Path) -> list[Path]:
     b.set_ylabel("min ||Ax||/||x|| (S-REC gamma on the set)")
     fig.suptitle(f"partial circulant vs Gaussian, n = {result['n']}")
     fig.tight_layout()
-    path = Path(out_dir) / "circulant.png"
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return [path]
+    return fig

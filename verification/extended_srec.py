@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -160,7 +159,8 @@ def claims(result: dict) -> list[ClaimRow]:
     ]
 
 
-def plot(result: dict, out_dir: Path) -> list[Path]:
+def plot(result: dict):
+    """The claim's figure, drawn from the saved result (save it with :func:`verification._common.save_figure`)."""
     import matplotlib.pyplot as plt
     rows, cfg = result["rows"], result["config"]
     fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4))
@@ -178,7 +178,4 @@ def plot(result: dict, out_dir: Path) -> list[Path]:
     b2.plot([r["p"] for r in ok], [r["m_star"] for r in ok], "rx", label="vs p")
     b2.set_xlabel("p (red)")
     fig.tight_layout()
-    path = Path(out_dir) / "extended_srec.png"
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return [path]
+    return fig

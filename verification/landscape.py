@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -113,7 +112,8 @@ def claims(result: dict) -> list[ClaimRow]:
     return rows
 
 
-def plot(result: dict, out_dir: Path) -> list[Path]:
+def plot(result: dict):
+    """The claim's figure, drawn from the saved result (save it with :func:`verification._common.save_figure`)."""
     import matplotlib.pyplot as plt
     fig, axes = plt.subplots(1, 3, figsize=(15, 4))
     sp = result["spurious"]
@@ -137,7 +137,4 @@ def plot(result: dict, out_dir: Path) -> list[Path]:
     axes[2].set_xlabel("width n")
     axes[2].legend()
     fig.tight_layout()
-    path = Path(out_dir) / "landscape.png"
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return [path]
+    return fig

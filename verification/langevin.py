@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -137,7 +136,8 @@ def claims(result: dict) -> list[ClaimRow]:
     return rows
 
 
-def plot(result: dict, out_dir: Path) -> list[Path]:
+def plot(result: dict):
+    """The claim's figure, drawn from the saved result (save it with :func:`verification._common.save_figure`)."""
     import matplotlib.pyplot as plt
     fig, (a, b) = plt.subplots(1, 2, figsize=(10, 4))
     pe = result["per_eta"]
@@ -151,7 +151,4 @@ def plot(result: dict, out_dir: Path) -> list[Path]:
     b.hist(hit[hit > 0], bins=30)
     b.set_xlabel("hitting step of B(z*, 0.1||z*||)")
     fig.tight_layout()
-    path = Path(out_dir) / "langevin.png"
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return [path]
+    return fig

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -127,7 +126,8 @@ def claims(result: dict) -> list[ClaimRow]:
     return out
 
 
-def plot(result: dict, out_dir: Path) -> list[Path]:
+def plot(result: dict):
+    """The claim's figure, drawn from the saved result (save it with :func:`verification._common.save_figure`)."""
     import matplotlib.pyplot as plt
     k, d, n = result["k"], result["d"], result["n"]
     slope, _, ms, y = _slope(result)
@@ -150,7 +150,4 @@ def plot(result: dict, out_dir: Path) -> list[Path]:
     b.set_ylabel("P(||Ax|| > 2||x||)")
     b.legend()
     fig.tight_layout()
-    path = Path(out_dir) / "srec.png"
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return [path]
+    return fig

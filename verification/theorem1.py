@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -120,7 +119,8 @@ def claims(result: dict) -> list[ClaimRow]:
     return out
 
 
-def plot(result: dict, out_dir: Path) -> list[Path]:
+def plot(result: dict):
+    """The claim's figure, drawn from the saved result (save it with :func:`verification._common.save_figure`)."""
     import matplotlib.pyplot as plt
     rows, cfg = result["rows"], result["config"]
     fig, axes = plt.subplots(1, len(cfg["Ks"]), figsize=(5 * len(cfg["Ks"]), 4), sharey=True)
@@ -135,7 +135,4 @@ def plot(result: dict, out_dir: Path) -> list[Path]:
     np.atleast_1d(axes)[0].set_ylabel("relative error")
     np.atleast_1d(axes)[0].legend(fontsize=7)
     fig.tight_layout()
-    path = Path(out_dir) / "theorem1.png"
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return [path]
+    return fig

@@ -16,7 +16,8 @@ from ilo_solver.generators.dcgan import load_dcgan_faces
 from ilo_solver.ilo import ilo
 from ilo_solver.images import fit_to_prior, load_image, to_uint8
 from ilo_solver.metrics import all_metrics
-from ilo_solver.tasks import make_task, method_config
+from ilo_solver.presets import configure
+from ilo_solver.tasks import make_task
 
 G = load_dcgan_faces()
 img, _ = fit_to_prior(load_image("astronaut")[0], 64)
@@ -26,8 +27,8 @@ y = task.observe(img, rng=gen)
 
 panels = [("truth", img), ("observed 20%", y[0])]
 for method in ("csgm", "ilo", "unconstrained"):
-    cfg = method_config(method, task.fit, restarts=2, scale=0.5)
-    res = ilo(G, y, task.op, config=cfg, rng=torch.Generator().manual_seed(1), mask=task.mask)
+    cfg = configure("dcgan-faces", method, fit=task.fit, restarts=2, steps_scale=0.5)   # `ilo solve`'s preset
+    res = ilo(G, y, task.op, config=cfg, rng=torch.Generator().manual_seed(1))
     m = all_metrics(res.x[0], img)
     print(f"{method:>13}: PSNR {m['psnr']:.2f} dB, SSIM {m['ssim']:.3f}, LPIPS {m['lpips']:.3f}")
     panels.append((f"{method}\n{m['psnr']:.1f} dB", res.x[0]))

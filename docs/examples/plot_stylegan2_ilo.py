@@ -26,9 +26,11 @@ import torch
 
 from ilo_solver import operators as O
 from ilo_solver.generators.stylegan2 import StyleGAN2Generator
-from ilo_solver.ilo_stylegan import StyleCSGMConfig, StyleILOConfig, csgm_stylegan, ilo_stylegan, pulse_config
+from ilo_solver.ilo_stylegan import StyleCSGMConfig, StyleILOConfig, pulse_config
 from ilo_solver.images import to_uint8
 from ilo_solver.losses import DataFit
+from ilo_solver.optim import Round
+from ilo_solver.presets import solve
 
 torch.manual_seed(0)  # the random weights of the generator
 G = StyleGAN2Generator(32, style_dim=64, n_mlp=2, channels={4: 64, 8: 64, 16: 32, 32: 32}).requires_grad_(False)
@@ -58,17 +60,16 @@ op = O.Inpainting(O.random_mask((3, 32, 32), 0.3, rng=torch.Generator().manual_s
 y = op(x)
 fit = DataFit()   # MSE; ``ilo solve`` adds LPIPS-VGG at 256 px as the official code does
 inf = math.inf
+# a schedule is a tuple of rows Round(stage, steps, lr, radius_latent, radius_noise, radius_state)
+ilo_rounds = (Round(0, 150, 0.1),) + tuple(Round(s, 50, 0.1, r, r, r) for s, r in ((1, 50.0), (2, 100.0), (3, 200.0)))
 runs = {
-    "CSGM": StyleCSGMConfig(steps=300, restarts=4, fit=fit),
+    "CSGM": StyleCSGMConfig(rounds=(Round(0, 300, 0.1),), restarts=4, fit=fit),
     "PULSE": pulse_config(300, fit=fit, gaussian_fit_samples=5000),
-    "ILO": StyleILOConfig(stages=(0, 1, 2, 3), steps=(150, 50, 50, 50), fit=fit, gaussian_fit_samples=5000,
-                          radii_latent=(inf, 50, 100, 200), radii_noise=(inf, 50, 100, 200),
-                          radii_state=(inf, 50, 100, 200)),
+    "ILO": StyleILOConfig(rounds=ilo_rounds, fit=fit, gaussian_fit_samples=5000),
 }
 results = {}
 for name, cfg in runs.items():
-    solve = csgm_stylegan if isinstance(cfg, StyleCSGMConfig) else ilo_stylegan
-    res = solve(G, y, op, config=cfg, rng=torch.Generator().manual_seed(1))
+    res = solve(G, y, op, config=cfg, rng=torch.Generator().manual_seed(1))   # the solver that fits the config
     err = float((res.x - x).norm() / x.norm())
     results[name] = (res, err)
     print(f"{name:>5}: relative error {err:.3f}, {sum(res.seconds):.1f} s")
