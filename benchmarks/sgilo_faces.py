@@ -68,7 +68,8 @@ def main(argv=None):
                 print(json.dumps(row), flush=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(rows, indent=1))
-    print("| image | setting | method | PSNR | SSIM | LPIPS | posterior spread | s |\n|---|---|---|---|---|---|---|---|")
+    print("| image | setting | method | PSNR | SSIM | LPIPS | posterior spread | s |\n"
+          "|---|---|---|---|---|---|---|---|")
     for r in rows:
         sp = "" if r["spread"] is None else f"{r['spread']:.3f}"
         print(f"| {r['image']} | {r['setting']} | {r['method']} | {r['psnr']:.2f} | {r['ssim']:.3f} | "

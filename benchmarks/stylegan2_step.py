@@ -106,6 +106,39 @@ def _library_rate(G, target, stage, n, dev):
     return n / res.seconds[-1], mem
 
 
+def _projector_row(G, w0, noises, target, impl, steps, dev):
+    """The plain projector step (Adam on w+ through the whole synthesis): the baseline, written out on purpose
+    without the library loop so that the library's rounds are measured against an independent reference."""
+    w = w0.clone().requires_grad_(True)
+    opt = torch.optim.Adam([w], lr=0.01)
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        ((G.synthesis(w, noises, impl=impl) - target) ** 2).mean().backward()
+        opt.step()
+    saved = _saved_mib(lambda: G.synthesis(w, noises, impl=impl))
+    return (f"projector, impl={impl}", *_time(step, steps, dev), saved, _ops_per_step(step))
+
+
+def _bare_intermediate_row(G, w0, noises, target, steps, dev):
+    """Adam on (w+, features, skip) from the middle stage: what an ILO step costs with nothing else around it."""
+    mid = G.num_stages // 2
+    with torch.no_grad():
+        state = None
+        for j in range(mid):
+            state = G.stage(j, state, w0, noises)
+    feats, skip = (t.clone().requires_grad_(True) for t in state)
+    w = w0.clone().requires_grad_(True)
+    opt = torch.optim.Adam([w, feats, skip], lr=0.01)
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        ((G.synthesis(w, noises, start=mid, state=(feats, skip)) - target) ** 2).mean().backward()
+        opt.step()
+    saved = _saved_mib(lambda: G.synthesis(w, noises, start=mid, state=(feats, skip)))
+    return (f"bare intermediate (stage {mid}/{G.num_stages})", *_time(step, steps, dev), saved, _ops_per_step(step))
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", type=int, nargs="+", default=[64, 256, 1024])
@@ -123,36 +156,12 @@ def main(argv=None):
         target = torch.rand(args.batch, 3, size, size, generator=g).to(dev) * 2 - 1
         w0 = G.mapping(torch.randn(args.batch, 512, generator=g).to(dev))[:, None].expand(-1, G.n_latent, -1)
         noises = G.stored_noises()
-        rows = []
-        for impl in ("fast", "ref"):
-            w = w0.clone().requires_grad_(True)
-            opt = torch.optim.Adam([w], lr=0.01)
-
-            def step():
-                opt.zero_grad(set_to_none=True)
-                ((G.synthesis(w, noises, impl=impl) - target) ** 2).mean().backward()
-                opt.step()
-            saved = _saved_mib(lambda: G.synthesis(w, noises, impl=impl))
-            rows.append((f"projector, impl={impl}", *_time(step, args.steps, dev), saved, _ops_per_step(step)))
-        mid = G.num_stages // 2
-        with torch.no_grad():
-            state = None
-            for j in range(mid):
-                state = G.stage(j, state, w0, noises)
-        feats, skip = (t.clone().requires_grad_(True) for t in state)
-        w = w0.clone().requires_grad_(True)
-        opt = torch.optim.Adam([w, feats, skip], lr=0.01)
-
-        def ilo_step():
-            opt.zero_grad(set_to_none=True)
-            ((G.synthesis(w, noises, start=mid, state=(feats, skip)) - target) ** 2).mean().backward()
-            opt.step()
-        saved = _saved_mib(lambda: G.synthesis(w, noises, start=mid, state=(feats, skip)))
-        rows.append((f"bare intermediate (stage {mid}/{G.num_stages})", *_time(ilo_step, args.steps, dev), saved,
-                     _ops_per_step(ilo_step)))
+        rows = [_projector_row(G, w0, noises, target, impl, args.steps, dev) for impl in ("fast", "ref")]
+        rows.append(_bare_intermediate_row(G, w0, noises, target, args.steps, dev))
         nan = float("nan")
         rows.append(("library PULSE round", *_library_rate(G, target[:1], 0, args.steps, dev), nan,
                      _library_ops(G, target[:1], 0)))
+        mid = G.num_stages // 2
         rows.append((f"library ILO round (stage {mid})", *_library_rate(G, target[:1], mid, args.steps, dev), nan,
                      _library_ops(G, target[:1], mid)))
         base = rows[0][1]

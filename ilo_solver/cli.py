@@ -34,13 +34,13 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("solve", help="reconstruct an image from simulated measurements",
                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     s.add_argument("--prior", default="dcgan-faces",
-                   help="dcgan-faces, or stylegan2:PATH (rosinality .pt, NVIDIA .pkl -- stylegan2-ada, stylegan3 or the "
-                        "original TensorFlow release, read without executing it -- or .safetensors)")
+                   help="dcgan-faces, or stylegan2:PATH (rosinality .pt, NVIDIA .pkl -- stylegan2-ada, stylegan3 or "
+                        "the original TensorFlow release, read without executing it -- or .safetensors)")
     s.add_argument("--image", required=True, help="astronaut, grace_hopper, or a path to an RGB image")
     s.add_argument("--task", required=True, help=", ".join(TASKS))
     s.add_argument("--observed", type=float, default=0.2, help="inpaint: fraction of observed pixels")
-    s.add_argument("--box", type=_box, help="inpaint: hide the box TOP,LEFT,HEIGHT,WIDTH instead (pixels of the image as "
-                        "resized to the prior's resolution; the box must lie inside it)")
+    s.add_argument("--box", type=_box, help="inpaint: hide the box TOP,LEFT,HEIGHT,WIDTH instead (pixels of the "
+                        "image as resized to the prior's resolution; the box must lie inside it)")
     s.add_argument("--sigma", type=float, default=0.1, help="denoise: noise std on [-1, 1] images")
     s.add_argument("--factor", type=int, default=4, help="superres: downsampling factor")
     s.add_argument("--ratio", type=float, default=0.1, help="cs-*: measurements m / n, in (0, 1]")
@@ -109,7 +109,7 @@ def _grid(images, titles, path):
 
     from .images import to_uint8
     fig, axes = plt.subplots(1, len(images), figsize=(3 * len(images), 3.3))
-    for ax, im, t in zip(axes, images, titles):
+    for ax, im, t in zip(axes, images, titles, strict=True):
         ax.imshow(to_uint8(im), interpolation="nearest")
         ax.set_title(t, fontsize=9)
         ax.axis("off")

@@ -119,7 +119,7 @@ def ilo_stylegan(G: StyleGAN2Generator, y: torch.Tensor, op, *, config: StyleILO
         radii = [rd.radius] + [rd.radius_noise] * n_open + [rd.radius_state] * (len(start) - 1 - n_open)
         last = cfg.select_best and r == len(cfg.rounds) - 1
 
-        def objective(vs, stage=stage, n_open=n_open, last=last):
+        def objective(vs, stage=stage, n_open=n_open, last=last, noises=noises):
             x = G.synthesis(from_gaussian(vs[0], mean, std), vs[1:1 + n_open] + noises[n_open:], start=stage,
                             state=tuple(vs[1 + n_open:]) if stage > 0 else None)
             fit = cfg.fit(x, op, y, rng=loop_rng)
@@ -161,7 +161,7 @@ def _round_projection(cfg, start, radii, n_open, sphere, noise_norms, device):
         if project_all is not None:
             torch._foreach_copy_([vs[i] for i in finite], project_all([vs[i] for i in finite], centres))
         else:
-            for i, c in zip(finite, centres):
+            for i, c in zip(finite, centres, strict=True):
                 vs[i].copy_(project_l1_ball_around(vs[i].reshape(1, -1), c.reshape(1, -1), radii[i])
                             .reshape(vs[i].shape))
         vs[0].copy_(renormalise(vs[0], sphere))

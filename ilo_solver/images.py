@@ -113,7 +113,7 @@ def fit_to_prior(x: torch.Tensor, size: int) -> tuple[torch.Tensor, str]:
     s = min(H, W)
     top, left = (H - s) // 2, (W - s) // 2
     out = x[:, top:top + s, left:left + s]
-    note = [] if (H, W) == (s, s) else [f"centre-cropped {H}x{W} to {s}x{s}"]
+    note = [] if (s, s) == (H, W) else [f"centre-cropped {H}x{W} to {s}x{s}"]
     if s != size:
         out = F.interpolate(out[None], size=(size, size), mode="bicubic", antialias=True, align_corners=False)[0]
         note.append(f"resized {s}x{s} to {size}x{size} (bicubic, antialiased)")

@@ -75,7 +75,7 @@ class LPIPS(torch.nn.Module):
             raise ValueError(f"LPIPS needs two [B, 3, H, W] tensors of the same shape, got {list(x.shape)} and "
                              f"{list(x0.shape)}")
         total = 0.0
-        for f, f0, head in zip(self.features(x), self.features(x0), self.heads):
+        for f, f0, head in zip(self.features(x), self.features(x0), self.heads, strict=True):
             f = f / (f.pow(2).sum(1, keepdim=True).sqrt() + 1e-10)
             f0 = f0 / (f0.pow(2).sum(1, keepdim=True).sqrt() + 1e-10)
             total = total + F.conv2d((f - f0) ** 2, head.to(x.dtype)).mean(dim=(1, 2, 3))

@@ -7,7 +7,7 @@ Inputs are batched ``[B, *in_shape]``; each operator acts per sample. Noise is a
 from __future__ import annotations
 
 import math
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch
@@ -113,7 +113,7 @@ def box_mask(in_shape, top: int, left: int, height: int, width: int) -> torch.Te
     if len(in_shape) != 3:
         raise ValueError(f"box_mask needs a [C, H, W] shape, got {in_shape}")
     _, H, W = in_shape
-    if not (0 <= top and 0 <= left and height > 0 and width > 0 and top + height <= H and left + width <= W):
+    if not (top >= 0 and left >= 0 and height > 0 and width > 0 and top + height <= H and left + width <= W):
         raise ValueError(f"box (top {top}, left {left}, height {height}, width {width}) does not lie inside the "
                          f"{H}x{W} image")
     if height == H and width == W:
@@ -175,13 +175,14 @@ class SuperResolution(LinearOperator):
 
 
 class GaussianCS(LinearOperator):
-    r"""Compressed sensing with :math:`A_{ij}\sim N(0,1/m)` so that :math:`E\|Ax\|^2=\|x\|^2` (THEORY.md conventions)."""
+    r"""Compressed sensing with :math:`A_{ij}\sim N(0,1/m)` so that :math:`E\|Ax\|^2=\|x\|^2` (THEORY.md
+    conventions)."""
 
     def __init__(self, in_shape, m: int, *, rng: torch.Generator, dtype=torch.float32):
         super().__init__()
         self.in_shape = _shape(in_shape)
         n = math.prod(self.in_shape)
-        if not 1 <= m:
+        if not m >= 1:
             raise ValueError(f"m must be >= 1, got {m}")
         self.out_shape = (int(m),)
         self.register_buffer("matrix", torch.randn(m, n, generator=rng, dtype=torch.float64).to(dtype)
@@ -267,7 +268,7 @@ class Composition(LinearOperator):
         super().__init__()
         if not ops:
             raise ValueError("Composition needs at least one operator")
-        for a, b in zip(ops, ops[1:]):
+        for a, b in zip(ops, ops[1:], strict=False):
             if a.out_shape != b.in_shape:
                 raise ValueError(f"cannot compose: {type(a).__name__} outputs {a.out_shape}, "
                                  f"{type(b).__name__} expects {b.in_shape}")

@@ -17,14 +17,14 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 
 from . import _host
 
-__all__ = ["Round", "check_schedule", "scale_steps", "SolveResult", "LoopResult", "select_better", "minimize", "cosine_ramp", "ula_step",
-           "MAX_STEPS"]
+__all__ = ["Round", "check_schedule", "scale_steps", "SolveResult", "LoopResult", "select_better", "minimize",
+           "cosine_ramp", "ula_step", "MAX_STEPS"]
 
 INF = math.inf
 #: the most steps one round may ask for (a bounded loop: ``steps_scale = inf`` or 1e12 is refused, not run)
@@ -79,7 +79,7 @@ def check_schedule(rounds: Sequence[Round], *, max_split: int | None = None, fir
     splits = [r.split for r in rounds]
     if first_split is not None and splits[0] != first_split:
         raise ValueError(f"the first round must be at split {first_split}, got {splits[0]}")
-    if any(b < a for a, b in zip(splits, splits[1:])):
+    if any(b < a for a, b in zip(splits, splits[1:], strict=False)):
         raise ValueError(f"splits must be non-decreasing, got {splits}")
     if max_split is not None and splits[-1] > max_split:
         raise ValueError(f"splits must be <= {max_split} for this generator, got {splits}")
@@ -183,7 +183,7 @@ def minimize(params: Sequence[torch.Tensor], objective: Callable, *, steps: int,
             trace.append(d if record == "per_sample" else d.sum() if record == "sum" else d.min())
         if bar is not None:
             bar.update(1)
-            if show_loss and not bar.disable and bar.n % 10 == 0:   # a host read: only for a visible bar, every 10 steps
+            if show_loss and not bar.disable and bar.n % 10 == 0:   # a host read: a visible bar, every 10 steps
                 bar.set_postfix(loss=f"{_host.read(loss.detach().min()):.4g}", refresh=False)
     stacked = torch.stack(trace) if trace else torch.empty(0)
     return LoopResult([v.detach() for v in vars_], stacked, best_score, best_value)

@@ -224,7 +224,7 @@ class SegmentedL1Projector:
     def __call__(self, vs, centers) -> list[torch.Tensor]:
         if len(vs) != len(self.numels) or len(centers) != len(vs):
             raise ValueError(f"expected {len(self.numels)} tensors and centres, got {len(vs)} and {len(centers)}")
-        for v, c, n in zip(vs, centers, self.numels):
+        for v, c, n in zip(vs, centers, self.numels, strict=True):
             if v.shape != c.shape or v.numel() != n:
                 raise ValueError(f"tensor of shape {tuple(v.shape)} (centre {tuple(c.shape)}) does not match size {n}")
         d = torch.cat([t.reshape(-1) for t in torch._foreach_sub(list(vs), list(centers))])
@@ -233,7 +233,8 @@ class SegmentedL1Projector:
         theta = _theta_segments(a[by_seg].double(), self.seg, self.pos, self.starts, self.ends, self.r, self.finite)
         t = theta.to(d.dtype)[self.seg]
         out = d - torch.clamp(d, -t, t)
-        return torch._foreach_add(list(centers), [o.view_as(c) for c, o in zip(centers, torch.split(out, self.numels))])
+        parts = torch.split(out, self.numels)
+        return torch._foreach_add(list(centers), [o.view_as(c) for c, o in zip(centers, parts, strict=True)])
 
 
 def project_l2_ball(v: torch.Tensor, radius) -> torch.Tensor:
@@ -260,5 +261,5 @@ def renormalise_tensors_(tensors: list, norms: list) -> None:
 
 
 def _renormalise_each_(tensors: list, norms: list) -> None:
-    for t, nrm in zip(tensors, norms):
+    for t, nrm in zip(tensors, norms, strict=True):
         t.mul_(nrm / t.norm().clamp_min(1e-12))

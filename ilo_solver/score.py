@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 from torch import nn
@@ -71,7 +71,8 @@ class _ConvNet(nn.Module):
         super().__init__()
         self.temb = nn.Sequential(_Fourier(64), nn.Linear(64, width), nn.SiLU())
         self.inp = nn.Conv2d(channels, width, 3, padding=1)
-        self.blocks = nn.ModuleList(nn.Sequential(nn.GroupNorm(8, width), nn.SiLU(), nn.Conv2d(width, width, 3, padding=1))
+        self.blocks = nn.ModuleList(nn.Sequential(nn.GroupNorm(8, width), nn.SiLU(),
+                                                  nn.Conv2d(width, width, 3, padding=1))
                                     for _ in range(depth))
         self.out = nn.Sequential(nn.GroupNorm(8, width), nn.SiLU(), nn.Conv2d(width, channels, 3, padding=1))
 
@@ -158,7 +159,7 @@ def train_score(model: ScoreModel, sample: Callable[[int, torch.Generator], torc
 
 def train_code_prior(G, split: int, *, steps: int, batch: int = 64, width: int = 128, depth: int = 4,
                      lr: float = 1e-3, rng: torch.Generator, checkpoint: str | Path | None = None,
-                     progress: bool = False) -> tuple["ScoreModel", list[float]]:
+                     progress: bool = False) -> tuple[ScoreModel, list[float]]:
     """SGILO's prior: a :class:`ScoreModel` on the codes :math:`G_1(z)`, z ~ N(0, I), at ``split`` of a layered
     generator, trained by :func:`train_score` (``ilo train-prior`` and the benchmarks call this)."""
     if not 1 <= split < G.num_blocks:

@@ -11,7 +11,7 @@ Minkowski sum :math:`E=G_1(B_2^k(r_1))\oplus B_1^p(r_2)`.
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import sympy as sp
@@ -30,7 +30,7 @@ def check_K(K, p):
     """Theorem 1 needs :math:`0 < K \\le \\sqrt p`; raise ``ValueError`` naming K otherwise."""
     K = V.positive("K", K)
     p = V.at_least("p", p, 1)
-    if np.any(K > np.sqrt(p) * (1 + 1e-12)):
+    if np.any(np.sqrt(p) * (1 + 1e-12) < K):
         raise ValueError(f"K must satisfy K <= sqrt(p) (ILO Theorem 1), got K={K!r}, p={p!r}")
     return K, p
 

@@ -184,7 +184,8 @@ def log_covering_sudakov_sym(p, r, eps):
 def crossover_scale_continuous(p, r):
     r"""Root :math:`\varepsilon_c` of :math:`(r^2/\varepsilon^2)\log(2p+1) = p\log(1+2r/\varepsilon)` (Maurey without
     the ceiling against volumetric). :math:`\varepsilon^2\log(1+2r/\varepsilon)` is increasing, so the root is
-    unique and Maurey's bound is strictly larger than the volumetric one for **every** :math:`\varepsilon<\varepsilon_c`.
+    unique and Maurey's bound is strictly larger than the volumetric one for **every**
+    :math:`\varepsilon<\varepsilon_c`.
     Asymptotically :math:`\varepsilon_c\sqrt p/r\to\sqrt2` (1.386 at p=64, 1.410 at p=1024) [D]; see
     :func:`ilo_theory.symbolic.crossover_limit`.
     """

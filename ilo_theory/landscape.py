@@ -6,7 +6,7 @@ Generator :math:`G(x)=\mathrm{relu}(W_d\cdots\mathrm{relu}(W_1x))`, rows :math:`
 from __future__ import annotations
 
 import math
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 import sympy as sp
@@ -52,7 +52,7 @@ def theta_sequence(theta0: float, d: int) -> np.ndarray:
     return np.array(out)
 
 
-@lru_cache(maxsize=None)
+@cache
 def rho(d: int) -> float:
     r""":math:`\rho_d` of Hand & Voroninski [V, restated]: the spurious critical point sits near
     :math:`-\rho_d x_0`, where

@@ -101,7 +101,9 @@ def lemma42_measurements_sym(k, d, c_nodes, alpha):
 def lemma43_error(gamma, dist_to_range, eta_norm=0.0, eps=0.0, delta=0.0):
     r"""Bora et al. Lemma 4.3 [R; proof in THEORY.md §1 [D]]:
 
-    .. math:: \|\hat x-x^*\| \le \Big(\frac4\gamma+1\Big)\min_{x\in S}\|x^*-x\| + \frac{2\|\eta\|+\varepsilon+\delta}{\gamma}
+    .. math::
+        \|\hat x-x^*\| \le \Big(\frac4\gamma+1\Big)\min_{x\in S}\|x^*-x\|
+        + \frac{2\|\eta\|+\varepsilon+\delta}{\gamma}
 
     given S-REC(S, γ, δ), :math:`\|Ax\|\le2\|x\|` for the fixed closest point, and an ε-approximate minimiser.
     """

@@ -7,7 +7,7 @@ monotonicity); the docs render it as a table.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Mapping
+from collections.abc import Callable, Mapping
 
 import sympy as sp
 
@@ -179,7 +179,8 @@ def K_threshold(p_value: int) -> float:
 
 
 def dm_dK():
-    r""":math:`\partial m/\partial K` of ILO eq. (5): :math:`2K\log p/\alpha^2` -- m grows like :math:`K^2` (Remark 1)."""
+    r""":math:`\partial m/\partial K` of ILO eq. (5): :math:`2K\log p/\alpha^2` -- m grows like :math:`K^2`
+    (Remark 1)."""
     k_, L1, r1 = sp.symbols("k L_1 r_1", positive=True)
     return sp.diff(bounds.ilo_measurements_sym(k_, p, K, L1, L2, r1, delta, alpha), K)
 

@@ -7,7 +7,8 @@ import json
 import math
 import multiprocessing
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
+from collections.abc import Callable, Iterable
 
 import numpy as np
 from scipy import stats
@@ -74,7 +75,7 @@ class SerialExecutor(cf.Executor):
         return f
 
     def map(self, fn: Callable, *iterables: Iterable, timeout=None, chunksize=1):
-        return (fn(*a) for a in zip(*iterables))
+        return (fn(*a) for a in zip(*iterables, strict=False))
 
 
 def single_threaded_worker() -> None:

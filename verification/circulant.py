@@ -90,9 +90,9 @@ def claims(result: dict) -> list[ClaimRow]:
         "Partial circulant A with random signs embeds the same sets nearly as well as a Gaussian A "
         "(theory pays polylog factors, e.g. log^4 n)",
         "distortion ratio circulant/Gaussian = O(polylog); in practice ~1",
-        "ratio per m " + ", ".join(f"{m}: {r:.2f}" for m, r in zip(result["ms"], ratios)),
+        "ratio per m " + ", ".join(f"{m}: {r:.2f}" for m, r in zip(result["ms"], ratios, strict=True)),
         "holds" if max(ratios) < 2.0 else "inconclusive",
-        "measured; the log^4 n factor of the bound is not visible at n = %d" % result["n"]))
+        f"measured; the log^4 n factor of the bound is not visible at n = {result['n']}"))
     return rows
 
 

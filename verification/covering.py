@@ -49,7 +49,7 @@ def run(cfg: Config, *, seed: int, executor) -> dict:
     for p in cfg.ps:
         eps = np.geomspace(1e-3, 1.0, 600)
         M, Vv = C.log_covering_maurey(p, r, eps), C.log_covering_volumetric(p, r, eps)
-        better = M <= Vv
+        better = Vv >= M
         # numerical crossover read off the curves: the smallest eps beyond which Maurey stays below
         last_bad = np.nonzero(~better)[0]
         measured = float(eps[last_bad[-1] + 1]) if last_bad.size else float(eps[0])
@@ -95,11 +95,12 @@ def claims(result: dict) -> list[ClaimRow]:
         "holds" if abs(ratio - math.sqrt(2)) < 0.03 * math.sqrt(2) else "fails"))
     qs = np.array(result["qs"], float)
     worst, slopes = 0.0, []
-    for name, mse in result["mc"].items():
-        worst = max(worst, max(m * q for m, q in zip(mse, qs)))  # MSE * q / r^2 should be <= 1
+    for mse in result["mc"].values():
+        worst = max(worst, max(m * q for m, q in zip(mse, qs, strict=True)))  # MSE * q / r^2 should be <= 1
         slopes.append(np.polyfit(np.log(qs), np.log(np.maximum(mse, 1e-300)), 1)[0])
     m, lo, hi = mean_ci(slopes)
-    rel = [mc / ex for name in result["mc"] for mc, ex in zip(result["mc"][name], result["mc_exact"][name])]
+    rel = [mc / ex for name in result["mc"]
+           for mc, ex in zip(result["mc"][name], result["mc_exact"][name], strict=True)]
     rows.append(ClaimRow(
         "covering.maurey_lemma", "Maurey's empirical method (HDP §0.0)",
         "E||x - mean of q i.i.d. atoms||^2 <= r^2/q, scaling like 1/q",
@@ -127,7 +128,7 @@ def plot(result: dict):
     """The claim's figure, drawn from the saved result (save it with :func:`verification._common.save_figure`)."""
     import matplotlib.pyplot as plt
     fig, axes = plt.subplots(1, 3, figsize=(15, 4))
-    for ax, (p, c) in zip(axes[:2], result["curves"].items()):
+    for ax, (p, c) in zip(axes[:2], result["curves"].items(), strict=True):
         eps = np.array(c["eps"])
         for key, style in (("volumetric", "-"), ("maurey", "-"), ("sudakov", "--"), ("schutt", ":")):
             ax.loglog(eps, c[key], style, label=key)

@@ -109,7 +109,7 @@ def _crossing(ms, gammas, level):
 
 def run(cfg: Config, *, seed: int, executor) -> dict:
     cells = [(p, K) for p in cfg.ps for K in cfg.Ks]
-    rows = list(executor.map(_cell, [cfg] * len(cells), [seed] * len(cells), *zip(*cells)))
+    rows = list(executor.map(_cell, [cfg] * len(cells), [seed] * len(cells), *zip(*cells, strict=False)))
     return dict(config=dataclasses.asdict(cfg), rows=rows)
 
 
@@ -153,7 +153,8 @@ def claims(result: dict) -> list[ClaimRow]:
         ClaimRow("extended_srec.grows_with_K", "ILO Theorem 1, eq. (5) and Remark 1 [X]",
                  "The m needed grows with K (the K^2 log p term)",
                  f"m*(K={K_hi:g}) > m*(K={K_lo:g}) at every p",
-                 "ratios m*(K_max)/m*(K_min) per p: " + ", ".join(f"p={p}: {v:.2f}" for p, v in zip(cfg["ps"], k_ratio)),
+                 "ratios m*(K_max)/m*(K_min) per p: "
+                 + ", ".join(f"p={p}: {v:.2f}" for p, v in zip(cfg["ps"], k_ratio, strict=True)),
                  "holds" if all(v > 1 for v in k_ratio) else "inconclusive",
                  "at these sizes the k log(L1 L2 r1/delta) term dominates m*, so the K^2 log p term is hard to see"),
     ]

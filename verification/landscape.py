@@ -47,7 +47,7 @@ def _gd(G, x0, starts, steps, negate, gen):
     x = torch.randn(starts, 2, generator=gen, dtype=torch.float64) * 1.5
     target = G(x0[None])
     lr = 0.5 * 2 ** d
-    for s in range(steps):
+    for _ in range(steps):
         x.requires_grad_(True)
         f = 0.5 * ((G(x) - target) ** 2).sum(1)
         (g,) = torch.autograd.grad(f.sum(), x)
@@ -107,7 +107,7 @@ def claims(result: dict) -> list[ClaimRow]:
         "landscape.wdc", "Hand & Voroninski 2018, Lemma 9 (WDC)",
         "The WDC deviation of an n x k Gaussian layer decays like sqrt(k log n / n)",
         "log-log slope ~ -0.5 (-0.5 plus a log factor)", f"slope {slope:.3f}; deviations "
-        + ", ".join(f"n={int(a)}: {b:.3f}" for a, b in zip(n, dev)),
+        + ", ".join(f"n={int(a)}: {b:.3f}" for a, b in zip(n, dev, strict=True)),
         "holds" if -0.65 <= slope <= -0.3 else "fails"))
     return rows
 

@@ -113,7 +113,8 @@ def claims(result: dict) -> list[ClaimRow]:
         "langevin.step_size_bias", "SGILO (Daras et al. 2022) theory; ULA O(eta) bias",
         "ULA samples approach the exact stationary law pi_beta as the step size eta shrinks",
         "covariance error and TV decrease with eta",
-        "; ".join(f"eta={p['eta']:.3g}: TV {t:.3f}, cov rel. error {c:.3f}" for p, t, c in zip(pe, tvs, cov_err)),
+        "; ".join(f"eta={p['eta']:.3g}: TV {t:.3f}, cov rel. error {c:.3f}"
+                  for p, t, c in zip(pe, tvs, cov_err, strict=True)),
         "holds" if shrink and tvs[-1] <= tvs[0] + 0.02 else ("inconclusive" if shrink else "fails"),
         "histogram TV carries sampling noise of order 0.01-0.05 (autocorrelated chains)")]
     lap = _rel(result["laplace"], result["cov_exact"])

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Sequence
+from collections.abc import Sequence
 
 from ._common import ClaimRow, save_json
 

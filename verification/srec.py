@@ -121,7 +121,8 @@ def claims(result: dict) -> list[ClaimRow]:
         "P(||Ax|| > 2||x||) for A_ij ~ N(0, 1/m) equals P(chi2_m > 4m)",
         "exact chi-square tail for m in " + ",".join(str(t["m"]) for t in result["tail"]),
         f"max |simulated - exact| = {worst:.4f} over {result['tail'][0]['draws']} draws each",
-        "holds" if ok else "fails", "simultaneous 99% Wilson intervals (Bonferroni) contain the exact value for every m" if ok
+        "holds" if ok else "fails",
+        "simultaneous 99% Wilson intervals (Bonferroni) contain the exact value for every m" if ok
         else "a simultaneous 99% Wilson interval misses the exact value"))
     return out
 
@@ -144,8 +145,8 @@ def plot(result: dict):
     b.semilogy(tm, [t["exact"] for t in result["tail"]], "-", label="exact chi-square tail")
     cis = [wilson(t["hits"], t["draws"]) for t in result["tail"]]
     p = [t["hits"] / t["draws"] for t in result["tail"]]
-    b.errorbar(tm, p, yerr=[[pi - c[0] for pi, c in zip(p, cis)], [c[1] - pi for pi, c in zip(p, cis)]],
-               fmt="o", label="simulated (95% CI)")
+    lo_hi = [[pi - c[0] for pi, c in zip(p, cis, strict=True)], [c[1] - pi for pi, c in zip(p, cis, strict=True)]]
+    b.errorbar(tm, p, yerr=lo_hi, fmt="o", label="simulated (95% CI)")
     b.set_xlabel("m")
     b.set_ylabel("P(||Ax|| > 2||x||)")
     b.legend()

@@ -70,7 +70,7 @@ def _cell(cfg: Config, seed: int, K: float, m: int, trial: int) -> dict:
 
 def run(cfg: Config, *, seed: int, executor) -> dict:
     cells = [(K, m, t) for K in cfg.Ks for m in cfg.ms for t in range(cfg.trials)]
-    rows = list(executor.map(_cell, [cfg] * len(cells), [seed] * len(cells), *zip(*cells)))
+    rows = list(executor.map(_cell, [cfg] * len(cells), [seed] * len(cells), *zip(*cells, strict=False)))
     return dict(config=dataclasses.asdict(cfg), rows=rows)
 
 
@@ -109,7 +109,7 @@ def claims(result: dict) -> list[ClaimRow]:
         "that CSGM cannot represent", f"relative error ILO < CSGM at m = {m_hi}",
         ", ".join(f"{k}: {v:.3f}" for k, v in mean.items()), "holds" if mean["ilo"] < mean["csgm"] else "fails"))
     m50 = {K: _m50(rows, K, cfg["ms"]) for K in cfg["Ks"]}
-    mono = all(m50[a] <= m50[b] for a, b in zip(cfg["Ks"], cfg["Ks"][1:]))
+    mono = all(m50[a] <= m50[b] for a, b in zip(cfg["Ks"], cfg["Ks"][1:], strict=False))
     out.append(ClaimRow(
         "theorem1.m_vs_K", "ILO Theorem 1, eq. (5) and Remark 1 [X]",
         "The measurements needed grow with K (like K^2 log p)",
@@ -124,8 +124,8 @@ def plot(result: dict):
     import matplotlib.pyplot as plt
     rows, cfg = result["rows"], result["config"]
     fig, axes = plt.subplots(1, len(cfg["Ks"]), figsize=(5 * len(cfg["Ks"]), 4), sharey=True)
-    for ax, K in zip(np.atleast_1d(axes), cfg["Ks"]):
-        for meth, style in zip(METHODS, ("o-", "s-", "^--")):
+    for ax, K in zip(np.atleast_1d(axes), cfg["Ks"], strict=True):
+        for meth, style in zip(METHODS, ("o-", "s-", "^--"), strict=True):
             ax.semilogx(cfg["ms"], [np.mean([r[meth] / r["x_norm"] for r in rows if r["K"] == K and r["m"] == m])
                                     for m in cfg["ms"]], style, label=meth)
         ax.semilogx(cfg["ms"], [np.mean([r["rep"] / r["x_norm"] for r in rows if r["K"] == K and r["m"] == m])

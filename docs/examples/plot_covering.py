@@ -13,7 +13,7 @@ import numpy as np
 from ilo_theory import covering as C
 
 fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
-for ax, p in zip(axes, (64, 1024)):
+for ax, p in zip(axes, (64, 1024), strict=True):
     eps = np.geomspace(1e-3, 1.0, 400)
     ax.loglog(eps, C.log_covering_volumetric(p, 1.0, eps), label="volumetric (upper)")
     ax.loglog(eps, C.log_covering_maurey(p, 1.0, eps), label="Maurey (upper)")

@@ -34,7 +34,7 @@ for method in ("csgm", "ilo", "unconstrained"):
     panels.append((f"{method}\n{m['psnr']:.1f} dB", res.x[0]))
 
 fig, axes = plt.subplots(1, len(panels), figsize=(2.4 * len(panels), 2.8))
-for ax, (title, im) in zip(axes, panels):
+for ax, (title, im) in zip(axes, panels, strict=True):
     ax.imshow(to_uint8(im))
     ax.set_title(title, fontsize=9)
     ax.axis("off")

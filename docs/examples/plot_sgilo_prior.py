@@ -6,7 +6,9 @@ ILO constrains the intermediate code to a small :math:`\\ell_1` ball around the 
 hand-made prior. Score-Guided ILO (Daras et al., ICML 2022) learns the distribution of the intermediate codes with a
 score-based model (a VP-SDE, :math:`\\beta` from 0.1 to 20) and samples the posterior with Langevin dynamics:
 
-.. math:: h\\leftarrow h-\\eta\\big(\\nabla_h\\|A(G_2(h))-y\\|^2-\\lambda s_\\theta(h,t)\\big)+\\sqrt{2\\eta/\\beta}\\,u.
+.. math::
+    h\\leftarrow h-\\eta\\big(\\nabla_h\\|A(G_2(h))-y\\|^2-\\lambda s_\\theta(h,t)\\big)
+    +\\sqrt{2\\eta/\\beta}\\,u.
 
 Here everything is linear, so every answer is known in closed form: :math:`G_1(z)=Wz` makes the prior of the
 codes :math:`N(0,WW^T)` (rank 4 in 16 dimensions), :math:`G_2(h)=Bh` and a Gaussian A make the posterior Gaussian.

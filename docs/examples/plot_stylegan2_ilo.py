@@ -76,7 +76,7 @@ for name, cfg in runs.items():
 
 fig, axes = plt.subplots(1, 5, figsize=(11, 2.7))
 panels = [("truth", x[0]), ("observed 30%", y[0])] + [(f"{n}: {e:.2f}", r.x[0]) for n, (r, e) in results.items()]
-for ax, (title, im) in zip(axes, panels):
+for ax, (title, im) in zip(axes, panels, strict=True):
     ax.imshow(to_uint8(im), interpolation="nearest")
     ax.set_title(title, fontsize=9)
     ax.axis("off")

@@ -55,7 +55,6 @@ from __future__ import annotations
 import hashlib
 import math
 import re
-from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
@@ -89,7 +88,7 @@ class PersistentRecord:
     def children(self) -> dict:
         return dict(self.state.get("_modules") or {})
 
-    def child(self, name: str) -> "PersistentRecord":
+    def child(self, name: str) -> PersistentRecord:
         c = self.children().get(name)
         if not isinstance(c, PersistentRecord):
             raise ValueError(f"{self.class_name} has no sub-network {name!r} (has {sorted(self.children())})")
@@ -121,8 +120,10 @@ class TFNetworkRecord:
         if not all(isinstance(c, TFNetworkRecord) for c in comps.values()):
             raise UnsafePickleError("a TensorFlow network's components are not networks")
         variables = state["variables"]
-        if not (isinstance(variables, list) and all(isinstance(kv, tuple) and len(kv) == 2 and isinstance(kv[0], str)
-                                                    and isinstance(kv[1], (np.ndarray, np.generic)) for kv in variables)):
+        pairs = all(isinstance(kv, tuple) and len(kv) == 2 and isinstance(kv[0], str)
+                    and isinstance(kv[1], (np.ndarray, np.generic)) for kv in variables) \
+            if isinstance(variables, list) else False
+        if not pairs:
             raise UnsafePickleError("a TensorFlow network's variables are not (name, numpy array) pairs")
         self.name, self.static_kwargs, self.components = str(state["name"]), dict(state["static_kwargs"]), dict(comps)
         self.variables = {k: np.asarray(v) for k, v in variables}

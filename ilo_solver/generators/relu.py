@@ -7,7 +7,7 @@ Weights are i.i.d. :math:`N(0,1/n_i)` (``scaling="hv"``, Hand-Voroninski: each l
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 
@@ -31,7 +31,7 @@ class ReLUGenerator(LayeredGenerator):
         var = 1.0 if scaling == "hv" else 2.0
         self.weights = torch.nn.ParameterList()
         self.biases = torch.nn.ParameterList() if bias else None
-        for n_prev, n_i in zip(widths, widths[1:]):
+        for n_prev, n_i in zip(widths, widths[1:], strict=False):
             std = math.sqrt(var / n_i)
             self.weights.append(torch.nn.Parameter(
                 torch.randn(n_i, n_prev, generator=rng, dtype=torch.float64).to(dtype) * std,

@@ -163,7 +163,7 @@ def _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad=Fals
     if backward_hooks not in (None, {}) or not isinstance(metadata, (type(None), dict)) or metadata:
         raise UnsafePickleError("tensors with backward hooks or metadata are not rebuilt")
     n = math.prod(size)
-    last = storage_offset + sum((s - 1) * st for s, st in zip(size, stride)) if n else 0
+    last = storage_offset + sum((s - 1) * st for s, st in zip(size, stride, strict=True)) if n else 0
     with warnings.catch_warnings():   # TypedStorage is deprecated, but it is what torch's pickles carry
         warnings.simplefilter("ignore", UserWarning)
         held = storage.size()

@@ -19,7 +19,7 @@ the layers from any intermediate state equals the full forward pass (tested). Th
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
@@ -275,7 +275,7 @@ class StyleGAN2Generator(nn.Module):
     def stored_noises(self) -> list[torch.Tensor]:
         return [getattr(self.noises, f"noise_{i}") for i in range(self.num_layers)]
 
-    def set_w_avg(self, w_avg: torch.Tensor | None) -> "StyleGAN2Generator":
+    def set_w_avg(self, w_avg: torch.Tensor | None) -> StyleGAN2Generator:
         """Set (or clear, with None) the average w used by :meth:`truncate`; shape ``[style_dim]`` or
         ``[1, style_dim]``, e.g. a checkpoint's ``latent_avg`` or ``G.mean_w(...)``."""
         if w_avg is not None:

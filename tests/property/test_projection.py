@@ -149,7 +149,7 @@ def test_segmented_equals_one_at_a_time(sizes, data):
     vs = [torch.randn(n, generator=g, dtype=torch.float64).reshape(-1, 1) * scale for n in sizes]
     cs = [torch.randn(v.shape, generator=g, dtype=torch.float64) * scale for v in vs]
     radii = []
-    for v, c in zip(vs, cs):
+    for v, c in zip(vs, cs, strict=True):
         l1 = float((v - c).abs().sum())
         kind = data.draw(st.sampled_from(["inf", "zero", "inside", "outside"]))
         radii.append({"inf": math.inf, "zero": 0.0, "inside": 1.5 * l1,
@@ -157,7 +157,7 @@ def test_segmented_equals_one_at_a_time(sizes, data):
     proj = SegmentedL1Projector([v.numel() for v in vs], radii)
     for dtype, tol in ((torch.float64, 1e-12), (torch.float32, 1e-5)):
         got = proj([v.to(dtype) for v in vs], [c.to(dtype) for c in cs])
-        for v, c, r, w in zip(vs, cs, radii, got):
+        for v, c, r, w in zip(vs, cs, radii, got, strict=True):
             ref = project_l1_ball_around(v.reshape(1, -1), c.reshape(1, -1), r, method="sort").reshape(v.shape)
             assert w.dtype == dtype and w.shape == v.shape
             assert torch.allclose(w.double(), ref, rtol=0, atol=tol * scale * max(1.0, float(v.abs().max()) / scale))
@@ -184,5 +184,5 @@ def test_multi_tensor_renormalisation_equals_one_at_a_time(items):
     fast, ref = [t.clone() for t in ts], [t.clone() for t in ts]
     renormalise_tensors_(fast, norms)
     _renormalise_each_(ref, norms)
-    for a, b in zip(fast, ref):
+    for a, b in zip(fast, ref, strict=True):
         assert torch.allclose(a, b, rtol=1e-12, atol=0)

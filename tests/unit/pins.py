@@ -133,7 +133,7 @@ def pin_sgilo_dcgan() -> dict:
 
 
 def pin_verification() -> dict:
-    from verification import extended_srec, langevin, srec, theorem1
+    from verification import extended_srec, theorem1
     out = {}
     cfg = theorem1.Config(Ks=(2.0,), ms=(40,), trials=1, restarts=2, steps=40)
     out["theorem1_cell"] = theorem1._cell(cfg, 0, 2.0, 40, 0)

@@ -19,7 +19,7 @@ def _sched(stages, steps, radii=None, lr=0.1):
     """Rounds with the same radius for latent, noise and state (``radii`` per round; None: unconstrained)."""
     radii = radii or (INF,) * len(stages)
     lrs = lr if isinstance(lr, tuple) else (lr,) * len(stages)
-    return tuple(Round(s, n, a, r, r, r) for s, n, a, r in zip(stages, steps, lrs, radii))
+    return tuple(Round(s, n, a, r, r, r) for s, n, a, r in zip(stages, steps, lrs, radii, strict=True))
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +56,7 @@ def test_ilo_beats_pulse_on_a_generated_image(control, task):
     err = lambda r: float((r.x - x).norm() / x.norm())
     assert err(i) < 0.8 * min(err(p), err(c)), (err(i), err(p), err(c))  # measured: cs 0.17 vs 0.30 / 0.95,
     # inpaint 0.09 vs 0.36 / 0.90 (ILO vs PULSE / CSGM; the target is rescaled, so not exactly in the range)
-    assert len(i.losses) == 4 and all(len(t) == s for t, s in zip(i.losses, (150, 50, 50, 50)))
+    assert len(i.losses) == 4 and all(len(t) == s for t, s in zip(i.losses, (150, 50, 50, 50), strict=True))
     assert torch.allclose(i.latent.norm(dim=-1), torch.full((1, G.n_latent), 8.0), atol=1e-4)  # sphere sqrt(64)
 
 
@@ -68,7 +68,8 @@ def test_config_and_schedule():
     with pytest.raises(ValueError, match="non-decreasing"):
         StyleILOConfig(rounds=_sched((0, 2, 1), (1, 1, 1)))
     lr = cosine_ramp
-    assert lr(0, 100, 0.1) == 0.0 and lr(25, 100, 0.1) == pytest.approx(0.1) and lr(50, 100, 0.1) == pytest.approx(0.075)
+    assert lr(0, 100, 0.1) == 0.0 and lr(25, 100, 0.1) == pytest.approx(0.1)
+    assert lr(50, 100, 0.1) == pytest.approx(0.075)
     assert lr(99, 100, 0.1) < 0.01
 
 
@@ -104,7 +105,8 @@ def test_csgm_keeps_the_best_restart(control):
     res = csgm_stylegan(G, y, op, config=StyleCSGMConfig(rounds=(Round(0, 40, 0.1),), restarts=3,
                                                          fit=DataFit(lpips_weight=0.5)),
                         rng=torch.Generator().manual_seed(2))
-    assert res.x.shape == (1, 3, 32, 32) and res.latent.shape == (1, G.style_dim) and len(res.losses[0]) == 40 and res.losses[0][-1] <= res.losses[0][0]
+    assert res.x.shape == (1, 3, 32, 32) and res.latent.shape == (1, G.style_dim)
+    assert len(res.losses[0]) == 40 and res.losses[0][-1] <= res.losses[0][0]
     # the kept restart is the one with the smallest final objective, and that objective is the kept image's
     finals = res.losses[1]
     assert len(finals) == 3 and len(set(finals)) == 3

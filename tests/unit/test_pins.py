@@ -18,7 +18,7 @@ def _close(a, b, path):
             _close(a[k], b[k], f"{path}.{k}")
     elif isinstance(a, (list, tuple)):
         assert len(a) == len(b), path
-        for i, (u, v) in enumerate(zip(a, b)):
+        for i, (u, v) in enumerate(zip(a, b, strict=True)):
             _close(u, v, f"{path}[{i}]")
     elif isinstance(a, float) or isinstance(b, float):
         if a is None or b is None or (isinstance(a, float) and math.isinf(a)):

@@ -106,7 +106,7 @@ def _problem(tgen, m=40):
 def _rounds(splits, steps, lrs, radii):
     """ILO's schedule rows from the paper's lists: CSGM (steps[0], lrs[0]) then one round per split."""
     return (Round(0, steps[0], lrs[0]),) + tuple(Round(s, n, a, r) for s, n, a, r in zip(splits, steps[1:], lrs[1:],
-                                                                                          radii))
+                                                                                          radii, strict=True))
 
 
 def test_config_validation():

@@ -22,7 +22,7 @@ def test_rho_symbolic_is_one_over_pi_at_two():
 
 def test_rho_increases_towards_one():
     vals = [landscape.rho(d) for d in range(1, 60)]
-    assert all(b > a for a, b in zip(vals, vals[1:])) and vals[-1] < 1
+    assert all(b > a for a, b in zip(vals, vals[1:], strict=False)) and vals[-1] < 1
 
 
 def test_g_endpoints():
