@@ -16,11 +16,17 @@ torch.set_num_threads(max(1, min(2, torch.get_num_threads())))
 
 @pytest.fixture
 def rng():
-    """A fresh, seeded numpy Generator per test."""
-    return np.random.default_rng(1234)
+    """A fresh, seeded torch.Generator per test (CPU): the toolkit's ``rng`` argument."""
+    return torch.Generator().manual_seed(1234)
 
 
 @pytest.fixture
-def tgen():
-    """A fresh, seeded torch.Generator per test (CPU)."""
-    return torch.Generator().manual_seed(1234)
+def np_rng():
+    """A fresh, seeded numpy Generator per test (the numpy code of ilo_theory)."""
+    return np.random.default_rng(1234)
+
+
+@pytest.fixture(params=["cpu"] + (["cuda"] if torch.cuda.is_available() else []))
+def device(request):
+    """Every device this machine has (CPU always; the meta-device tests cover the GPU paths without one)."""
+    return torch.device(request.param)

@@ -6,39 +6,39 @@ from ilo_solver.generators import ReLUGenerator
 
 
 @pytest.mark.parametrize("bias", [False, True])
-def test_split_composes_to_G(bias, tgen):
-    G = ReLUGenerator((4, 30, 50, 70), rng=tgen, bias=bias)
-    z = torch.randn(5, 4, generator=tgen, dtype=torch.float64)
+def test_split_composes_to_G(bias, rng):
+    G = ReLUGenerator((4, 30, 50, 70), rng=rng, bias=bias)
+    z = torch.randn(5, 4, generator=rng, dtype=torch.float64)
     for i in range(G.num_blocks + 1):
         G1, G2 = G.split(i)
         assert torch.equal(G2(G1(z)), G(z))
         assert G1(z).shape == (5, *G.latent_shape(i))
 
 
-def test_hv_scaling_halves_squared_norms(tgen):
-    G = ReLUGenerator((10, 4000, 4000), rng=tgen)
-    z = torch.randn(20, 10, generator=tgen, dtype=torch.float64)
+def test_hv_scaling_halves_squared_norms(rng):
+    G = ReLUGenerator((10, 4000, 4000), rng=rng)
+    z = torch.randn(20, 10, generator=rng, dtype=torch.float64)
     ratio = (G(z) ** 2).sum(1) / (z ** 2).sum(1)
     assert abs(float(ratio.mean()) - 0.25) < 0.02
-    G2 = ReLUGenerator((10, 4000, 4000), rng=tgen, scaling="he")
+    G2 = ReLUGenerator((10, 4000, 4000), rng=rng, scaling="he")
     assert abs(float(((G2(z) ** 2).sum(1) / (z ** 2).sum(1)).mean()) - 1.0) < 0.08
 
 
-def test_jacobian_matches_autograd_and_lipschitz_order(tgen):
-    G = ReLUGenerator((3, 20, 25), rng=tgen, bias=True)
-    z = torch.randn(3, generator=tgen, dtype=torch.float64)
+def test_jacobian_matches_autograd_and_lipschitz_order(rng):
+    G = ReLUGenerator((3, 20, 25), rng=rng, bias=True)
+    z = torch.randn(3, generator=rng, dtype=torch.float64)
     J = torch.autograd.functional.jacobian(lambda v: G(v[None])[0], z)
     assert torch.allclose(G.jacobian(z), J)
-    pts = torch.randn(50, 3, generator=tgen, dtype=torch.float64)
+    pts = torch.randn(50, 3, generator=rng, dtype=torch.float64)
     assert G.lipschitz_empirical(pts) <= G.lipschitz_upper() * (1 + 1e-12)
 
 
-def test_errors(tgen):
+def test_errors(rng):
     with pytest.raises(ValueError, match="widths"):
-        ReLUGenerator((4,), rng=tgen)
+        ReLUGenerator((4,), rng=rng)
     with pytest.raises(ValueError, match="scaling"):
-        ReLUGenerator((4, 5), rng=tgen, scaling="xavier")
-    G = ReLUGenerator((4, 5, 6), rng=tgen)
+        ReLUGenerator((4, 5), rng=rng, scaling="xavier")
+    G = ReLUGenerator((4, 5, 6), rng=rng)
     with pytest.raises(ValueError, match="split"):
         G.forward_to(torch.zeros(1, 4, dtype=torch.float64), 3)
     with pytest.raises(ValueError, match="shape"):

@@ -13,11 +13,11 @@ SHAPES = [(3, 8, 8), (1, 37, 31), (2, 6, 10)]
 
 @pytest.mark.parametrize("name", sorted(O.OPERATORS))
 @pytest.mark.parametrize("shape", SHAPES)
-def test_adjoint_and_linearity(name, shape, tgen):
-    op = O.OPERATORS[name](shape, tgen).double()
-    x = torch.randn(2, *shape, generator=tgen, dtype=torch.float64)
-    x2 = torch.randn(2, *shape, generator=tgen, dtype=torch.float64)
-    y = torch.randn(2, *op.out_shape, generator=tgen, dtype=torch.float64)
+def test_adjoint_and_linearity(name, shape, rng):
+    op = O.OPERATORS[name](shape, rng).double()
+    x = torch.randn(2, *shape, generator=rng, dtype=torch.float64)
+    x2 = torch.randn(2, *shape, generator=rng, dtype=torch.float64)
+    y = torch.randn(2, *op.out_shape, generator=rng, dtype=torch.float64)
     lhs = (op(x) * y).sum()
     rhs = (x * op.A_adjoint(y)).sum()
     assert torch.allclose(lhs, rhs, rtol=1e-10, atol=1e-10)
@@ -25,9 +25,9 @@ def test_adjoint_and_linearity(name, shape, tgen):
 
 
 @pytest.mark.parametrize("name", sorted(O.OPERATORS))
-def test_float32_and_shapes(name, tgen):
-    op = O.OPERATORS[name]((3, 12, 10), tgen)
-    x = torch.randn(4, 3, 12, 10, generator=tgen)
+def test_float32_and_shapes(name, rng):
+    op = O.OPERATORS[name]((3, 12, 10), rng)
+    x = torch.randn(4, 3, 12, 10, generator=rng)
     y = op(x)
     assert y.dtype == torch.float32 and tuple(y.shape) == (4, *op.out_shape)
     with pytest.raises(ValueError, match="expects inputs of shape"):
@@ -35,36 +35,36 @@ def test_float32_and_shapes(name, tgen):
 
 
 @pytest.mark.parametrize("shape", [(1, 37, 31), (3, 4, 4), (1, 1, 1024)])
-def test_circulant_fft_matches_scipy_dense_oracle(shape, tgen):
+def test_circulant_fft_matches_scipy_dense_oracle(shape, rng):
     n = math.prod(shape)
-    op = O.PartialCirculant(shape, max(1, n // 3), rng=tgen, dtype=torch.float64)
-    x = torch.randn(3, *shape, generator=tgen, dtype=torch.float64)
+    op = O.PartialCirculant(shape, max(1, n // 3), rng=rng, dtype=torch.float64)
+    x = torch.randn(3, *shape, generator=rng, dtype=torch.float64)
     dense = circulant(op.filter.numpy())[op.rows.numpy()] * op.signs.numpy()[None] / math.sqrt(op.m)
     assert np.allclose(op(x).numpy(), x.reshape(3, -1).numpy() @ dense.T, atol=1e-10)
     assert np.allclose(op.dense_oracle(), dense)
     assert np.allclose(op.dense().numpy(), dense, atol=1e-10)
 
 
-def test_circulant_rows_are_distinct_and_normalised(tgen):
-    op = O.PartialCirculant((1, 64, 64), 512, rng=tgen, dtype=torch.float64)
+def test_circulant_rows_are_distinct_and_normalised(rng):
+    op = O.PartialCirculant((1, 64, 64), 512, rng=rng, dtype=torch.float64)
     assert op.rows.unique().numel() == 512
     # E||Ax||^2 = ||x||^2 for every fixed x: average over independent operators
     x = torch.zeros(1, 1, 64, 64, dtype=torch.float64)
     x[0, 0, 3, 5] = 1.0
-    vals = [float((O.PartialCirculant((1, 64, 64), 64, rng=tgen, dtype=torch.float64)(x) ** 2).sum())
+    vals = [float((O.PartialCirculant((1, 64, 64), 64, rng=rng, dtype=torch.float64)(x) ** 2).sum())
             for _ in range(400)]
     assert abs(np.mean(vals) - 1.0) < 4 * np.std(vals) / math.sqrt(400)
 
 
-def test_circulant_large_n_runs_in_linear_memory(tgen):
-    op = O.PartialCirculant((3, 1024, 1024), 1000, rng=tgen)
-    y = op(torch.randn(1, 3, 1024, 1024, generator=tgen))
+def test_circulant_large_n_runs_in_linear_memory(rng):
+    op = O.PartialCirculant((3, 1024, 1024), 1000, rng=rng)
+    y = op(torch.randn(1, 3, 1024, 1024, generator=rng))
     assert y.shape == (1, 1000) and torch.isfinite(y).all()
 
 
-def test_gaussian_cs_scaling(tgen):
-    op = O.GaussianCS((1, 10, 10), 4000, rng=tgen, dtype=torch.float64)
-    x = torch.randn(1, 1, 10, 10, generator=tgen, dtype=torch.float64)
+def test_gaussian_cs_scaling(rng):
+    op = O.GaussianCS((1, 10, 10), 4000, rng=rng, dtype=torch.float64)
+    x = torch.randn(1, 1, 10, 10, generator=rng, dtype=torch.float64)
     assert abs(float((op(x) ** 2).sum() / (x ** 2).sum()) - 1) < 0.1
 
 
@@ -77,11 +77,11 @@ def test_superres_non_square_and_errors():
         O.SuperResolution((3, 12, 20), 0)
 
 
-def test_bad_arguments(tgen):
+def test_bad_arguments(rng):
     with pytest.raises(ValueError, match="observed"):
-        O.random_mask((3, 8, 8), 1.5, rng=tgen)
+        O.random_mask((3, 8, 8), 1.5, rng=rng)
     with pytest.raises(ValueError, match="kept no pixel"):
-        O.random_mask((3, 4, 4), 1e-9, rng=tgen)
+        O.random_mask((3, 4, 4), 1e-9, rng=rng)
     m = O.box_mask((3, 8, 6), 2, 1, 3, 5)
     assert m.shape == (3, 8, 6) and m.sum() == 3 * (48 - 15) and m[:, 2:5, 1:6].sum() == 0
     for box in ((6, 0, 3, 2), (0, 2, 2, 5), (-1, 0, 2, 2), (0, 0, 0, 2), (8, 0, 1, 1)):
@@ -90,7 +90,7 @@ def test_bad_arguments(tgen):
     with pytest.raises(ValueError, match="whole 8x6 image"):
         O.box_mask((3, 8, 6), 0, 0, 8, 6)
     with pytest.raises(ValueError, match="m must"):
-        O.PartialCirculant((1, 4, 4), 17, rng=tgen)
+        O.PartialCirculant((1, 4, 4), 17, rng=rng)
     with pytest.raises(ValueError, match="sigma"):
         O.Denoising((1, 4, 4), sigma=-1)
     with pytest.raises(ValueError, match="compose"):
@@ -107,7 +107,7 @@ def test_noise_is_reproducible():
     assert torch.equal(a, b) and 0.1 < float(a.std()) < 0.3
 
 
-def test_classifier_operator_is_differentiable(tgen):
+def test_classifier_operator_is_differentiable(rng):
     net = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(48, 5))
     op = O.Classifier(net, (3, 4, 4), 5)
     x = torch.randn(2, 3, 4, 4, requires_grad=True)

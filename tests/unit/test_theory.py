@@ -74,10 +74,10 @@ def test_volume_lower_below_volumetric_upper():
             assert covering.log_covering_l1_volume_lower(p, 1.0, e) <= covering.log_covering_volumetric(p, 1.0, e)
 
 
-def test_gaussian_width_exact_matches_monte_carlo_and_upper_bound(rng):
+def test_gaussian_width_exact_matches_monte_carlo_and_upper_bound(np_rng):
     for p in (1, 8, 100):
         exact = covering.gaussian_width_l1_ball(p, 2.0)
-        mc = 2.0 * np.abs(rng.standard_normal((200_000, p))).max(axis=1).mean()
+        mc = 2.0 * np.abs(np_rng.standard_normal((200_000, p))).max(axis=1).mean()
         assert exact == pytest.approx(mc, rel=0.01)
         assert exact <= covering.gaussian_width_l1_ball(p, 2.0, exact=False)
 
@@ -104,9 +104,9 @@ def test_lemma1_is_gaussian_count_times_log4n():
         bounds.ilo_measurements(*args) * math.log(1024) ** 4)
 
 
-def test_norm_exceeds_probability_is_chi2_tail(rng):
+def test_norm_exceeds_probability_is_chi2_tail(np_rng):
     m = 10
-    A = rng.standard_normal((100_000, m)) / math.sqrt(m)  # rows = independent draws of A x for unit x
+    A = np_rng.standard_normal((100_000, m)) / math.sqrt(m)  # rows = independent draws of A x for unit x
     mc = np.mean(np.linalg.norm(A, axis=1) > 2.0)
     assert srec.norm_exceeds_probability(m) == pytest.approx(mc, abs=5e-4)
 
@@ -117,24 +117,24 @@ def test_srec_gamma_hat_is_min_ratio():
     assert np.all(srec.srec_holds(a, d, 0.5)) and not np.all(srec.srec_holds(a, d, 0.6))
 
 
-def test_circulant_operator_norm_bounds_dense(rng):
+def test_circulant_operator_norm_bounds_dense(np_rng):
     from scipy.linalg import circulant as dense_circulant
     n, m = 64, 16
-    g = rng.standard_normal(n)
-    rows = rng.choice(n, m, replace=False)
-    D = np.diag(rng.choice([-1.0, 1.0], n))
+    g = np_rng.standard_normal(n)
+    rows = np_rng.choice(n, m, replace=False)
+    D = np.diag(np_rng.choice([-1.0, 1.0], n))
     A = dense_circulant(g)[rows] @ D / math.sqrt(m)
     assert np.linalg.norm(A, 2) <= circulant.circulant_operator_norm(g, m) * (1 + 1e-12)
 
 
 # ------------------------------------------------------------------ Hand-Voroninski
-def _relu_weights(rng, widths):
-    return [rng.standard_normal((widths[i + 1], widths[i])) / math.sqrt(widths[i + 1]) for i in range(len(widths) - 1)]
+def _relu_weights(np_rng, widths):
+    return [np_rng.standard_normal((widths[i + 1], widths[i])) / math.sqrt(widths[i + 1]) for i in range(len(widths) - 1)]
 
 
-def test_subgradient_equals_finite_difference(rng):
-    W = _relu_weights(rng, [3, 40, 60])
-    x, x0 = rng.standard_normal(3), rng.standard_normal(3)
+def test_subgradient_equals_finite_difference(np_rng):
+    W = _relu_weights(np_rng, [3, 40, 60])
+    x, x0 = np_rng.standard_normal(3), np_rng.standard_normal(3)
 
     def f(z):
         a, b = z, x0
@@ -146,24 +146,24 @@ def test_subgradient_equals_finite_difference(rng):
     assert np.allclose(landscape.subgradient(W, x, x0), fd, atol=1e-6)
 
 
-def test_expected_gradient_is_close_to_subgradient_for_wide_nets(rng):
-    W = _relu_weights(rng, [2, 3000, 3000])
+def test_expected_gradient_is_close_to_subgradient_for_wide_nets(np_rng):
+    W = _relu_weights(np_rng, [2, 3000, 3000])
     x, x0 = np.array([0.3, -1.0]), np.array([1.0, 0.5])
     v, h = landscape.subgradient(W, x, x0), landscape.expected_gradient(x, x0, 2)
     assert np.linalg.norm(v - h) / np.linalg.norm(h) < 0.15
 
 
-def test_wdc_expectation_is_the_mean(rng):
+def test_wdc_expectation_is_the_mean(np_rng):
     k, n = 3, 400_000
-    W = rng.standard_normal((n, k)) / math.sqrt(n)
+    W = np_rng.standard_normal((n, k)) / math.sqrt(n)
     x, y = np.array([1.0, 0.2, 0.0]), np.array([-0.3, 1.0, 0.5])
     assert landscape.wdc_deviation(W, x, y) < 0.01
     Q = landscape.wdc_expectation(x, x)
     assert np.allclose(Q, 0.5 * np.eye(k))  # theta0 = 0: E[1[w.x>0] w w^T] = I/2
 
 
-def test_laplace_covariance_under_wdc(rng):
-    W = _relu_weights(rng, [2, 2000, 4000])
+def test_laplace_covariance_under_wdc(np_rng):
+    W = _relu_weights(np_rng, [2, 2000, 4000])
     z = np.array([1.0, 0.3])
     J = landscape.active_product(W, z)
     cov = landscape.laplace_covariance(J, beta=100.0)
@@ -200,21 +200,21 @@ def test_invalid_arguments_name_the_argument(call, name):
 
 # ------------------------------------------------------------------ Maurey vs an explicit net (tiny p)
 @pytest.mark.parametrize("p", [2, 3, 6])
-def test_explicit_maurey_net_covers_and_is_no_larger_than_the_bound(rng, p):
+def test_explicit_maurey_net_covers_and_is_no_larger_than_the_bound(np_rng, p):
     r, eps = 1.0, 0.5
     q = int(covering.maurey_q(r, eps))
     net = covering.maurey_net(p, r, q)
     assert math.log(len(net)) <= covering.log_covering_maurey(p, r, eps) + 1e-12
-    pts = np.vstack([covering.sample_l1_ball(rng, p, r, 2000), r * np.eye(p), -r * np.eye(p)])
+    pts = np.vstack([covering.sample_l1_ball(np_rng, p, r, 2000), r * np.eye(p), -r * np.eye(p)])
     dist = np.min(np.linalg.norm(pts[:, None, :] - net[None], axis=2), axis=1)
     assert dist.max() <= eps + 1e-12
 
 
-def test_sample_l1_ball_is_inside_and_has_the_predicted_l2_norm(rng):
-    x = covering.sample_l1_ball(rng, 256, 2.0, 4000)
+def test_sample_l1_ball_is_inside_and_has_the_predicted_l2_norm(np_rng):
+    x = covering.sample_l1_ball(np_rng, 256, 2.0, 4000)
     assert np.all(np.abs(x).sum(1) <= 2.0 + 1e-12)
     assert np.linalg.norm(x, axis=1).mean() == pytest.approx(2.0 * math.sqrt(2 / 256), rel=0.05)
-    s = covering.sample_l1_ball(rng, 5, 1.0, 10, sphere=True)
+    s = covering.sample_l1_ball(np_rng, 5, 1.0, 10, sphere=True)
     assert np.allclose(np.abs(s).sum(1), 1.0)
     with pytest.raises(ValueError, match="too large"):
         covering.maurey_net(100, 1.0, 50)

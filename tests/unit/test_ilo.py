@@ -33,9 +33,9 @@ def test_checksum_mismatch_is_refused(monkeypatch):
         assets.package_file(*key)
 
 
-def test_lpips_basic_properties(tgen):
-    x = torch.rand(2, 3, 64, 48, generator=tgen) * 2 - 1
-    y = (x + 0.3 * torch.randn(x.shape, generator=tgen)).clamp(-1, 1)
+def test_lpips_basic_properties(rng):
+    x = torch.rand(2, 3, 64, 48, generator=rng) * 2 - 1
+    y = (x + 0.3 * torch.randn(x.shape, generator=rng)).clamp(-1, 1)
     d = lpips(x, y)
     assert d.shape == (2,) and torch.all(d > 0.01)
     assert torch.allclose(lpips(x, x), torch.zeros(2), atol=1e-7)
@@ -48,17 +48,17 @@ def test_lpips_basic_properties(tgen):
 
 
 @pytest.mark.slow
-def test_lpips_vgg_orders_distortions(tgen):
-    x = torch.rand(1, 3, 64, 64, generator=tgen) * 2 - 1
-    small = (x + 0.05 * torch.randn(x.shape, generator=tgen)).clamp(-1, 1)
-    big = (x + 0.5 * torch.randn(x.shape, generator=tgen)).clamp(-1, 1)
+def test_lpips_vgg_orders_distortions(rng):
+    x = torch.rand(1, 3, 64, 64, generator=rng) * 2 - 1
+    small = (x + 0.05 * torch.randn(x.shape, generator=rng)).clamp(-1, 1)
+    big = (x + 0.5 * torch.randn(x.shape, generator=rng)).clamp(-1, 1)
     assert float(lpips(x, small, "vgg")) < float(lpips(x, big, "vgg"))
 
 
 # ------------------------------------------------------------------ DCGAN
-def test_dcgan_faces_split_and_eval(tgen):
+def test_dcgan_faces_split_and_eval(rng):
     G = load_dcgan_faces()
-    z = G.sample_latent(3, rng=tgen)
+    z = G.sample_latent(3, rng=rng)
     x = G(z)
     assert x.shape == (3, 3, 64, 64) and x.abs().max() <= 1
     for i in range(G.num_blocks + 1):
@@ -70,11 +70,11 @@ def test_dcgan_faces_split_and_eval(tgen):
 
 
 # ------------------------------------------------------------------ losses and metrics
-def test_losses(tgen):
+def test_losses(rng):
     with pytest.raises(ValueError, match="lpips_weight"):
         DataFit(lpips_weight=-1)
-    op = O.GaussianCS((3, 16, 16), 20, rng=tgen)
-    x = torch.randn(2, 3, 16, 16, generator=tgen)
+    op = O.GaussianCS((3, 16, 16), 20, rng=rng)
+    x = torch.randn(2, 3, 16, 16, generator=rng)
     with pytest.raises(ValueError, match="image measurements"):
         DataFit(lpips_weight=1.0)(x, op, op(x))
     assert torch.all(DataFit()(x, op, op(x)) == 0)
@@ -93,10 +93,10 @@ def test_metrics_known_values():
 
 
 # ------------------------------------------------------------------ ILO
-def _problem(tgen, m=40):
-    G = ReLUGenerator((4, 32, 64, 128), rng=tgen, bias=True)
-    op = O.GaussianCS((128,), m, rng=tgen, dtype=torch.float64)
-    z = torch.randn(1, 4, generator=tgen, dtype=torch.float64)
+def _problem(rng, m=40):
+    G = ReLUGenerator((4, 32, 64, 128), rng=rng, bias=True)
+    op = O.GaussianCS((128,), m, rng=rng, dtype=torch.float64)
+    z = torch.randn(1, 4, generator=rng, dtype=torch.float64)
     u = torch.zeros(1, 32, dtype=torch.float64)
     u[0, :3] = torch.tensor([2.0, -1.5, 1.0])
     x = G.forward_from(G.forward_to(z, 1) + u, 1)  # sparse deviation at split 1: outside the range of G
@@ -130,8 +130,8 @@ def _cfg(splits=(1, 2), steps=(150, 100, 100), lrs=(0.05, 0.02, 0.02), radii=(3.
     return ILOConfig(rounds=_rounds(splits, steps, lrs, radii), **{"restarts": 3, **kw})
 
 
-def test_ilo_beats_csgm_off_the_range_and_respects_the_ball(tgen):
-    G, op, x, y = _problem(tgen, m=80)
+def test_ilo_beats_csgm_off_the_range_and_respects_the_ball(rng):
+    G, op, x, y = _problem(rng, m=80)
     c = ilo(G, y, op, config=csgm_config(150, 0.05, restarts=3), rng=torch.Generator().manual_seed(0))
     r = ilo(G, y, op, config=_cfg(radii=(5.0, 5.0)), rng=torch.Generator().manual_seed(0))
     assert (r.x - x).norm() < 0.5 * (c.x - x).norm()  # measured here: 0.11 vs 0.86
@@ -139,16 +139,16 @@ def test_ilo_beats_csgm_off_the_range_and_respects_the_ball(tgen):
     assert float(r.final_loss[r.best]) == float(r.final_loss.min())
 
 
-def test_radius_zero_is_csgm(tgen):
-    G, op, x, y = _problem(tgen)
+def test_radius_zero_is_csgm(rng):
+    G, op, x, y = _problem(rng)
     c = ilo(G, y, op, config=csgm_config(50, 0.05, restarts=2), rng=torch.Generator().manual_seed(0))
     r = ilo(G, y, op, config=_cfg(steps=(50, 20, 20), radii=(0.0, 0.0), restarts=2),
             rng=torch.Generator().manual_seed(0))
     assert torch.allclose(r.x_all, c.x_all, atol=1e-12)
 
 
-def test_code_stays_in_the_l1_ball(tgen):
-    G, op, x, y = _problem(tgen)
+def test_code_stays_in_the_l1_ball(rng):
+    G, op, x, y = _problem(rng)
     cfg = _cfg(splits=(1,), steps=(30, 40), lrs=(0.05, 0.5), radii=(0.7,), restarts=2)
     first = ilo(G, y, op, config=csgm_config(30, 0.05, restarts=2), rng=torch.Generator().manual_seed(3))
     r = ilo(G, y, op, config=cfg, rng=torch.Generator().manual_seed(3))
@@ -158,8 +158,8 @@ def test_code_stays_in_the_l1_ball(tgen):
                                                                   r.code - center)
 
 
-def test_bit_reproducible_and_resumable(tgen, tmp_path):
-    G, op, x, y = _problem(tgen)
+def test_bit_reproducible_and_resumable(rng, tmp_path):
+    G, op, x, y = _problem(rng)
     cfg = _cfg(project_back=True, project_back_steps=20)
     a = ilo(G, y, op, config=cfg, rng=torch.Generator().manual_seed(5))
     b = ilo(G, y, op, config=cfg, rng=torch.Generator().manual_seed(5))
@@ -173,12 +173,12 @@ def test_bit_reproducible_and_resumable(tgen, tmp_path):
         ilo(G, y, op, config=_cfg(radii=(9.0, 9.0)), rng=torch.Generator(), resume=p)
 
 
-def test_bad_observation_shape(tgen):
-    G, op, x, y = _problem(tgen)
+def test_bad_observation_shape(rng):
+    G, op, x, y = _problem(rng)
     with pytest.raises(ValueError, match="y must have shape"):
-        ilo(G, y[:, :5], op, config=_cfg(), rng=tgen)
+        ilo(G, y[:, :5], op, config=_cfg(), rng=rng)
     with pytest.raises(ValueError, match="splits must be <"):
-        ilo(G, y, op, config=_cfg(splits=(1, 3)), rng=tgen)
+        ilo(G, y, op, config=_cfg(splits=(1, 3)), rng=rng)
 
 
 def test_linear_heads_are_bit_identical_to_the_lpips_package():
