@@ -25,11 +25,11 @@ def _setup(seed=0, k=3, p=16, n=40, m=20):
 
 def test_answers_lie_in_the_extended_range():
     G, op, x = _setup()
-    res = fit_extended_range(G, op(x), op=op, r1=1.0, r2=torch.tensor([0.3, 2.0], dtype=torch.float64), restarts=3, steps=60,
-                             rng=torch.Generator().manual_seed(1))
+    r2 = torch.tensor([0.3, 2.0], dtype=torch.float64)
+    res = fit_extended_range(G, op(x), op=op, r1=1.0, r2=r2, restarts=3, steps=60, rng=torch.Generator().manual_seed(1))
     assert res.x.shape == (2, 40) and res.losses.shape == (2, 3)
     assert torch.all(res.w.norm(dim=1) <= 1.0 + 1e-12)
-    assert torch.all(res.u.abs().sum(1) <= torch.tensor([0.3, 2.0], dtype=torch.float64) * (1 + 1e-9))
+    assert torch.all(res.u.abs().sum(1) <= r2 * (1 + 1e-9))
     assert torch.equal(res.loss, res.losses.min(1).values)
     x_back = G.forward_from(G.forward_to(res.w, 1) + res.u, 1)
     assert torch.allclose(x_back, res.x, atol=1e-12)

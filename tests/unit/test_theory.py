@@ -129,7 +129,8 @@ def test_circulant_operator_norm_bounds_dense(np_rng):
 
 # ------------------------------------------------------------------ Hand-Voroninski
 def _relu_weights(np_rng, widths):
-    return [np_rng.standard_normal((widths[i + 1], widths[i])) / math.sqrt(widths[i + 1]) for i in range(len(widths) - 1)]
+    return [np_rng.standard_normal((widths[i + 1], widths[i])) / math.sqrt(widths[i + 1])
+            for i in range(len(widths) - 1)]
 
 
 def test_subgradient_equals_finite_difference(np_rng):
