@@ -7,12 +7,12 @@ sys.path.insert(0, os.path.abspath(".."))
 project = "ILO toolkit"
 author = "ILO toolkit developers"
 extensions = ["sphinx.ext.autodoc", "sphinx.ext.autosummary", "sphinx.ext.mathjax", "sphinx.ext.napoleon",
-              "sphinx_gallery.gen_gallery"]
+              "sphinx_gallery.gen_gallery", "myst_parser"]   # myst: the Markdown pages (benchmarks.md)
 autodoc_default_options = {"members": True, "undoc-members": False}
 autodoc_typehints = "none"
 autosummary_generate = False
 html_theme = "furo"
-exclude_patterns = ["_build", "auto_examples/*.ipynb", "auto_examples/*.py", "auto_examples/*.zip",
+exclude_patterns = ["_build", "figures/*", "auto_examples/*.ipynb", "auto_examples/*.py", "auto_examples/*.zip",
                     "auto_examples/*.json", "auto_examples/*.md5", "sg_execution_times.rst"]
 suppress_warnings = ["config.cache"]
 sphinx_gallery_conf = {

@@ -123,13 +123,9 @@ def _finite(name: str, v: float, lo: float = 0.0) -> None:
         raise ValueError(f"{name} must be finite and >= {lo:g}, got {v}")
 
 
-def solve(args) -> dict:
-    """parse → preset → solve → write: everything is checked before any work, and the outputs appear together."""
-    from .generators.dcgan import load_dcgan_faces
-    from .images import fit_to_prior, load_image
-    from .metrics import all_metrics
-    from .storage import check_output_dir, config_to_dict, dumps, load_score, write_result_dir
-
+def _check_solve_args(args) -> str:
+    """Every option that can be checked before any work (the output location too); returns the prior's table key."""
+    from .storage import check_output_dir
     style = args.prior.startswith("stylegan2:")
     prior = "stylegan2" if style else args.prior
     if prior != "dcgan-faces" and not style:
@@ -145,7 +141,21 @@ def solve(args) -> dict:
         raise ValueError(f"--observed must lie in (0, 1], got {args.observed}")
     _finite("--dead-zone", args.dead_zone)
     _finite("--dead-zone-tau", args.dead_zone_tau)
+    if args.out.is_dir() and any(args.out.iterdir()) and not args.overwrite:
+        raise ValueError(f"--out {args.out} exists and is not empty; pass --overwrite to replace it")
     check_output_dir(args.out, overwrite=args.overwrite)
+    return prior
+
+
+def solve(args) -> dict:
+    """parse → preset → solve → write: everything is checked before any work, and the outputs appear together."""
+    from .generators.dcgan import load_dcgan_faces
+    from .images import fit_to_prior, load_image
+    from .metrics import all_metrics
+    from .storage import config_to_dict, dumps, load_score, write_result_dir
+
+    prior = _check_solve_args(args)
+    style = prior == "stylegan2"
     device = parse_device(args.device)
     score = load_score(args.score).to(device) if args.method == "sgilo" else None
     img, source = load_image(args.image)

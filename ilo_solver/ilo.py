@@ -73,8 +73,8 @@ def csgm_config(steps: int = 300, lr: float = 0.1, **kw) -> ILOConfig:
 
 @dataclasses.dataclass(frozen=True)
 class ILOResult(SolveResult):
-    """``x`` [1, *image] the selected reconstruction; ``losses`` per round a tensor [steps, R] of data-fit losses;
-    and the state to resume from: every restart's image, latent at split 0 (CSGM / last back-projection) and
+    """``x`` ``[1, *image]`` the selected reconstruction; ``losses`` per round a tensor ``[steps, R]`` of data-fit
+    losses; and the state to resume from: every restart's image, latent at split 0 (CSGM / last back-projection) and
     final code at ``split``, the selection loss (no SNA noise) and the random generator's state."""
     x_all: torch.Tensor         # [R, *image]
     best: int

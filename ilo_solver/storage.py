@@ -182,7 +182,7 @@ def check_output_dir(out: Path, *, overwrite: bool = False) -> Path:
     if out.exists() and not out.is_dir():
         raise ValueError(f"output {out} exists and is not a directory")
     if out.exists() and any(out.iterdir()) and not overwrite:
-        raise ValueError(f"output directory {out} exists and is not empty; pass overwrite (--overwrite) to "
+        raise ValueError(f"output directory {out} exists and is not empty; pass overwrite=True to "
                          "replace it")
     parent = out.resolve().parent
     anc = parent

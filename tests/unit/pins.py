@@ -52,7 +52,9 @@ def pin_dcgan() -> dict:
     return out
 
 
-def _small_stylegan():
+def small_stylegan():
+    """(G, x, rng): a random 32² StyleGAN-2, an image it made rescaled to max |x| = 1, the generator after the
+    draws (also the control fixture of test_ilo_stylegan.py)."""
     from ilo_solver.generators.stylegan2 import StyleGAN2Generator
     torch.manual_seed(0)
     G = StyleGAN2Generator(32, style_dim=64, n_mlp=2, channels={4: 64, 8: 64, 16: 32, 32: 32}).requires_grad_(False)
@@ -61,14 +63,14 @@ def _small_stylegan():
     noises = [torch.randn(n.shape, generator=g) for n in G.stored_noises()]
     with torch.no_grad():
         x = G.synthesis(G.mapping(z), noises)
-    return G, x / x.abs().max()
+    return G, x / x.abs().max(), g
 
 
 def pin_stylegan() -> dict:
     from ilo_solver import operators as O
     from ilo_solver import presets
     from ilo_solver.losses import DataFit
-    G, x = _small_stylegan()
+    G, x, _ = small_stylegan()
     out = {}
     for task in ("cs", "inpaint", "denoise"):
         gen = torch.Generator().manual_seed(7)

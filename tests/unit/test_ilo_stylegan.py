@@ -7,10 +7,11 @@ import pytest
 import torch
 
 from ilo_solver import operators as O
-from ilo_solver.generators.stylegan2 import StyleGAN2Generator
 from ilo_solver.ilo_stylegan import StyleCSGMConfig, StyleILOConfig, csgm_stylegan, ilo_stylegan, pulse_config
 from ilo_solver.losses import DataFit
 from ilo_solver.optim import Round, cosine_ramp
+
+from .pins import small_stylegan
 
 INF = math.inf
 
@@ -24,14 +25,8 @@ def _sched(stages, steps, radii=None, lr=0.1):
 
 @pytest.fixture(scope="module")
 def control():
-    torch.manual_seed(0)  # parameter init of the test generator
-    G = StyleGAN2Generator(32, style_dim=64, n_mlp=2, channels={4: 64, 8: 64, 16: 32, 32: 32}).requires_grad_(False)
-    g = torch.Generator().manual_seed(0)
-    z = torch.randn(1, 64, generator=g)
-    noises = [torch.randn(n.shape, generator=g) for n in G.stored_noises()]
-    with torch.no_grad():
-        x = G.synthesis(G.mapping(z), noises)
-    return G, x / x.abs().max(), g
+    """A random 32² StyleGAN-2 and a (rescaled) image it made: the target needs no weights (shared with the pins)."""
+    return small_stylegan()
 
 
 def _ilo_cfg(fit):

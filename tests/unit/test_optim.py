@@ -9,15 +9,15 @@ from ilo_solver.optim import MAX_STEPS, Round, check_schedule, cosine_ramp, mini
 from ilo_solver.projection import project_l1_ball
 
 
-def _quadratic(rng):
-    A = torch.randn(6, 4, generator=rng, dtype=torch.float64)
-    b = torch.randn(3, 6, generator=rng, dtype=torch.float64)
-    x0 = torch.randn(3, 4, generator=rng, dtype=torch.float64)
+def _quadratic(rng, device="cpu"):
+    A = torch.randn(6, 4, generator=rng, dtype=torch.float64).to(device)
+    b = torch.randn(3, 6, generator=rng, dtype=torch.float64).to(device)
+    x0 = torch.randn(3, 4, generator=rng, dtype=torch.float64).to(device)
     return A, b, x0, lambda vs: ((vs[0] @ A.T - b) ** 2).sum(1)
 
 
-def test_minimize_equals_a_hand_written_projected_adam_loop(rng):
-    A, b, x0, f = _quadratic(rng)
+def test_minimize_equals_a_hand_written_projected_adam_loop(rng, device):
+    A, b, x0, f = _quadratic(rng, device)
     x = x0.clone().requires_grad_(True)
     opt = torch.optim.Adam([x], lr=0.05)
     trace = []
@@ -34,6 +34,7 @@ def test_minimize_equals_a_hand_written_projected_adam_loop(rng):
         vs[0].copy_(project_l1_ball(vs[0], 0.5))
     res = minimize([x0], f, steps=30, lr=0.05, post_step=proj)
     assert torch.equal(res.params[0], x.detach()) and torch.equal(res.trace, torch.stack(trace))
+    assert res.params[0].device == res.trace.device == x0.device
     assert torch.equal(x0, x0.clone()) and not res.params[0].requires_grad   # the input is not modified
 
 
