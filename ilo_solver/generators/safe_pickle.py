@@ -302,6 +302,7 @@ def check_torch_payload(data: bytes, limit: int = MAX_TENSOR_BYTES) -> int:
     - zip format (``torch.save`` since 1.6): every record stored uncompressed (so no record outgrows the file);
     - legacy format (what ``Storage.__reduce__`` writes into NVIDIA pickles): the declared storages must be carried
       by the payload itself (``Σ numel · element size ≤ len(data)``) -- torch allocates them from the header.
+
     Both: the total at most ``limit``. Raises :class:`UnsafePickleError`; returns the total otherwise."""
     if data[:4] == b"PK\x03\x04":
         try:
