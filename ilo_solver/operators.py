@@ -47,9 +47,9 @@ class Operator(torch.nn.Module):
 
     def measure(self, x: torch.Tensor, sigma: float = 0.0, *, rng: torch.Generator | None = None):
         """y = A(x) + sigma * noise, noise ~ N(0, I) drawn from ``rng``."""
+        if not (isinstance(sigma, (int, float)) and math.isfinite(sigma) and sigma >= 0):
+            raise ValueError(f"sigma must be finite and >= 0, got {sigma!r}")
         y = self(x)
-        if sigma < 0:
-            raise ValueError(f"sigma must be >= 0, got {sigma}")
         if sigma > 0:
             y = y + sigma * torch.randn(y.shape, generator=rng, dtype=y.dtype, device="cpu").to(y.device)
         return y

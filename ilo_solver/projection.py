@@ -8,10 +8,11 @@ The methods differ only in how they find θ:
     numba kernels (:mod:`ilo_solver._l1_kernels`): a valid lower bound on θ from a strided subsample, parallel
     Newton passes (= Michelot's iteration) while the active set is large, then Condat's algorithm on the
     compacted survivors. 2.6-4.3x one memory pass at n = 1e7 on a 2-core CPU (``benchmarks/projection.py``).
-    float32/float64 only (``auto`` uses ``michelot`` for other dtypes).
+    float32/float64; float16/bfloat16 inputs are projected in float32 and rounded once (half-precision sums
+    overflow at 65504), by every CPU method.
 ``"condat"``
     Condat (Math. Program. 158, 2016), the sequential algorithm of THEORY.md §5, compiled with numba (CPU).
-``"michelot"`` (default for other dtypes on the CPU)
+``"michelot"``
     Michelot's fixed point (J. Optim. Theory Appl. 50, 1986) with the compaction step that Condat
     (Math. Program. 158, 2016, §3) identifies as its key speed-up: start from :math:`\theta_0=(\sum u-z)/n`, drop
     every :math:`u_i\le\theta`, recompute :math:`\theta=(\sum_{kept}u-z)/|kept|`, repeat until nothing is dropped.
@@ -49,14 +50,19 @@ METHODS = ("auto", "fast", "condat", "michelot", "batched", "sort", "bisect")
 
 
 def _theta_michelot(u: torch.Tensor, z: float) -> torch.Tensor:
-    """θ for one flattened, non-negative u with sum(u) > z > 0 (Michelot's iteration with compaction)."""
+    """θ for one flattened, non-negative u with sum(u) > z > 0 (Michelot's iteration with compaction). Every pass
+    but the last drops at least one entry, so at most ``u.numel()`` passes run; in a low-precision dtype where the
+    sums round (float16 with a radius below its resolution), an empty or non-improving active set ends the loop."""
     theta = (u.sum() - z) / u.numel()
-    while True:
+    for _ in range(u.numel()):
         u = u[u > theta]
+        if u.numel() == 0:
+            return theta
         new = (u.sum() - z) / u.numel()
-        if new <= theta:
+        if not new > theta:
             return theta
         theta = new
+    return theta
 
 
 def _theta_michelot_fast(v: torch.Tensor, z: float) -> torch.Tensor:
@@ -140,10 +146,8 @@ def _soft_threshold_numba(x: torch.Tensor, radius: float, l1: float, method: str
     _k.soft_threshold(xn, theta, out.numpy())
 
 
-def project_l1_ball(v: torch.Tensor, radius, *, method: str = "auto") -> torch.Tensor:
-    r"""Project each ``v[b]`` onto :math:`\{w:\|w\|_1\le r_b\}` (see the module docstring for the methods).
-
-    Returns a new tensor of the same shape, dtype and device; ``v`` is not modified."""
+def _checked(v, radius, method: str) -> tuple[torch.Tensor, str]:
+    """(radii [B] as CPU float64, the concrete method) after checking every argument of :func:`project_l1_ball`."""
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     if not torch.is_tensor(v) or v.dim() < 1:
@@ -159,15 +163,34 @@ def project_l1_ball(v: torch.Tensor, radius, *, method: str = "auto") -> torch.T
         raise ValueError(f"radius must be a scalar or have one entry per batch element ({B}), got {r.numel()}")
     if torch.isnan(r).any() or (r < 0).any():
         raise ValueError(f"radius must be >= 0 (inf allowed), got {radius!r}")
-    numba_ok = v.device.type == "cpu" and v.dtype in (torch.float32, torch.float64)
+    if v.numel() == 0:
+        raise ValueError(f"v is empty (shape {list(v.shape)}): there is nothing to project")
+    # a radius below the dtype's smallest positive number rounds to 0 in every sum: the projection is 0
+    r = torch.where(r < torch.finfo(v.dtype).tiny, torch.zeros_like(r), r)
+    cpu = v.device.type == "cpu"
+    numba_ok = cpu and v.dtype in (torch.float32, torch.float64, torch.float16, torch.bfloat16)   # half: via fp32
     if method == "auto":
-        method = "fast" if numba_ok else "michelot" if v.device.type == "cpu" else "batched"
+        method = "fast" if numba_ok else "michelot" if cpu else "batched"
     if method in _NUMBA and not numba_ok:
         raise ValueError(f"method {method!r} needs a float32/float64 CPU tensor, got {v.dtype} on {v.device}; "
                          "use 'michelot'")
+    return r, method
+
+
+def project_l1_ball(v: torch.Tensor, radius, *, method: str = "auto") -> torch.Tensor:
+    r"""Project each ``v[b]`` onto :math:`\{w:\|w\|_1\le r_b\}` (see the module docstring for the methods).
+
+    Returns a new tensor of the same shape, dtype and device; ``v`` is not modified."""
+    r, method = _checked(v, radius, method)
+    B = v.shape[0]
+    if v.dtype in (torch.float16, torch.bfloat16) and method != "batched":
+        # sums of half-precision magnitudes overflow (65504 in float16) and round: find θ in float32, round once
+        return project_l1_ball(v.float(), r, method=method).to(v.dtype)
     flat = v.detach().reshape(B, -1)
-    if method == "batched":
+    if method == "batched":   # no host read: non-finite entries propagate (NaN in, NaN out), they are not checked
         return _project_batched(flat, r).reshape(v.shape)
+    if not bool(torch.isfinite(flat).all()):
+        raise ValueError("v has non-finite entries (NaN or inf): the projection is not defined")
     l1 = torch.linalg.vector_norm(flat, ord=1, dim=1)  # one pass, no temporary
     out = torch.empty_like(flat)
     for b in range(B):

@@ -8,10 +8,27 @@ import numpy as np
 
 
 def _arr(name: str, x) -> np.ndarray:
-    a = np.asarray(x, dtype=float)
+    try:
+        a = np.asarray(x, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number or an array of numbers, got {x!r:.80}") from None
+    if a.size == 0:
+        raise ValueError(f"{name} is empty")
     if np.any(np.isnan(a)):
         raise ValueError(f"{name} must not be NaN, got {x!r}")
+    if np.any(np.isinf(a)):
+        raise ValueError(f"{name} must be finite, got {x!r}")
     return a
+
+
+def integer(name: str, x, lo: int, hi: int) -> int:
+    """A Python int in [lo, hi] (bools, non-integral floats and values beyond ``hi`` -- loops and allocations are
+    sized by it -- refused)."""
+    if isinstance(x, bool) or not isinstance(x, (int, float, np.integer, np.floating)) or not float(x).is_integer():
+        raise ValueError(f"{name} must be an integer, got {x!r}")
+    if not lo <= int(x) <= hi:
+        raise ValueError(f"{name} must lie in [{lo}, {hi}], got {x!r}")
+    return int(x)
 
 
 def positive(name: str, x) -> np.ndarray:

@@ -28,6 +28,7 @@ __all__ = [
 # Relative slack used when taking ceil(r^2/eps^2) in floating point, so that a ratio that is an integer in exact
 # arithmetic (e.g. r=1, eps=0.1 -> 100) is not pushed to the next integer by a rounding error of 1 ulp.
 _CEIL_RTOL = 1e-12
+MAX_P = 10 ** 7   # largest p for the exact crossover scan (O(p) steps)
 
 
 def _check_radius_scale(r, eps):
@@ -91,11 +92,22 @@ def maurey_q(r, eps):
 
     The ceiling is taken with a relative slack of 1e-12 so that exact-integer ratios are not rounded up.
     """
+    q = _maurey_q_float(r, eps)
+    if np.any(q >= 2.0 ** 62):
+        raise ValueError(f"(r/eps)^2 = {float(np.max(q)):.3g} atoms does not fit an int64 count; use "
+                         "log_covering_maurey for the logarithm")
+    return q.astype(np.int64)
+
+
+def _maurey_q_float(r, eps) -> np.ndarray:
     r, eps = _check_radius_scale(r, eps)
-    x = (r / eps) ** 2
+    with np.errstate(over="ignore"):
+        x = (r / eps) ** 2
+    if not np.all(np.isfinite(x)):
+        raise ValueError(f"(r/eps)^2 overflows a float for r = {r!r}, eps = {eps!r}")
     q = np.ceil(x * (1.0 - _CEIL_RTOL))
     # r > 0 needs at least one atom even when (r/eps)^2 underflows to 0; r = 0 needs none (the ball is a point).
-    return np.where(r > 0, np.maximum(q, 1.0), 0.0).astype(np.int64)
+    return np.where(r > 0, np.maximum(q, 1.0), 0.0)
 
 
 def log_covering_maurey(p, r, eps, *, zero_atom: bool = True):
@@ -110,7 +122,7 @@ def log_covering_maurey(p, r, eps, *, zero_atom: bool = True):
     Sources: Vershynin HDP Cor. 0.0.4 (polytope version) [R]; THEORY.md §3 "l1 ball, Maurey".
     """
     p = V.at_least("p", p, 1)
-    q = maurey_q(r, eps)
+    q = _maurey_q_float(r, eps)
     base = 2.0 * p + 1.0 if zero_atom else 2.0 * p
     return V.scalar_or_array(q * np.log(base))
 
@@ -190,6 +202,8 @@ def crossover_scale_continuous(p, r):
     :func:`ilo_theory.symbolic.crossover_limit`.
     """
     p = float(V.at_least("p", p, 1))
+    if p > 1e12:   # brentq's bracket 2 r p and the log terms lose all precision beyond this
+        raise ValueError(f"p must be at most 1e12 here, got {p!r}; the limit is eps_c = sqrt(2) r / sqrt(p)")
     r = float(V.positive("r", r))
     lg = math.log(2 * p + 1)
     f = lambda e: (r / e) ** 2 * lg - p * math.log1p(2 * r / e)
@@ -222,6 +236,9 @@ def crossover_scale(p, r):
     :math:`\varepsilon^*\approx\sqrt2\,r/\sqrt p`.
     """
     p = float(V.at_least("p", p, 1))
+    if p > MAX_P:   # the scan below runs about p/2 steps
+        raise ValueError(f"p must be at most {MAX_P} here (the exact scan is O(p)), got {p!r}; "
+                         "crossover_scale_continuous gives the asymptotic answer")
     r = float(V.positive("r", r))
     lg = math.log(2 * p + 1)
 
@@ -289,7 +306,12 @@ def sample_l1_ball(rng: np.random.Generator, p: int, r: float, n: int, *, sphere
     r"""n points uniform in :math:`B_1^p(r)` (or on its surface :math:`\|x\|_1=r` with ``sphere=True``):
     exponential spacings give the uniform law on the simplex, random signs the cross-polytope, and a radial factor
     :math:`U^{1/p}` the solid ball. Their :math:`\ell_2` norms concentrate near :math:`r\sqrt{2/p}`."""
-    p, n = int(V.at_least("p", p, 1)), int(V.at_least("n", n, 1))
+    p, n = V.integer("p", p, 1, 10 ** 7), V.integer("n", n, 1, 10 ** 8)
+    r = float(V.nonnegative("r", r))
+    if not isinstance(rng, np.random.Generator):
+        raise ValueError(f"rng must be a numpy Generator, got {type(rng).__name__}")
+    if n * p > 10 ** 9:
+        raise ValueError(f"n * p = {n * p} points' coordinates exceed the limit of 1e9")
     e = rng.exponential(size=(n, p))
     x = float(r) * e / e.sum(1, keepdims=True) * rng.choice([-1.0, 1.0], (n, p))
     return x if sphere else x * rng.uniform(size=(n, 1)) ** (1.0 / p)

@@ -45,7 +45,7 @@ def g_sym(theta):
 
 def theta_sequence(theta0: float, d: int) -> np.ndarray:
     r""":math:`\bar\theta_0=\theta_0,\ \bar\theta_i=g(\bar\theta_{i-1})` for i < d (length d)."""
-    d = int(V.at_least("d", d, 1))
+    d = V.integer("d", d, 1, 10 ** 6)
     out = [float(theta0)]
     for _ in range(d - 1):
         out.append(g(out[-1]))
@@ -61,9 +61,8 @@ def rho(d: int) -> float:
               \qquad \check\theta_0=\pi,\ \check\theta_i=g(\check\theta_{i-1}).
 
     :math:`\rho_1=0,\ \rho_2=1/\pi,\ \rho_3\approx.4937,\ \rho_{10}\approx.8548`, and :math:`\rho_d\to1`."""
-    if isinstance(d, bool) or int(d) != d or d < 1:
-        raise ValueError(f"d must be an integer >= 1, got {d!r}")
-    return _sine_weighted_sum(theta_sequence(math.pi, int(d)))
+    d = V.integer("d", d, 1, 10 ** 6)
+    return _sine_weighted_sum(theta_sequence(math.pi, d))
 
 
 def _sine_weighted_sum(th: np.ndarray) -> float:

@@ -113,12 +113,16 @@ def test_large_vector_fast_path_matches_sort():
                               atol=1e-12, rtol=0)
 
 
-def test_half_precision_uses_the_torch_path():
+def test_half_precision_is_projected_in_float32():
+    """float16/bfloat16 on the CPU: θ is found in float32 (half-precision sums overflow at 65504 and round) and the
+    result rounded once, so every method returns the float32 answer rounded to the input's dtype."""
     v = torch.randn(2, 50, dtype=torch.bfloat16)
-    w = project_l1_ball(v, 1.0)
-    assert w.dtype == torch.bfloat16 and float(w.float().abs().sum(1).max()) <= 1.02
-    with pytest.raises(ValueError, match="float32/float64"):
-        project_l1_ball(v, 1.0, method="fast")
+    for m in ("auto", "fast", "condat", "michelot", "sort", "bisect"):
+        w = project_l1_ball(v, 1.0, method=m)
+        assert w.dtype == torch.bfloat16 and torch.equal(w, project_l1_ball(v.float(), 1.0, method=m).bfloat16())
+    big = torch.tensor([[-10000.0, -60000.0]], dtype=torch.float16)   # ||v||_1 = 70000 > float16's max
+    assert torch.equal(project_l1_ball(big, 70000.0), big)
+    assert float(project_l1_ball(big, 35000.0).float().abs().sum()) == pytest.approx(35000.0, rel=1e-3)
 
 
 @given(st.integers(1, 6), st.integers(1, 40), st.data())
@@ -186,3 +190,50 @@ def test_multi_tensor_renormalisation_equals_one_at_a_time(items):
     _renormalise_each_(ref, norms)
     for a, b in zip(fast, ref, strict=True):
         assert torch.allclose(a, b, rtol=1e-12, atol=0)
+
+
+LOW = [torch.float16, torch.bfloat16]
+LOW_METHODS = ["auto", "michelot", "batched", "sort", "bisect"]   # numba's fast/condat: float32/float64 only
+
+
+@pytest.mark.parametrize("dtype", LOW)
+@given(vec_and_radius())
+def test_low_precision_matches_the_float64_oracle_and_never_hangs(dtype, vr):
+    """float16/bfloat16: every method ends (the Michelot loop is bounded; a radius below the dtype's smallest normal
+    number projects to 0), stays in the ball up to the dtype's rounding, and agrees with the float64 oracle on
+    the rounded input to a few units in the last place of the dtype."""
+    v, r = vr
+    x = torch.from_numpy(v).to(dtype)[None]
+    if not torch.isfinite(x).all():   # magnitudes beyond the dtype's range: outside this test's domain
+        return
+    eps, tiny = torch.finfo(dtype).eps, torch.finfo(dtype).tiny
+    ref = project_l1_ball(x.double(), r if r >= tiny else 0.0, method="bisect")[0]
+    scale = float(x.double().abs().max()) + (r if r >= tiny else 0.0)
+    for m in LOW_METHODS:
+        w = project_l1_ball(x, r, method=m)[0]
+        assert w.dtype == dtype, m
+        assert float(w.double().abs().sum()) <= r * (1 + 8 * eps * x.shape[1]) + 8 * eps * scale, m
+        assert float((w.double() - ref).abs().max()) <= 16 * eps * x.shape[1] * scale + 1e-30, m
+
+
+def test_a_radius_below_float16_resolution_is_zero_not_a_hang():
+    """The case that hung: float16 (auto = Michelot on the CPU) with radius 1e-8."""
+    v = torch.randn(3, 1000, generator=torch.Generator().manual_seed(0)).half()
+    for m in LOW_METHODS:
+        assert torch.count_nonzero(project_l1_ball(v, 1e-8, method=m)) == 0, m
+        assert torch.count_nonzero(project_l1_ball(v, 5e-6, method=m)) <= 3 * 1000, m   # subnormal radius: ends
+
+
+@pytest.mark.parametrize("method", CONCRETE)
+def test_non_finite_and_empty_inputs(method):
+    v = torch.randn(2, 20, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    for bad in (math.nan, math.inf, -math.inf):
+        x = v.clone()
+        x[1, 7] = bad
+        if method == "batched":   # sync-free: no check, but never a finite answer from a non-finite input
+            assert not torch.isfinite(project_l1_ball(x, 1.0, method=method)[1]).all()
+        else:
+            with pytest.raises(ValueError, match="non-finite"):
+                project_l1_ball(x, 1.0, method=method)
+    with pytest.raises(ValueError, match="empty"):
+        project_l1_ball(torch.zeros(2, 0, dtype=torch.float64), 1.0, method=method)

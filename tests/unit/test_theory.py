@@ -242,3 +242,26 @@ def test_g_is_accurate_near_zero():
     for t in (1e-12, 1e-9, 1e-6, 1e-3, 0.3, 0.4999, 0.5, 0.5001, 1.0, 3.0, math.pi):
         exact = float(sp.N(g_sym(sp.Rational(repr(t))), 40))
         assert g(t) == pytest.approx(exact, rel=4e-16, abs=0), t
+
+
+@pytest.mark.parametrize("call,msg", [
+    (lambda: covering.maurey_q(2 ** 62, 0.1), "does not fit an int64"),
+    (lambda: covering.maurey_q(math.inf, 0.1), "finite"),
+    (lambda: covering.log_covering_maurey(64, 1e308, 0.1), "overflows a float"),
+    (lambda: covering.log_covering_maurey(64, 1.0, math.nan), "NaN"),
+    (lambda: covering.sample_l1_ball(np.random.default_rng(0), 4, -1.0, 3), "r must be >= 0"),
+    (lambda: covering.sample_l1_ball(np.random.default_rng(0), 4.5, 1.0, 3), "p must be an integer"),
+    (lambda: covering.sample_l1_ball(0, 4, 1.0, 3), "numpy Generator"),
+    (lambda: covering.crossover_scale(1e308, 1.0), "at most 10000000"),
+    (lambda: covering.crossover_scale_continuous(1e308, 1.0), "at most 1e12"),
+    (lambda: landscape.rho(1e308), r"\[1, 1000000\]"),
+    (lambda: landscape.rho(2.5), "integer"),
+    (lambda: landscape.rho(True), "integer"),
+    (lambda: covering.log_covering_maurey("many", 1.0, 0.1), "a number"),
+    (lambda: covering.log_covering_maurey([], 1.0, 0.1), "empty"),
+])
+def test_bad_values_are_one_clear_error_not_a_hang_or_an_overflow(call, msg):
+    """The issue's table: inf, overflow, non-integers, negative radii and unbounded loops (each once hung or
+    returned garbage such as maurey_q(2**62, 0.1) = -9.2e18)."""
+    with pytest.raises(ValueError, match=msg):
+        call()
