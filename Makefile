@@ -31,7 +31,7 @@ test-fast: $(STAMP)
 
 # Results in docs/figures whose config and seed match are reused; `make figures FORCE=1` recomputes every check.
 figures: $(STAMP)
-	$(PY) -m verification --out docs/figures $(if $(FORCE),--force,)
+	$(PY) -m verification --strict --out docs/figures $(if $(FORCE),--force,)
 
 figures-quick: $(STAMP)
 	$(PY) -m verification --quick --out results/quick

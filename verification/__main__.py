@@ -1,4 +1,4 @@
-"""python -m verification [CLAIM ...] [--quick] [--out DIR] [--seed N] [--workers N] [--force]
+"""python -m verification [CLAIM ...] [--quick] [--out DIR] [--seed N] [--workers N] [--force] [--strict]
 
 Runs the checks (all by default), reusing finished results in DIR unless --force (an interrupted run loses nothing
 finished), then writes DIR/<claim>.png, DIR/<claim>.json, DIR/report.json and DIR/report.md.
@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures as cf
+import contextlib
 import dataclasses
+import fcntl
 import json
+import platform
 import sys
 import time
 from pathlib import Path
@@ -27,38 +30,70 @@ def _key(name: str, *, quick: bool, seed: int) -> dict:
     return json.loads(dumps(dict(config=dataclasses.asdict(cfg), seed=seed, quick=quick)))
 
 
-def _cached(name: str, out: Path, key: dict):
-    """The saved {key, seconds, result} of a finished claim with this exact key, else None."""
+def _cached(name: str, out: Path, key: dict, *, warn: bool = False):
+    """The saved {key, seconds, result} of a finished claim with this exact key, else None. A file that cannot be
+    read (truncated, corrupt) counts as missing: it is reported (``warn``) and recomputed, never a crash."""
     path = out / f"{name}.json"
-    saved = load_json(path) if path.exists() else None
-    return saved if saved is not None and saved.get("key") == key else None
+    if not path.exists():
+        return None
+    try:
+        saved = load_json(path)
+    except (ValueError, OSError) as e:
+        if warn:
+            tqdm.write(f"{name}: the saved result {path} cannot be read ({type(e).__name__}: {e}); recomputing")
+        return None
+    return saved if isinstance(saved, dict) and saved.get("key") == key and "result" in saved else None
+
+
+@contextlib.contextmanager
+def _exclusive(out: Path):
+    """One run at a time per output directory: a second concurrent run into it stops with a clear error instead of
+    mixing seeds and dropping rows (an advisory lock on ``out/.lock``, released when the run ends)."""
+    out.mkdir(parents=True, exist_ok=True)
+    with open(out / ".lock", "w") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise RuntimeError(f"another verification run is writing into {out}; wait for it or use another "
+                               "--out") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
 
 
 def run_checks(names, *, quick: bool, out: Path, seed: int, executor: cf.Executor, force: bool = False,
                progress: bool = True) -> list[ClaimRow]:
     """Run (or reuse) the checks ``names``, draw their figures, and write the report of every claim that has a
-    finished result in ``out`` for these settings -- so running one claim does not drop the others' rows."""
-    out.mkdir(parents=True, exist_ok=True)
-    for name in tqdm(names, desc="claims", disable=not progress):
-        mod = CHECKS[name]
-        key = _key(name, quick=quick, seed=seed)
-        saved = None if force else _cached(name, out, key)
-        if saved is None:
-            t = time.perf_counter()
-            result = mod.run(mod.QUICK if quick else mod.DEFAULT, seed=seed, executor=executor)
-            save_json(out / f"{name}.json", dict(key=key, seconds=time.perf_counter() - t, result=result))
-            saved = _cached(name, out, key)  # claims and plots always read the saved form
-        save_figure(mod.plot(saved["result"]), out / f"{name}.png")
-        if progress:
-            new = mod.claims(saved["result"])
-            tqdm.write(f"{name}: {saved['seconds']:.1f} s, "
-                       + ", ".join(f"{r.id.split('.')[-1]}={r.verdict}" for r in new))
-    rows: list[ClaimRow] = []
-    for name, mod in CHECKS.items():
-        saved = _cached(name, out, _key(name, quick=quick, seed=seed))
-        if saved is not None:
-            rows.extend(mod.claims(saved["result"]))
-    report.write(rows, out)
+    finished result in ``out`` for these settings -- so running one claim does not drop the others' rows.
+    A reused result is said to be reused, with when and where it was computed."""
+    with _exclusive(out):
+        for name in tqdm(names, desc="claims", disable=not progress):
+            mod = CHECKS[name]
+            key = _key(name, quick=quick, seed=seed)
+            saved = None if force else _cached(name, out, key, warn=True)
+            reused = saved is not None
+            if saved is None:
+                t = time.perf_counter()
+                result = mod.run(mod.QUICK if quick else mod.DEFAULT, seed=seed, executor=executor)
+                save_json(out / f"{name}.json", dict(key=key, seconds=time.perf_counter() - t, result=result,
+                                                     computed=dict(at=time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+                                                                   host=platform.node())))
+                saved = _cached(name, out, key)  # claims and plots always read the saved form
+            save_figure(mod.plot(saved["result"]), out / f"{name}.png")
+            if progress:
+                new = mod.claims(saved["result"])
+                when = saved.get("computed", {})
+                at, host = when.get("at", "at an unrecorded time"), when.get("host", "an unrecorded host")
+                how = f"reused (computed {at} on {host}, {saved['seconds']:.1f} s)" if reused else \
+                    f"{saved['seconds']:.1f} s"
+                tqdm.write(f"{name}: {how}, " + ", ".join(f"{r.id.split('.')[-1]}={r.verdict}" for r in new))
+        rows: list[ClaimRow] = []
+        for name, mod in CHECKS.items():
+            saved = _cached(name, out, _key(name, quick=quick, seed=seed))
+            if saved is not None:
+                rows.extend(mod.claims(saved["result"]))
+        report.write(rows, out)
     return rows
 
 
@@ -67,10 +102,13 @@ def main(argv=None) -> int:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("claims", nargs="*", metavar="CLAIM", help=f"any of {', '.join(CHECKS)} (default: all)")
     ap.add_argument("--quick", action="store_true", help="every check at small size (about 30 s in all)")
-    ap.add_argument("--out", type=Path, default=Path("docs/figures"))
+    ap.add_argument("--out", type=Path, default=None,
+                    help="result directory (default: docs/figures, or results/quick with --quick: a quick run never "
+                         "writes into the committed figures)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--workers", type=int, default=1, help="processes for the sweeps (default 1: in process)")
     ap.add_argument("--force", action="store_true", help="recompute even if a finished result exists")
+    ap.add_argument("--strict", action="store_true", help="exit 1 when any claim fails (make figures uses it)")
     args = ap.parse_args(argv)
     unknown = [c for c in args.claims if c not in CHECKS]
     if unknown:
@@ -78,11 +116,24 @@ def main(argv=None) -> int:
     if args.workers < 1:
         ap.error("--workers must be >= 1")
     names = args.claims or list(CHECKS)
-    with make_executor(args.workers) as ex:
-        rows = run_checks(names, quick=args.quick, out=args.out, seed=args.seed, executor=ex, force=args.force)
+    if args.out is None:
+        args.out = Path("results/quick") if args.quick else Path("docs/figures")
+    if args.quick and args.out.resolve() == Path("docs/figures").resolve():
+        ap.error("--quick results never go into the committed docs/figures; choose another --out")
+    try:
+        with make_executor(args.workers) as ex:
+            rows = run_checks(names, quick=args.quick, out=args.out, seed=args.seed, executor=ex, force=args.force)
+    except (RuntimeError, OSError) as e:
+        ap.exit(2, f"python -m verification: error: {e}\n")
+    except KeyboardInterrupt:
+        ap.exit(130, "python -m verification: interrupted; finished claims are kept, nothing half-written\n")
     print(f"wrote {args.out / 'report.md'} and {args.out / 'report.json'}:")
     print((args.out / "report.md").read_text())
-    return 0 if all(r.verdict in ("holds", "fails", "inconclusive") for r in rows) else 1
+    failed = [r.id for r in rows if r.verdict == "fails"]
+    if failed and args.strict:
+        print(f"--strict: {len(failed)} claim(s) fail: {', '.join(failed)}", file=sys.stderr)
+        return 1
+    return 0
 
 
 if __name__ == "__main__":

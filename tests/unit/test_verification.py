@@ -106,3 +106,39 @@ def test_worker_processes_are_single_threaded_and_agree_with_serial():
         torch.set_num_threads(threads[0])
     with pytest.raises(ValueError, match="workers"):
         make_executor(0)
+
+
+def test_runner_is_safe_with_its_output(tmp_path, monkeypatch, capsys):
+    """A corrupt cached result is reported and recomputed (not a crash); a reused result says when and where it
+    was computed; a second concurrent run into the same directory stops clearly; --quick never writes into the
+    committed docs/figures; --strict exits 1 on a failing claim."""
+    import fcntl
+    import json
+
+    from verification import covering
+    out = tmp_path / "q"   # covering is the fastest check (about 1 s at quick size)
+    run_checks(["covering"], quick=True, out=out, seed=0, executor=SerialExecutor())
+    saved = json.loads((out / "covering.json").read_text())
+    assert set(saved["computed"]) == {"at", "host"}
+    capsys.readouterr()
+    run_checks(["covering"], quick=True, out=out, seed=0, executor=SerialExecutor())
+    assert "covering: reused (computed " in _said(capsys)
+    (out / "covering.json").write_text('{"key": ')   # truncated
+    rows = run_checks(["covering"], quick=True, out=out, seed=0, executor=SerialExecutor())
+    assert "cannot be read" in _said(capsys) and any(r.id.startswith("covering.") for r in rows)
+    with open(out / ".lock", "w") as f:
+        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        with pytest.raises(SystemExit) as e:
+            main(["covering", "--quick", "--out", str(out)])
+        assert e.value.code == 2 and "another verification run" in _said(capsys)
+    with pytest.raises(SystemExit):
+        main(["covering", "--quick", "--out", "docs/figures"])
+    assert "never go into the committed" in _said(capsys)
+    monkeypatch.setattr(covering, "claims", lambda result: [ClaimRow("covering.x", "s", "st", "p", "m", "fails")])
+    assert main(["covering", "--quick", "--out", str(out), "--strict"]) == 1
+    assert main(["covering", "--quick", "--out", str(out)]) == 0
+
+
+def _said(capsys) -> str:
+    c = capsys.readouterr()
+    return c.out + c.err
