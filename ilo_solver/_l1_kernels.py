@@ -1,4 +1,5 @@
-"""Condat's l1-ball projection (Math. Program. 158, 2016, Algorithm of §3 / THEORY.md §5), compiled with numba.
+"""Condat's l1-ball projection (Math. Program. 158, 2016, Algorithm of §3 / docs/theory_notes.md §5), compiled with
+numba.
 
 Works on one flat float32/float64 numpy array. Expected linear time, one sequential pass plus a short clean-up;
 the soft-threshold output is written in one more pass.

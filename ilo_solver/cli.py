@@ -276,6 +276,9 @@ def main(argv=None) -> int:
     except ValueError as e:
         ap.exit(2, f"ilo: error: {e}\n")
     except KeyboardInterrupt:
+        if args.command == "train-prior":
+            ap.exit(130, f"ilo: interrupted; the last checkpoint {args.out.with_suffix('.ckpt')} is kept: run the "
+                         "same command again to resume\n")
         ap.exit(130, "ilo: interrupted; nothing was written\n")
     print(json.dumps({k: metrics[k] for k in ("method", "task", "psnr", "ssim", "lpips", "seconds")}))
     return 0

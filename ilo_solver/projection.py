@@ -1,6 +1,6 @@
 r"""Euclidean projection onto the :math:`\ell_1` ball, :math:`P_z(v)=\arg\min_{\|w\|_1\le z}\|w-v\|_2`.
 
-By the KKT conditions (THEORY.md §5) either :math:`\|v\|_1\le z` and :math:`P(v)=v`, or there is a unique
+By the KKT conditions (docs/theory_notes.md §5) either :math:`\|v\|_1\le z` and :math:`P(v)=v`, or there is a unique
 :math:`\theta>0` with :math:`w=\mathrm{sign}(v)\max(|v|-\theta,0)` and :math:`\sum_i\max(|v_i|-\theta,0)=z`.
 The methods differ only in how they find θ:
 
@@ -11,7 +11,7 @@ The methods differ only in how they find θ:
     float32/float64; float16/bfloat16 inputs are projected in float32 and rounded once (half-precision sums
     overflow at 65504), by every CPU method.
 ``"condat"``
-    Condat (Math. Program. 158, 2016), the sequential algorithm of THEORY.md §5, compiled with numba (CPU).
+    Condat (Math. Program. 158, 2016), the sequential algorithm of docs/theory_notes.md §5, compiled with numba (CPU).
 ``"michelot"``
     Michelot's fixed point (J. Optim. Theory Appl. 50, 1986) with the compaction step that Condat
     (Math. Program. 158, 2016, §3) identifies as its key speed-up: start from :math:`\theta_0=(\sum u-z)/n`, drop

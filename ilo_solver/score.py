@@ -1,5 +1,5 @@
 r"""A score-based prior on a generator's intermediate codes: the VP-SDE of Song et al. (ICLR 2021) as used by SGILO
-(Daras, Dagan, Dimakis, Daskalakis, ICML 2022; THEORY.md §6 [V]: β from 0.1 to 20, continuous time).
+(Daras, Dagan, Dimakis, Daskalakis, ICML 2022; docs/theory_notes.md §6 [V]: β from 0.1 to 20, continuous time).
 
 - :class:`VPSDE`: :math:`\alpha_t=\exp(-\tfrac14t^2(\beta_{max}-\beta_{min})-\tfrac12t\beta_{min})`,
   :math:`\sigma_t^2=1-\alpha_t^2`, so :math:`x_t=\alpha_tx_0+\sigma_t\varepsilon`.
@@ -116,16 +116,22 @@ class ScoreModel(nn.Module):
 
 def train_score(model: ScoreModel, sample: Callable[[int, torch.Generator], torch.Tensor], *, steps: int,
                 batch: int = 256, lr: float = 1e-3, t_min: float = 1e-3, rng: torch.Generator,
-                checkpoint: str | Path | None = None, progress: bool = False) -> list[float]:
+                checkpoint: str | Path | None = None, checkpoint_every: int = 200,
+                progress: bool = False) -> list[float]:
     """Denoising score matching on codes drawn by ``sample(n, rng)`` (e.g. G1(z) for z ~ N(0, I)).
 
     The scalar standardisation is fitted on a first batch of 4096 codes. With ``checkpoint``, training resumes
-    from it if present and saves there at the end (model, optimiser, step, generator state)."""
+    from it if present and saves there every ``checkpoint_every`` steps and at the end (model, optimiser, step,
+    random state, losses; written atomically), so an interrupted run resumes where its last checkpoint stopped and
+    ends bit-identical to an uninterrupted one."""
+    if not isinstance(checkpoint_every, int) or checkpoint_every < 1:
+        raise ValueError(f"checkpoint_every must be an integer >= 1, got {checkpoint_every!r}")
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     start, losses = 0, []
     ck = Path(checkpoint) if checkpoint else None
     if ck is not None and ck.exists():
-        state = torch.load(ck, weights_only=True)
+        from .generators.safe_pickle import safe_torch_load
+        state = safe_torch_load(ck)
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["opt"])
         rng.set_state(state["rng"])
@@ -136,8 +142,17 @@ def train_score(model: ScoreModel, sample: Callable[[int, torch.Generator], torc
             model.mean.copy_(ref.mean())
             model.std.copy_(ref.std())
     sde = model.sde
-    trace = []   # on the model's device; read once at the end (no host synchronisation per step)
-    for _ in tqdm(range(start, steps), desc="score", disable=not progress, initial=start, total=steps):
+    trace = []   # on the model's device; read at checkpoints and at the end (no host synchronisation per step)
+
+    def save(step):
+        nonlocal trace, losses
+        losses, trace = losses + _host.read_list(trace), []
+        tmp = ck.with_name(ck.name + ".tmp")
+        torch.save(dict(model=model.state_dict(), opt=opt.state_dict(), rng=rng.get_state(), step=step,
+                        losses=losses), tmp)
+        tmp.replace(ck)
+
+    for k in tqdm(range(start, steps), desc="score", disable=not progress, initial=start, total=steps):
         x0 = sample(batch, rng)
         # drawn from the (CPU) generator, then moved: the same numbers on every device
         t = (t_min + (1 - t_min) * torch.rand(batch, generator=rng, dtype=x0.dtype)).to(x0.device)
@@ -150,10 +165,12 @@ def train_score(model: ScoreModel, sample: Callable[[int, torch.Generator], torc
         loss.backward()
         opt.step()
         trace.append(loss.detach())
-    losses += _host.read_list(trace)
+        if ck is not None and (k + 1) % checkpoint_every == 0 and k + 1 < steps:
+            save(k + 1)
     if ck is not None:
-        torch.save(dict(model=model.state_dict(), opt=opt.state_dict(), rng=rng.get_state(),
-                        step=steps, losses=losses), ck)
+        save(steps)
+    else:
+        losses += _host.read_list(trace)
     return losses
 
 

@@ -1,7 +1,7 @@
 r"""Score-Guided ILO (Daras, Dagan, Dimakis, Daskalakis, ICML 2022): replace ILO's :math:`\ell_1` ball by a learned
 score-based prior on the intermediate code h at one split, and sample the posterior with Langevin dynamics.
 
-Two modes of the update (THEORY.md §6):
+Two modes of the update (docs/theory_notes.md §6):
 
 ``"calibrated"`` -- unadjusted Langevin (ULA) exactly as in the paper's slides [V]:
 
@@ -60,7 +60,7 @@ class SGILOConfig:
     burn_in: int = 250
     thin: int = 25
     lr: float = 0.05               # practical: Adam learning rate        [V]
-    drift_scale: float = 3e-4      # practical: hot_pc_sampler delta scale [V, THEORY.md §6]
+    drift_scale: float = 3e-4      # practical: hot_pc_sampler delta scale [V, docs/theory_notes.md §6]
     drift_weight: float = 0.1      # practical: z += 0.1 * delta           [V]
     noise: float = 0.025           # practical: + 0.025 * N(0, I)          [V]
     csgm: Round = Round(0, 200, 0.05)

@@ -1,4 +1,5 @@
-r"""The latent-space tools of PULSE (Menon et al., CVPR 2020) that ILO's StyleGAN-2 code uses (THEORY.md §2 [V]).
+r"""The latent-space tools of PULSE (Menon et al., CVPR 2020) that ILO's StyleGAN-2 code uses (docs/theory_notes.md
+§2 [V]).
 
 - :func:`gaussian_fit` -- PULSE's mapping proxy: push many z through the generator's *own* mapping network, undo the
   final leaky ReLU (slope 0.2 → multiply negatives by 5), and fit a per-coordinate mean and std. A search variable

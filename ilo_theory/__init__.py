@@ -9,7 +9,7 @@ One module per mathematical object:
 - :mod:`ilo_theory.landscape` -- Hand-Voroninski quantities: g(theta), rho_d, h_x, WDC, Laplace covariance.
 - :mod:`ilo_theory.symbolic`  -- the sympy twins of every bound and the derivations a teacher would show.
 
-Every public function cites its source and the tag of its constants (THEORY.md): [V] verified in a primary
+Every public function cites its source and the tag of its constants (docs/theory_notes.md): [V] verified in a primary
 artefact, [R] recalled standard result, [X] reconstructed from OCR (a parameter), [D] derived here.
 """
 from . import bounds, circulant, covering, landscape, srec, symbolic  # noqa: F401

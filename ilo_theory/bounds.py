@@ -4,7 +4,7 @@ Setting: :math:`G=G_2\circ G_1`, :math:`G_1:\mathbb R^k\to\mathbb R^p` is :math:
 :math:`G_2:\mathbb R^p\to\mathbb R^n` is :math:`L_2`-Lipschitz, A is Gaussian, and the **extended range** is the
 Minkowski sum :math:`E=G_1(B_2^k(r_1))\oplus B_1^p(r_2)`.
 
-.. warning:: Our copy of Theorem 1 is **reconstructed** from a garbled OCR of the paper (THEORY.md tag [X]).
+.. warning:: Our copy of Theorem 1 is **reconstructed** from a garbled OCR of the paper (docs/theory_notes.md tag [X]).
    The structure and the coefficient :math:`1+4/(1-\alpha)` are derived (Lemma 4.3 with γ = 1−α, [D]); the
    radius :math:`r_2=K\delta/L_2` and the additive slack :math:`\delta_{ILO}=\delta\,\Phi(K,p)` are
    reconstructions and therefore **parameters** (``r2_of_K`` / ``phi``). ``verification.theorem1`` measures them.

@@ -117,7 +117,8 @@ def kmr_circulant_rip_rows_sym(s, n, delta):
 
 def circulant_operator_norm(filter_g, m: int) -> float:
     r"""Operator norm bound :math:`\|A\|_{op}\le\max_j|\hat g_j|/\sqrt m` of :math:`A=m^{-1/2}P_\Omega C_g D`
-    (THEORY.md §4 [D]): :math:`C_g` is diagonalised by the DFT, :math:`P_\Omega` and D are contractions/isometries.
+    (docs/theory_notes.md §4 [D]): :math:`C_g` is diagonalised by the DFT, :math:`P_\Omega` and D are
+    contractions/isometries.
     W.h.p. it is :math:`O(\sqrt{n\log n/m})`."""
     g = np.asarray(filter_g, dtype=float)
     if g.ndim != 1 or g.size < 1:

@@ -39,7 +39,7 @@ def log_covering_volumetric(dim, r, eps):
     r"""Volumetric upper bound :math:`\log N(B_2^{dim}(r),\varepsilon) \le dim\cdot\log(1+2r/\varepsilon)`.
 
     Source: HDP Cor. 4.2.13 [R]. Since :math:`B_1^p(r)\subset B_2^p(r)` it also bounds the :math:`\ell_1` ball
-    (THEORY.md §3, "l1 ball, volumetric").
+    (docs/theory_notes.md §3, "l1 ball, volumetric").
     """
     dim = V.at_least("dim", dim, 1)
     r, eps = _check_radius_scale(r, eps)
@@ -69,7 +69,8 @@ def log_covering_l1_volume_lower(p, r, eps):
     .. math:: N(B_1^p(r),\varepsilon) \ge \frac{\mathrm{vol}\,B_1^p(r)}{\mathrm{vol}\,B_2^p(\varepsilon)}
               = \frac{(2r)^p\,\Gamma(p/2+1)}{p!\,\pi^{p/2}\,\varepsilon^p}.
 
-    Non-trivial only for :math:`\varepsilon \lesssim r/\sqrt p`. Source: THEORY.md §3 [R/D] (volume comparison,
+    Non-trivial only for :math:`\varepsilon \lesssim r/\sqrt p`. Source: docs/theory_notes.md §3 [R/D] (volume
+    comparison,
     HDP Prop. 4.2.12); computed with ``lgamma`` so it does not overflow for large p.
     """
     p = V.at_least("p", p, 1)
@@ -119,7 +120,7 @@ def log_covering_maurey(p, r, eps, *, zero_atom: bool = True):
     :math:`(2p+1)^q` multisets. With ``zero_atom=False`` the base is :math:`2p` (valid on the sphere
     :math:`\|x\|_1=r`, the usual textbook form).
 
-    Sources: Vershynin HDP Cor. 0.0.4 (polytope version) [R]; THEORY.md §3 "l1 ball, Maurey".
+    Sources: Vershynin HDP Cor. 0.0.4 (polytope version) [R]; docs/theory_notes.md §3 "l1 ball, Maurey".
     """
     p = V.at_least("p", p, 1)
     q = _maurey_q_float(r, eps)
@@ -232,7 +233,7 @@ def crossover_scale(p, r):
 
     Guarantees (tested): M ≤ V on :math:`[\varepsilon^*, r]`; M > V just below :math:`\varepsilon^*`;
     M > V on all of :math:`(0,\varepsilon_c)` with :math:`\varepsilon_c` = :func:`crossover_scale_continuous`
-    :math:`\le\varepsilon^*`. Source: THEORY.md §3 "Crossover" [D]; the continuous version gives
+    :math:`\le\varepsilon^*`. Source: docs/theory_notes.md §3 "Crossover" [D]; the continuous version gives
     :math:`\varepsilon^*\approx\sqrt2\,r/\sqrt p`.
     """
     p = float(V.at_least("p", p, 1))
@@ -264,7 +265,7 @@ def log_covering_extended_range(k, p, L1, L2, r1, r2, delta, *, l1_bound: str = 
 
     With ``l1_bound='maurey'`` and :math:`r_2=K\delta/L_2` the second term is :math:`\lceil4K^2\rceil\log(2p+1)`,
     the :math:`K^2\log p` of ILO eq. (5); ``'volumetric'`` gives :math:`p\log(1+4K)` (Remark 2's CSGM on the
-    intermediate layer); ``'min'`` takes the better of the two. Source: THEORY.md §2 [D].
+    intermediate layer); ``'min'`` takes the better of the two. Source: docs/theory_notes.md §2 [D].
     """
     for name, val in (("L1", L1), ("L2", L2), ("r1", r1), ("delta", delta)):
         V.positive(name, val)

@@ -169,7 +169,7 @@ def wdc_width_condition_sym(n_prev, eps):
 
 def laplace_covariance(J, beta, A=None) -> np.ndarray:
     r"""Large-β Laplace approximation of the Langevin stationary law :math:`\pi_\beta\propto e^{-\beta f}`,
-    :math:`f(z)=\|AG(z)-AG(z^*)\|^2` (SGILO, THEORY.md §6 [D]): :math:`\nabla^2f(z^*)=2J^TA^TAJ` with J the
+    :math:`f(z)=\|AG(z)-AG(z^*)\|^2` (SGILO, docs/theory_notes.md §6 [D]): :math:`\nabla^2f(z^*)=2J^TA^TAJ` with J the
     Jacobian of G at z* (the active product :math:`\Lambda_{z^*}`), so :math:`\mathrm{Cov}\approx(\beta\nabla^2
     f)^{-1}`. Under WDC :math:`J^TJ\approx2^{-d}I` and this is :math:`\approx(2^{d-1}/\beta)I_k` for A = I."""
     J = np.asarray(J, float)

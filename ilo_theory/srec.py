@@ -99,7 +99,7 @@ def lemma42_measurements_sym(k, d, c_nodes, alpha):
 
 # ---------------------------------------------------------------- Lemma 4.3 (the error engine)
 def lemma43_error(gamma, dist_to_range, eta_norm=0.0, eps=0.0, delta=0.0):
-    r"""Bora et al. Lemma 4.3 [R; proof in THEORY.md §1 [D]]:
+    r"""Bora et al. Lemma 4.3 [R; proof in docs/theory_notes.md §1 [D]]:
 
     .. math::
         \|\hat x-x^*\| \le \Big(\frac4\gamma+1\Big)\min_{x\in S}\|x^*-x\|
@@ -173,7 +173,7 @@ def theorem12_error_sym(dist_to_range, eta_norm, eps, delta):
 # ---------------------------------------------------------------- the fixed-x event
 def norm_exceeds_probability(m, t=2.0):
     r"""Exact :math:`P(\|Ax\|>t\|x\|)` for :math:`A_{ij}\sim N(0,1/m)` and any fixed x:
-    :math:`\|Ax\|^2/\|x\|^2\sim\chi^2_m/m`, so it equals :math:`P(\chi^2_m > t^2 m)` (THEORY.md §1 [D]).
+    :math:`\|Ax\|^2/\|x\|^2\sim\chi^2_m/m`, so it equals :math:`P(\chi^2_m > t^2 m)` (docs/theory_notes.md §1 [D]).
     Lemma 4.3 needs this for t = 2."""
     m = V.at_least("m", m, 1)
     t = V.positive("t", t)

@@ -1,4 +1,5 @@
-r"""Partial circulant vs Gaussian measurements (ILO Lemma 1; THEORY.md §4): the FFT operator against the dense
+r"""Partial circulant vs Gaussian measurements (ILO Lemma 1; docs/theory_notes.md §4): the FFT operator against the
+dense
 oracle, the normalisation :math:`E\|Ax\|^2=\|x\|^2`, and JL distortion / S-REC on the same sets as m grows."""
 from __future__ import annotations
 
@@ -70,7 +71,7 @@ def _avg(result, kind, m, key, set_=None):
 
 
 def claims(result: dict) -> list[ClaimRow]:
-    rows = [ClaimRow("circulant.fft_oracle", "THEORY.md §4 implementation [D]",
+    rows = [ClaimRow("circulant.fft_oracle", "docs/theory_notes.md §4 implementation [D]",
                      "The FFT partial circulant equals P_Omega circulant(g) D / sqrt(m) (scipy dense oracle)",
                      "max abs difference <= 1e-10", f"{result['oracle_err']:.2e}",
                      "holds" if result["oracle_err"] <= 1e-10 else "fails")]
@@ -79,7 +80,7 @@ def claims(result: dict) -> list[ClaimRow]:
         m, lo, hi = mean_ci(v, 0.99)
         ok &= lo <= 1 <= hi
         parts.append(f"{k}: {m:.3f} [{lo:.3f}, {hi:.3f}]")
-    rows.append(ClaimRow("circulant.isotropy", "THEORY.md §4 normalisation [D]",
+    rows.append(ClaimRow("circulant.isotropy", "docs/theory_notes.md §4 normalisation [D]",
                          "E||Ax||^2 = ||x||^2 for every fixed x (each row is a signed cyclic shift of g)",
                          "1 for random, sparse and constant x", "; ".join(parts),
                          "holds" if ok else "fails", "99% t-intervals"))

@@ -1,4 +1,5 @@
-r"""Covering numbers of the :math:`\ell_1` ball (THEORY.md §3): bounds against ε with ε* marked, Maurey's lemma by
+r"""Covering numbers of the :math:`\ell_1` ball (docs/theory_notes.md §3): bounds against ε with ε* marked, Maurey's
+lemma by
 Monte Carlo, an explicit Maurey net for tiny p, and why uniform samples are a weak lower estimate."""
 from __future__ import annotations
 
@@ -88,7 +89,7 @@ def claims(result: dict) -> list[ClaimRow]:
     p = max(map(int, result["curves"]))
     ratio = c["eps_star"] * math.sqrt(p)
     rows.append(ClaimRow(
-        "covering.crossover", "THEORY.md §3 'Crossover' [D]; Vershynin HDP Cor. 0.0.4 vs 4.2.13",
+        "covering.crossover", "docs/theory_notes.md §3 'Crossover' [D]; Vershynin HDP Cor. 0.0.4 vs 4.2.13",
         "Maurey's l1-ball bound beats the volumetric one above eps* ~ sqrt(2) r / sqrt(p)",
         f"eps* sqrt(p)/r -> sqrt 2 = 1.414 (p = {p})",
         f"eps* sqrt(p)/r = {ratio:.3f} (definition); read off the curves {c['eps_star_curve'] * math.sqrt(p):.3f}",
@@ -117,7 +118,8 @@ def claims(result: dict) -> list[ClaimRow]:
         "holds" if ok else "fails"))
     u = result["uniform"]
     rows.append(ClaimRow(
-        "covering.uniform_samples", "THEORY.md §3 check (d)", "Uniform samples of B_1^p(r) have l2 norm ~ r sqrt(2/p),"
+        "covering.uniform_samples", "docs/theory_notes.md §3 check (d)",
+        "Uniform samples of B_1^p(r) have l2 norm ~ r sqrt(2/p),"
         " so they miss the sparse directions: greedy covers of them are only weak lower estimates",
         f"mean ||x||_2 = {u['predicted']:.4f} (p = {u['p']})", f"{u['mean_l2']:.4f}",
         "holds" if abs(u["mean_l2"] / u["predicted"] - 1) < 0.05 else "fails"))

@@ -1,5 +1,5 @@
 r"""S-REC on ILO's extended range :math:`G_2(E)`, :math:`E=G_1(B_2^k(r_1))\oplus B_1^p(r_2)`, as K and p vary
-(ILO Theorem 1, eq. (5) [X]; THEORY.md §2 check).
+(ILO Theorem 1, eq. (5) [X]; docs/theory_notes.md §2 check).
 
 For each (K, p) and a grid of m we estimate :math:`\hat\gamma=\min(\|A(x_1-x_2)\|+\delta)/\|x_1-x_2\|` over
 :math:`x_i\in G_2(E)` by an adversarial search (projected Adam on :math:`(z_1,u_1,z_2,u_2)` with restarts, starting

@@ -1,4 +1,5 @@
-r"""Hand-Voroninski landscape checks (THEORY.md §7): the spurious critical point near :math:`-\rho_dx_0`, gradient
+r"""Hand-Voroninski landscape checks (docs/theory_notes.md §7): the spurious critical point near :math:`-\rho_dx_0`,
+gradient
 descent with and without the negation step, and the WDC deviation decaying with width."""
 from __future__ import annotations
 

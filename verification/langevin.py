@@ -1,4 +1,4 @@
-r"""SGILO theory (THEORY.md §6): unadjusted Langevin (ULA) inverting a small random ReLU generator.
+r"""SGILO theory (docs/theory_notes.md §6): unadjusted Langevin (ULA) inverting a small random ReLU generator.
 
 Target :math:`\pi_\beta\propto e^{-\beta f}`, :math:`f(z)=\|G(z)-G(z^*)\|^2` (A = I), k = 2 so that the exact law is
 computed on a grid. ULA :math:`z\leftarrow z-\eta\nabla f+\sqrt{2\eta/\beta}\,u` has an O(η) bias: the TV distance and
@@ -119,7 +119,7 @@ def claims(result: dict) -> list[ClaimRow]:
         "histogram TV carries sampling noise of order 0.01-0.05 (autocorrelated chains)")]
     lap = _rel(result["laplace"], result["cov_exact"])
     rows.append(ClaimRow(
-        "langevin.laplace", "THEORY.md §6 [D] (Laplace approximation at large beta)",
+        "langevin.laplace", "docs/theory_notes.md §6 [D] (Laplace approximation at large beta)",
         "For large beta, Cov(pi_beta) ~ (beta Hess f(z*))^-1 with Hess f = 2 J^T J",
         "relative error -> 0 as beta grows", f"relative error {lap:.3f} at beta = {result['beta']:.0f}",
         "holds" if lap < 0.1 else "fails"))

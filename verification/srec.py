@@ -3,7 +3,7 @@ r"""S-REC on the range of a random ReLU generator (Bora et al. 2017, Lemma 4.2) 
 - :math:`\hat\gamma(m)` from random pairs **and** an adversarial search (Adam on the pair, restarts) -- the
   adversarial value is the honest estimate, random pairs overestimate γ. Lemma 4.2 predicts
   :math:`1-\gamma\propto\sqrt{kd\log n/m}`: we fit the log-log slope of :math:`1-\hat\gamma` against m.
-- :math:`P(\|Ax\|>2\|x\|)` against the exact chi-square tail (THEORY.md §1 [D]).
+- :math:`P(\|Ax\|>2\|x\|)` against the exact chi-square tail (docs/theory_notes.md §1 [D]).
 """
 from __future__ import annotations
 
@@ -117,7 +117,7 @@ def claims(result: dict) -> list[ClaimRow]:
         ok &= lo_ <= t["exact"] <= hi_
         worst = max(worst, abs(t["hits"] / t["draws"] - t["exact"]))
     out.append(ClaimRow(
-        "srec.fixed_x_tail", "Bora et al. 2017, Lemma 4.3 (fixed-x event); THEORY.md §1 [D]",
+        "srec.fixed_x_tail", "Bora et al. 2017, Lemma 4.3 (fixed-x event); docs/theory_notes.md §1 [D]",
         "P(||Ax|| > 2||x||) for A_ij ~ N(0, 1/m) equals P(chi2_m > 4m)",
         "exact chi-square tail for m in " + ",".join(str(t["m"]) for t in result["tail"]),
         f"max |simulated - exact| = {worst:.4f} over {result['tail'][0]['draws']} draws each",

@@ -1,4 +1,4 @@
-r"""ILO Theorem 1 empirically (THEORY.md §2 check): reconstruction error against K, r2 and m.
+r"""ILO Theorem 1 empirically (docs/theory_notes.md §2 check): reconstruction error against K, r2 and m.
 
 Model: :math:`G_1` = one ReLU layer k → p, :math:`G_2` = one ReLU layer p → n (random weights). Targets
 :math:`x=G_2(G_1(z^*)+u^*)+\nu` with an s-sparse intermediate deviation :math:`\|u^*\|_1=r_2` and an off-range part ν.

@@ -1,4 +1,5 @@
-r"""Random-weight ReLU generators :math:`G(z)=\mathrm{relu}(W_d\cdots\mathrm{relu}(W_1z))` (THEORY.md conventions),
+r"""Random-weight ReLU generators :math:`G(z)=\mathrm{relu}(W_d\cdots\mathrm{relu}(W_1z))` (docs/theory_notes.md
+conventions),
 shared by the verification checks and the solver.
 
 Weights are i.i.d. :math:`N(0,1/n_i)` (``scaling="hv"``, Hand-Voroninski: each layer halves squared norms, so

@@ -1,4 +1,4 @@
-"""Property tests of the l1-ball projection (THEORY.md §5): every method against the KKT certificate."""
+"""Property tests of the l1-ball projection (docs/theory_notes.md §5): every method against the KKT certificate."""
 import math
 
 import numpy as np

@@ -1,4 +1,5 @@
-"""SGILO closed-form checks (THEORY.md §6 check (d)): a linear G1 gives the prior N(0, W W^T); with a linear G2 the
+"""SGILO closed-form checks (docs/theory_notes.md §6 check (d)): a linear G1 gives the prior N(0, W W^T); with a
+linear G2 the
 posterior is Gaussian, so the score model and both samplers are checked against exact formulas."""
 import math
 
@@ -41,7 +42,7 @@ def test_vpsde_constants():
     sde = VPSDE()
     t = torch.tensor(0.01, dtype=torch.float64)
     assert float(sde.beta(t)) == pytest.approx(0.299)
-    assert float(sde.sigma(t)) == pytest.approx(0.0446, abs=1e-4)  # THEORY.md §6
+    assert float(sde.sigma(t)) == pytest.approx(0.0446, abs=1e-4)  # docs/theory_notes.md §6
 
 
 @pytest.mark.slow   # trains the score model (the module fixture, ~8 s)
@@ -152,3 +153,30 @@ def test_training_resumes_exactly(linear_problem, tmp_path):
     train_score(b, sample, steps=40, batch=32, rng=torch.Generator().manual_seed(99), checkpoint=ck)
     x = torch.randn(4, P, dtype=torch.float64)
     assert torch.equal(a(x, 0.2), b(x, 0.2))
+
+
+def test_interrupted_training_resumes_from_its_last_checkpoint(linear_problem, tmp_path):
+    """Ctrl-C at step 25 of 40 with a checkpoint every 10 steps: the rerun continues from step 20 and ends
+    bit-identical to an uninterrupted run (what `ilo train-prior` relies on)."""
+    W, _, _ = linear_problem
+    calls = []
+
+    def sample(n, gen):
+        calls.append(n)
+        if len(calls) == 27:   # the 4096-code standardisation batch, then one batch per step: step 25
+            raise KeyboardInterrupt
+        return torch.randn(n, K, generator=gen, dtype=torch.float64) @ W.T
+    a = ScoreModel((P,), width=32, depth=1).double()
+    b = ScoreModel((P,), width=32, depth=1).double()
+    b.load_state_dict(a.state_dict())
+    plain = lambda n, gen: torch.randn(n, K, generator=gen, dtype=torch.float64) @ W.T
+    full = train_score(a, plain, steps=40, batch=32, rng=torch.Generator().manual_seed(7))
+    ck = tmp_path / "ck.pt"
+    with pytest.raises(KeyboardInterrupt):
+        train_score(b, sample, steps=40, batch=32, rng=torch.Generator().manual_seed(7), checkpoint=ck,
+                    checkpoint_every=10)
+    assert torch.load(ck, weights_only=True)["step"] == 20
+    resumed = train_score(b, plain, steps=40, batch=32, rng=torch.Generator().manual_seed(99), checkpoint=ck,
+                          checkpoint_every=10)
+    x = torch.randn(4, P, dtype=torch.float64)
+    assert torch.equal(a(x, 0.2), b(x, 0.2)) and resumed == full
