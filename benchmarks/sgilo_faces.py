@@ -1,10 +1,11 @@
 """SGILO vs ILO vs CSGM in the low-measurement regime on the two real photos (pretrained DCGAN faces prior).
 
-Trains (or reuses) a score model on the generator's split-1 codes [512, 4, 4] (``ilo train-prior`` equivalent), then
-reconstructs with 5% inpainting and 2% / 5% Gaussian compressed sensing: PSNR / SSIM / LPIPS of the posterior mean
-(SGILO, official "practical" update) and of the ILO / CSGM solutions, with the posterior spread.
+Uses the shipped score model of the generator's split-1 codes [512, 4, 4] (or trains one with ``--score NEW.pt``,
+the ``ilo train-prior`` equivalent), then reconstructs with 5% inpainting and 2% / 5% Gaussian compressed sensing:
+PSNR / SSIM / LPIPS of the posterior mean (SGILO, official "practical" update) and of the ILO / CSGM solutions, with
+the posterior spread.
 
-Usage: python benchmarks/sgilo_faces.py [--score results/score_split1.pt] [--train-steps 1500] [--steps-scale 1]
+Usage: python benchmarks/sgilo_faces.py [--score PATH] [--train-steps 1500] [--steps-scale 1]
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from pathlib import Path
 import torch
 
 from ilo_solver import presets
+from ilo_solver.assets import shipped_score_path
 from ilo_solver.generators.dcgan import load_dcgan_faces
 from ilo_solver.images import fit_to_prior, load_image
 from ilo_solver.metrics import all_metrics
@@ -33,13 +35,17 @@ def config(method: str, fit, steps_scale: float):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--score", type=Path, default=Path("results/score_split1.pt"))
+    ap.add_argument("--score", type=Path, default=None,
+                    help="score model (default: the shipped one, ilo_solver/data/score_dcgan_split1.pt; a path "
+                         "that does not exist is trained there first)")
     ap.add_argument("--train-steps", type=int, default=1500)
     ap.add_argument("--steps-scale", type=float, default=1.0)
     ap.add_argument("--images", nargs="+", default=["astronaut", "grace_hopper"])
     ap.add_argument("--out", type=Path, default=Path("benchmarks/results/sgilo_faces.json"))
     args = ap.parse_args(argv)
     G = load_dcgan_faces()
+    if args.score is None:
+        args.score = shipped_score_path()
     if not args.score.exists():
         t = time.perf_counter()
         model, losses = train_code_prior(G, 1, steps=args.train_steps, rng=torch.Generator().manual_seed(0))
