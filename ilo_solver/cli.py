@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from . import presets
+from .observations import OBSERVABLE_TASKS, real_observation
 from .tasks import TASKS, make_task
 
 
@@ -36,12 +37,19 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--prior", default="dcgan-faces",
                    help="dcgan-faces, or stylegan2:PATH (rosinality .pt, NVIDIA .pkl -- stylegan2-ada, stylegan3 or "
                         "the original TensorFlow release, read without executing it -- or .safetensors)")
-    s.add_argument("--image", required=True, help="astronaut, grace_hopper, or a path to an RGB image")
+    s.add_argument("--image", help="astronaut, grace_hopper, or a path to an RGB image: the truth, whose "
+                   "measurement is simulated")
+    s.add_argument("--observation", type=Path, help="a real degraded photo instead (superres: the low-resolution "
+                   "photo; inpaint: a photo with missing pixels; denoise: a noisy photo); no truth needed")
+    s.add_argument("--mask", type=Path, help="inpaint with --observation: white = observed, black = missing "
+                   "(default: the pure-black pixels of the photo are missing, the official ILO convention)")
+    s.add_argument("--reference", help="with --observation: the clean image, for metrics (same built-ins or path)")
     s.add_argument("--task", required=True, help=", ".join(TASKS))
     s.add_argument("--observed", type=float, default=0.2, help="inpaint: fraction of observed pixels")
     s.add_argument("--box", type=_box, help="inpaint: hide the box TOP,LEFT,HEIGHT,WIDTH instead (pixels of the "
                         "image as resized to the prior's resolution; the box must lie inside it)")
-    s.add_argument("--sigma", type=float, default=0.1, help="denoise: noise std on [-1, 1] images")
+    s.add_argument("--sigma", type=float, default=None, help="denoise: noise std on [-1, 1] images (simulated: "
+                   "default 0.1; --observation: estimated from the photo when not given)")
     s.add_argument("--factor", type=int, default=4, help="superres: downsampling factor")
     s.add_argument("--ratio", type=float, default=0.1, help="cs-*: measurements m / n, in (0, 1]")
     s.add_argument("--method", default="ilo", help="dcgan-faces: " + ", ".join(presets.methods("dcgan-faces"))
@@ -136,6 +144,15 @@ def _check_solve_args(args) -> str:
                          f"{', '.join(presets.methods(prior))}")
     if args.task not in TASKS:
         raise ValueError(f"unknown --task {args.task!r}; choose from {', '.join(TASKS)}")
+    if (args.image is None) == (args.observation is None):
+        raise ValueError("give either --image (a truth, measured by simulation) or --observation (a real degraded "
+                         "photo)")
+    if args.observation is None and (args.mask is not None or args.reference is not None):
+        raise ValueError("--mask and --reference go with --observation")
+    if args.observation is not None and args.task not in OBSERVABLE_TASKS:
+        raise ValueError(f"--observation applies to {', '.join(OBSERVABLE_TASKS)}, not {args.task}")
+    if args.sigma is not None:
+        _finite("--sigma", args.sigma)
     if args.method == "sgilo" and args.score is not None and prior != "dcgan-faces":
         raise ValueError("--score applies to the dcgan-faces prior")
     if not 0 < args.observed <= 1:
@@ -151,7 +168,6 @@ def _check_solve_args(args) -> str:
 def solve(args) -> dict:
     """parse → preset → solve → write: everything is checked before any work, and the outputs appear together."""
     from .generators.dcgan import load_dcgan_faces
-    from .images import fit_to_prior, load_image
     from .metrics import all_metrics
     from .storage import config_to_dict, dumps, load_score, write_result_dir
 
@@ -166,7 +182,6 @@ def solve(args) -> dict:
             raise ValueError(str(e)) from None
     else:
         score = None
-    img, source = load_image(args.image)
     if style:
         from .generators.checkpoints import load_generator
         G = load_generator(args.prior.split(":", 1)[1], device)
@@ -174,35 +189,57 @@ def solve(args) -> dict:
               f"conv_clamp {G.conv_clamp}", file=sys.stderr)
     else:
         G = load_dcgan_faces(device)
-    img, prep = fit_to_prior(img, G.size if style else 64)
-    print(f"image: {source}; {prep}", file=sys.stderr)
+    size = G.size if style else 64
     rng = torch.Generator().manual_seed(args.seed)
-    task = make_task(args.task, img.shape, rng=rng, observed=args.observed, box=args.box, sigma=args.sigma,
-                     factor=args.factor, ratio=args.ratio)
+    img, y, task, note = _observe(args, size, rng)
+    print(note, file=sys.stderr)
     fit = task.fit if args.dead_zone == 0 else dataclasses.replace(task.fit, dead_zone_weight=args.dead_zone,
                                                                    dead_zone_tau=args.dead_zone_tau)
     cfg = presets.configure(prior, args.method, fit=fit, steps_scale=args.steps_scale, restarts=args.restarts,
                             num_stages=G.num_stages if style else None,
                             **(dict(split=score_split(score)) if score is not None else {}))
 
-    op, y = task.op.to(device), task.observe(img, rng=rng).to(device)
+    op, y = task.op.to(device), y.to(device)
     t0 = time.perf_counter()
     res = presets.solve(G, y, op, config=cfg, rng=rng, score=score, progress=not args.no_progress)
     seconds, x = time.perf_counter() - t0, res.x[0].cpu()
     extra = (dict(posterior_spread=float(res.x_std.mean()), samples=int(res.samples.shape[0]))
              if score is not None else {})
-    metrics = dict(method=args.method, task=args.task, prior=args.prior, image=args.image, seed=args.seed,
-                   seconds=seconds, seconds_per_round=res.seconds, **extra, **all_metrics(x, img),
-                   preprocessing=f"{source}; {prep}")
+    with torch.no_grad():   # the measurement fit of the reconstruction (MSE of A(x) against y)
+        fit_mse = float(((op(res.x) - y) ** 2).mean())
+    metrics = dict(method=args.method, task=args.task, prior=args.prior, image=args.image,
+                   observation=args.observation, seed=args.seed, seconds=seconds, seconds_per_round=res.seconds,
+                   measurement_mse=fit_mse, **extra, **(all_metrics(x, img) if img is not None else {}),
+                   preprocessing=note)
     config = dict(cli=vars(args), task=dict(name=task.name, noise_sigma=task.sigma, **task.params),
                   method=config_to_dict(cfg), **(dict(generator=G.config()) if style else {}))
-    grid = ([img, _measurement_image(task, y.cpu(), img.shape), x],
-            ["truth", f"measurement ({args.task})", f"{args.method}: {metrics['psnr']:.2f} dB"])
+    shown = _measurement_image(task, y.cpu(), x.shape)
+    grid = (([img, shown, x], ["truth", f"measurement ({args.task})", f"{args.method}: {metrics['psnr']:.2f} dB"])
+            if img is not None else ([shown, x], [f"observation ({args.task})", args.method]))
     write_result_dir(args.out, {"metrics.json": lambda p: p.write_text(dumps(metrics, indent=1)),
                                 "config.json": lambda p: p.write_text(dumps(config, indent=1)),
                                 "grid.png": lambda p: _grid(*grid, p),
                                 "reconstruction.png": lambda p: _save_png(x, p)}, overwrite=args.overwrite)
     return metrics
+
+
+def _observe(args, size: int, rng: torch.Generator):
+    """(truth or None, observation y, task, what was done): simulated from --image, or a real --observation."""
+    from .images import fit_to_prior, load_image
+    if args.observation is None:
+        img, source = load_image(args.image)
+        img, prep = fit_to_prior(img, size)
+        task = make_task(args.task, img.shape, rng=rng, observed=args.observed, box=args.box,
+                         sigma=0.1 if args.sigma is None else args.sigma, factor=args.factor, ratio=args.ratio)
+        return img, task.observe(img, rng=rng), task, f"image: {source}; {prep}"
+    task, y, note = real_observation(args.task, args.observation, size, factor=args.factor, mask_path=args.mask,
+                                     sigma=args.sigma)
+    ref = None
+    if args.reference is not None:
+        ref, rsrc = load_image(args.reference)
+        ref, rprep = fit_to_prior(ref, size)
+        note += f"; reference {rsrc}; {rprep}"
+    return ref, y, task, note
 
 
 def _save_png(x: torch.Tensor, path: Path) -> None:
@@ -288,7 +325,8 @@ def main(argv=None) -> int:
             ap.exit(130, f"ilo: interrupted; the last checkpoint {args.out.with_suffix('.ckpt')} is kept: run the "
                          "same command again to resume\n")
         ap.exit(130, "ilo: interrupted; nothing was written\n")
-    print(json.dumps({k: metrics[k] for k in ("method", "task", "psnr", "ssim", "lpips", "seconds")}))
+    print(json.dumps({k: metrics[k] for k in ("method", "task", "psnr", "ssim", "lpips", "measurement_mse", "seconds")
+                      if k in metrics}))
     return 0
 
 

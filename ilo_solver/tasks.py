@@ -33,14 +33,17 @@ class Task:
 
 def make_task(name: str, shape=(3, 64, 64), *, rng: torch.Generator, observed: float = 0.2,
               box: tuple[int, int, int, int] | None = None, sigma: float = 0.1, factor: int = 4,
-              ratio: float = 0.1, lpips_weight: float = 0.2) -> Task:
-    """Build task ``name`` for images of ``shape``; raises ValueError on a bad name or parameter."""
+              ratio: float = 0.1, lpips_weight: float = 0.2, mask: torch.Tensor | None = None) -> Task:
+    """Build task ``name`` for images of ``shape``; inpainting takes a ``mask`` (0/1, shape ``shape``), a ``box``
+    or a random fraction ``observed``. Raises ValueError on a bad name or parameter."""
     if name not in TASKS:
         raise ValueError(f"unknown task {name!r}; choose from {', '.join(TASKS)}")
     n = math.prod(shape)
     image_fit = DataFit(lpips_weight=lpips_weight)
     if name == "inpaint":
-        if box is not None:
+        if mask is not None:
+            params = dict(observed=float(mask.float().mean()), mask="given")
+        elif box is not None:
             mask = O.box_mask(shape, *box)
             params = dict(box=list(box))
         else:

@@ -1,0 +1,95 @@
+"""Real degraded photos as observations (no ground truth needed): a low-resolution photo for super-resolution, a
+photo with missing pixels for inpainting, a noisy photo for denoising -- turned into the same :class:`Task` and
+observation ``y`` that a simulated measurement gives, at the prior's resolution.
+
+- super-resolution: the low-resolution photo is centre-cropped to a square and resized to ``size / factor`` (the
+  operator is :class:`~ilo_solver.operators.SuperResolution`: bicubic, antialiased, as PULSE takes its input);
+- inpainting: the photo is fitted to ``size``; the mask comes from ``mask_path`` (white = observed, black =
+  missing; grey levels thresholded at one half) or, without one, from the official ILO convention: **pure-black
+  pixels (0, 0, 0) are the missing ones** -- the photo's own pure-black pixels too, so give a mask file for photos
+  with true blacks --, found at the file's own resolution; the mask is resized with nearest
+  neighbours (so a hole stays a hole), the photo with antialiased bicubic;
+- denoising: the photo is fitted to ``size``; the noise level is ``sigma`` (on [-1, 1] images) when stated, else
+  estimated after the resize by the wavelet median-absolute-deviation estimator of Donoho & Johnstone (1994)
+  (:func:`estimate_noise_sigma`), and said.
+"""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from .images import fit_to_prior, load_image
+from .tasks import Task, make_task
+
+__all__ = ["OBSERVABLE_TASKS", "real_observation", "estimate_noise_sigma"]
+
+OBSERVABLE_TASKS = ("superres", "inpaint", "denoise")
+
+
+def estimate_noise_sigma(x: torch.Tensor) -> float:
+    r"""Noise std of an image ``[C, H, W]`` (in its own units), Donoho & Johnstone (1994): the median absolute
+    finest-scale diagonal Haar coefficient over 0.6745, :math:`\hat\sigma=\mathrm{med}|HH|/\Phi^{-1}(3/4)`,
+    averaged over the channels. :math:`HH=(a-b-c+d)/2` on each 2×2 block is orthonormal, so i.i.d. noise of std
+    σ gives HH of std σ, while smooth image content gives HH near 0 (the median ignores the edges)."""
+    v = x.detach().double()
+    H, W = v.shape[-2] // 2 * 2, v.shape[-1] // 2 * 2
+    if H < 2 or W < 2:
+        raise ValueError(f"the image is too small to estimate its noise ({list(x.shape)})")
+    v = v[..., :H, :W]
+    hh = (v[..., 0::2, 0::2] - v[..., 0::2, 1::2] - v[..., 1::2, 0::2] + v[..., 1::2, 1::2]) / 2
+    return float((hh.abs().flatten(-2).median(-1).values / 0.6744897501960817).mean())
+
+
+def _square_nearest(mask: torch.Tensor, size: int) -> torch.Tensor:
+    """Centre-crop a [1, H, W] mask to a square and resize it with nearest neighbours (holes stay holes)."""
+    _, H, W = mask.shape
+    s = min(H, W)
+    m = mask[:, (H - s) // 2:(H - s) // 2 + s, (W - s) // 2:(W - s) // 2 + s]
+    return F.interpolate(m[None].float(), size=(size, size), mode="nearest")[0]
+
+
+def real_observation(task: str, path: str | Path, size: int, *, factor: int = 4, mask_path: str | Path | None = None,
+                     sigma: float | None = None) -> tuple[Task, torch.Tensor, str]:
+    """(task, observation ``y`` [1, *op.out_shape], what was done) for a real degraded photo at ``path``."""
+    if task not in OBSERVABLE_TASKS:
+        raise ValueError(f"a real observation can be given for {', '.join(OBSERVABLE_TASKS)}, not {task!r} (the "
+                         "measurements of compressed sensing are not a photo)")
+    if mask_path is not None and task != "inpaint":
+        raise ValueError("a mask file applies to inpainting only")
+    photo, source = load_image(str(path))
+    if task == "superres":
+        if not isinstance(factor, int) or factor < 2 or size % factor:
+            raise ValueError(f"factor must be an integer >= 2 dividing the prior's size {size}, got {factor!r}")
+        low, prep = fit_to_prior(photo, size // factor)
+        t = make_task("superres", (3, size, size), rng=torch.Generator(), factor=factor)
+        return t, low[None], f"observation {source}; {prep} (the low-resolution input of x{factor})"
+    if task == "denoise":
+        x, prep = fit_to_prior(photo, size)
+        note = f"observation {source}; {prep}"
+        if sigma is None:
+            sigma = estimate_noise_sigma(x)
+            note += f"; noise sigma estimated as {sigma:.4f} on [-1, 1] (wavelet MAD, Donoho & Johnstone 1994)"
+        if not (math.isfinite(sigma) and sigma > 0):
+            raise ValueError(f"the noise level must be finite and > 0, got {sigma}")
+        return make_task("denoise", (3, size, size), rng=torch.Generator(), sigma=sigma), x[None], note
+    # inpainting
+    if mask_path is not None:
+        m, msrc = load_image(str(mask_path))
+        if m.shape[1:] != photo.shape[1:]:
+            raise ValueError(f"the mask {mask_path} is {m.shape[2]}x{m.shape[1]} pixels but the photo is "
+                             f"{photo.shape[2]}x{photo.shape[1]}")
+        observed = (m.mean(0, keepdim=True) > 0).float()   # white (observed) vs black (missing), threshold 1/2
+        how = f"mask {msrc} (white = observed)"
+    else:
+        observed = (photo > -1).any(0, keepdim=True).float()   # the official convention: pure black is missing
+        how = "mask: the pure-black pixels (0, 0, 0) are the missing ones (official ILO convention)"
+    x, prep = fit_to_prior(photo, size)
+    mask = _square_nearest(observed, size).expand(3, size, size).contiguous()
+    if not bool(mask.any()):
+        raise ValueError("the mask observes no pixel")
+    frac = float(mask[0].mean())
+    t = make_task("inpaint", (3, size, size), rng=torch.Generator(), mask=mask)
+    return t, t.op(x[None]), f"observation {source}; {prep}; {how}, {100 * frac:.1f}% observed"
