@@ -37,7 +37,7 @@ figures-quick: $(STAMP)
 	$(PY) -m verification --quick --out results/quick
 
 docs: $(STAMP)
-	$(PY) -m pip install -q -e '.[docs]'
+	$(PY) -m pip install -q --no-warn-conflicts -e '.[docs]'
 	$(PY) -m sphinx -b html -W --keep-going docs docs/_build/html
 
 bench: $(STAMP)

@@ -16,7 +16,7 @@ from scipy import stats
 from ilo_solver.storage import dumps, write_atomically
 
 __all__ = ["ClaimRow", "wilson", "mean_ci", "SerialExecutor", "make_executor", "single_threaded_worker", "save_json",
-           "load_json", "verdict_from", "save_figure"]
+           "load_json", "verdict_from", "save_figure", "set_threads"]
 
 VERDICTS = ("holds", "fails", "inconclusive")
 
@@ -78,15 +78,20 @@ class SerialExecutor(cf.Executor):
         return (fn(*a) for a in zip(*iterables, strict=False))
 
 
+def set_threads(n: int) -> None:
+    """numba's and torch's thread counts (numba first: launching its OpenMP layer resets the count torch reads)."""
+    import numba
+    import torch
+    numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
+    torch.set_num_threads(n)
+
+
 def single_threaded_worker() -> None:
     """Pool initializer: one torch thread and one numba thread per worker process. Without it every worker runs
     torch's and numba's full thread pools on the same cores, and their spinning threads made ``--workers 2`` eight
     times slower than one process (``theorem1 --quick`` on 2 cores: 143 s, vs 17 s in process and 15 s with this
     initializer and fresh workers, each importing torch once)."""
-    import numba
-    import torch
-    numba.set_num_threads(1)   # first: launching numba's OpenMP layer resets the OpenMP thread count torch reads
-    torch.set_num_threads(1)
+    set_threads(1)
 
 
 def make_executor(workers: int) -> cf.Executor:
