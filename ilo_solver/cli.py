@@ -28,12 +28,21 @@ def _box(s: str) -> tuple[int, int, int, int]:
     return v
 
 
+class _Help(argparse.ArgumentDefaultsHelpFormatter):
+    """Defaults shown where they say something: not for None/False, nor where the help states its own."""
+
+    def _get_help_string(self, action):
+        if action.default in (None, False) or "default" in (action.help or ""):
+            return action.help
+        return super()._get_help_string(action)
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="ilo", description="Intermediate Layer Optimization for inverse problems.",
-                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                                 formatter_class=_Help)
     sub = ap.add_subparsers(dest="command", required=True)
     s = sub.add_parser("solve", help="reconstruct an image from simulated measurements",
-                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                       formatter_class=_Help)
     s.add_argument("--prior", default="dcgan-faces",
                    help="dcgan-faces, or stylegan2:PATH (rosinality .pt, NVIDIA .pkl -- stylegan2-ada, stylegan3 or "
                         "the original TensorFlow release, read without executing it -- or .safetensors)")
@@ -70,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "dcgan-faces split-1 model, ilo_solver/data/score_dcgan_split1.pt)")
     s.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     t = sub.add_parser("train-prior", help="train a score-based prior on a generator's intermediate codes (SGILO)",
-                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                       formatter_class=_Help)
     t.add_argument("--prior", default="dcgan-faces", help="generator prior (dcgan-faces)")
     t.add_argument("--split", type=int, default=1, help="split point whose codes the prior models")
     t.add_argument("--steps", type=int, default=2000, help="training steps")
