@@ -6,6 +6,7 @@ Inputs are batched ``[B, *in_shape]``; each operator acts per sample. Noise is a
 """
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Sequence
 
@@ -24,11 +25,32 @@ def _shape(s) -> tuple[int, ...]:
     return s
 
 
+def _shape_checked(f, attr: str, name: str):
+    @functools.wraps(f)
+    def checked(self, x):
+        want = getattr(self, attr)
+        if not torch.is_tensor(x) or tuple(x.shape[1:]) != tuple(want):
+            raise ValueError(f"{type(self).__name__}.{name} expects inputs of shape [B, {', '.join(map(str, want))}]"
+                             f", got {list(getattr(x, 'shape', [type(x).__name__]))}")
+        return f(self, x)
+    checked._shape_checked = True
+    return checked
+
+
 class Operator(torch.nn.Module):
     """y = A(x); ``in_shape``/``out_shape`` exclude the batch dimension."""
 
     in_shape: tuple[int, ...]
     out_shape: tuple[int, ...]
+
+    def __init_subclass__(cls, **kw):
+        """Every subclass's ``A`` and ``A_adjoint`` check their input's shape (``[B, *in_shape]`` and
+        ``[B, *out_shape]``): calling ``op.A(x)`` directly gets the same clear error as ``op(x)``."""
+        super().__init_subclass__(**kw)
+        for name, attr in (("A", "in_shape"), ("A_adjoint", "out_shape")):
+            f = cls.__dict__.get(name)
+            if f is not None and not getattr(f, "_shape_checked", False):
+                setattr(cls, name, _shape_checked(f, attr, name))
 
     def A(self, x: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
@@ -40,9 +62,6 @@ class Operator(torch.nn.Module):
         return None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if tuple(x.shape[1:]) != self.in_shape:
-            raise ValueError(f"{type(self).__name__} expects inputs of shape [B, {', '.join(map(str, self.in_shape))}]"
-                             f", got {list(x.shape)}")
         return self.A(x)
 
     def measure(self, x: torch.Tensor, sigma: float = 0.0, *, rng: torch.Generator | None = None):

@@ -305,3 +305,16 @@ def test_observation_arguments_are_checked(tmp_path, capsys, args, msg):
     with pytest.raises(SystemExit):
         main(["solve", "--out", str(tmp_path / "o"), "--no-progress", *args])
     assert msg in capsys.readouterr().err and not (tmp_path / "o").exists()
+
+
+def test_train_prior_and_verification_bad_arguments(tmp_path, capsys):
+    for bad in (["--width", "0"], ["--lr", "inf"], ["--steps", "0"], ["--split", "9"]):
+        with pytest.raises(SystemExit) as e:
+            main(["train-prior", "--out", str(tmp_path / "s.pt"), *bad])
+        assert e.value.code == 2 and "ilo: error" in capsys.readouterr().err
+    assert not (tmp_path / "s.pt").exists()
+    from verification.__main__ import main as vmain
+    (tmp_path / "f").write_text("")
+    with pytest.raises(SystemExit) as e:
+        vmain(["covering", "--quick", "--out", str(tmp_path / "f" / "out")])
+    assert e.value.code == 2 and "error" in capsys.readouterr().err

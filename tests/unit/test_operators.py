@@ -113,3 +113,24 @@ def test_classifier_operator_is_differentiable(rng):
     x = torch.randn(2, 3, 4, 4, requires_grad=True)
     op(x).sum().backward()
     assert x.grad is not None and op.out_shape == (5,)
+
+
+@pytest.mark.parametrize("name", sorted(O.OPERATORS))
+def test_direct_calls_check_shapes_and_noise_levels(name, rng):
+    """``op.A`` / ``op.A_adjoint`` called directly check their input as ``op(x)`` does; a non-finite noise level is
+    refused (``measure(sigma=nan)`` added no noise)."""
+    op = O.OPERATORS[name]((3, 8, 12), rng)
+    bad = torch.zeros(2, 3, 8, 13)
+    with pytest.raises(ValueError, match="expects inputs of shape"):
+        op.A(bad)
+    if isinstance(op, O.LinearOperator):
+        with pytest.raises(ValueError, match="A_adjoint expects inputs of shape"):
+            op.A_adjoint(torch.zeros(2, 1, 1))
+    for sigma in (math.nan, math.inf, -1.0):
+        with pytest.raises(ValueError, match="sigma must be finite"):
+            op.measure(torch.zeros(1, 3, 8, 12), sigma, rng=rng)
+
+
+def test_an_inpainting_mask_must_observe_something():
+    with pytest.raises(ValueError, match="observes no pixel"):
+        O.Inpainting(torch.zeros(3, 4, 4))
