@@ -293,6 +293,10 @@ def train_prior(args) -> dict:
 
     if args.prior != "dcgan-faces":
         raise ValueError(f"unknown --prior {args.prior!r}; score priors are trained for dcgan-faces")
+    if args.out.exists() or args.out.with_suffix(".json").exists():
+        raise ValueError(f"{args.out} (or its .json) exists; not overwriting it")
+    if args.out.parent.exists() and not args.out.parent.is_dir():
+        raise ValueError(f"cannot write {args.out}: {args.out.parent} is not a directory")
     G = load_dcgan_faces()
     if not 1 <= args.split < G.num_blocks:
         raise ValueError(f"--split must lie in [1, {G.num_blocks - 1}], got {args.split}")
@@ -329,6 +333,8 @@ def main(argv=None) -> int:
         metrics = solve(args)
     except ValueError as e:
         ap.exit(2, f"ilo: error: {e}\n")
+    except OSError as e:   # an output that cannot be written (read-only, under a file, disk full): said, not a trace
+        ap.exit(2, f"ilo: error: {e.strerror or e}: {e.filename or ''}\n")
     except KeyboardInterrupt:
         if args.command == "train-prior":
             ap.exit(130, f"ilo: interrupted; the last checkpoint {args.out.with_suffix('.ckpt')} is kept: run the "

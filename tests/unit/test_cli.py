@@ -313,6 +313,10 @@ def test_train_prior_and_verification_bad_arguments(tmp_path, capsys):
             main(["train-prior", "--out", str(tmp_path / "s.pt"), *bad])
         assert e.value.code == 2 and "ilo: error" in capsys.readouterr().err
     assert not (tmp_path / "s.pt").exists()
+    (tmp_path / "file").write_text("")
+    with pytest.raises(SystemExit) as e:
+        main(["train-prior", "--out", str(tmp_path / "file" / "s.pt"), "--steps", "1"])
+    assert e.value.code == 2 and "not a directory" in capsys.readouterr().err
     from verification.__main__ import main as vmain
     (tmp_path / "f").write_text("")
     with pytest.raises(SystemExit) as e:
