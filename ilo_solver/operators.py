@@ -245,21 +245,37 @@ class PartialCirculant(LinearOperator):
         self.register_buffer("filter", g.to(dtype))
         self.register_buffer("signs", signs.to(dtype))
         self.register_buffer("rows", rows)
+        self._spectra: dict = {}
 
-    def _ghat(self, dtype):
-        # recomputed per call (one extra rFFT): a complex buffer would be silently cast to real by Module.to(dtype)
-        return torch.fft.rfft(self.filter.to(dtype))
+    def _ghat(self, dtype, device, conj: bool = False) -> torch.Tensor:
+        """rfft(g) (or its conjugate), cached per dtype, device and filter version. The cache is a plain dict,
+        not a buffer: ``Module.to(float32)`` would cast a complex buffer to real silently (keeping only the real
+        part); a changed filter (in place, or moved) has a new version or storage and is transformed afresh."""
+        f = self.filter
+        key = (dtype, torch.device(device), f.device, f._version, f.data_ptr(), conj)
+        spec = self._spectra.get(key)
+        if spec is None:
+            with torch.no_grad():
+                spec = torch.fft.rfft(f.to(device=device, dtype=dtype))
+                spec = torch.conj(spec).resolve_conj() if conj else spec
+            self._spectra = {k: v for k, v in self._spectra.items() if k[1:5] == key[1:5]}   # drop stale ones
+            self._spectra[key] = spec
+        return spec
 
     def A(self, x):
         v = x.reshape(x.shape[0], -1) * self.signs.to(x.dtype)
-        conv = torch.fft.irfft(torch.fft.rfft(v) * self._ghat(x.dtype), n=self.n)
-        return conv[:, self.rows] / math.sqrt(self.m)
+        spec = torch.fft.rfft(v)
+        spec.mul_(self._ghat(x.dtype, x.device))   # in place (rfft's backward does not need its output): one
+        conv = torch.fft.irfft(spec, n=self.n)     # buffer of n/2 complex numbers fewer per call
+        return conv[:, self.rows] / math.sqrt(self.m)   # the scale after the gather: m entries, not n
 
     def A_adjoint(self, y):
         u = torch.zeros(y.shape[0], self.n, dtype=y.dtype, device=y.device)
-        u[:, self.rows] = y
-        corr = torch.fft.irfft(torch.fft.rfft(u) * torch.conj(self._ghat(y.dtype)), n=self.n)
-        return (corr * self.signs.to(y.dtype) / math.sqrt(self.m)).reshape(y.shape[0], *self.in_shape)
+        u[:, self.rows] = y / math.sqrt(self.m)   # the scale before the scatter: m entries, not n
+        spec = torch.fft.rfft(u)
+        spec.mul_(self._ghat(y.dtype, y.device, conj=True))
+        corr = torch.fft.irfft(spec, n=self.n)
+        return corr.mul_(self.signs.to(y.dtype)).reshape(y.shape[0], *self.in_shape)
 
     def dense_oracle(self) -> np.ndarray:
         """The dense matrix rebuilt from the documented attributes with scipy (independent of the FFT path)."""

@@ -134,3 +134,23 @@ def test_direct_calls_check_shapes_and_noise_levels(name, rng):
 def test_an_inpainting_mask_must_observe_something():
     with pytest.raises(ValueError, match="observes no pixel"):
         O.Inpainting(torch.zeros(3, 4, 4))
+
+
+def test_circulant_spectrum_cache_follows_dtype_device_and_filter(rng):
+    """The filter's spectrum is computed once per dtype/device and never silently cast: after ``.double()`` the
+    operator equals its float64 dense oracle; a filter changed in place (or replaced) is transformed afresh."""
+    op = O.PartialCirculant((3, 5, 7), 40, rng=rng)
+    x = torch.randn(2, 3, 5, 7, generator=rng)
+    op(x)
+    op(x)
+    assert len(op._spectra) == 1
+    op64 = op.double()
+    x64 = x.double()
+    dense = torch.from_numpy(op64.dense_oracle())
+    assert torch.allclose(op64(x64), x64.reshape(2, -1) @ dense.T, rtol=1e-12, atol=1e-12)
+    with torch.no_grad():
+        op64.filter.mul_(2.0)
+    assert torch.allclose(op64(x64), 2 * x64.reshape(2, -1) @ dense.T, rtol=1e-12, atol=1e-12)
+    y = torch.randn(2, 40, generator=rng, dtype=torch.float64)
+    assert torch.allclose(op64.A_adjoint(y).reshape(2, -1), 2 * y @ dense, rtol=1e-12, atol=1e-12)
+    assert len(op64._spectra) <= 2   # forward and conjugate spectra of the current filter only
