@@ -69,17 +69,18 @@ def soft_threshold(x, theta, out):
             out[i] = 0.0
 
 
-@numba.njit(parallel=True, cache=True, nogil=True)
+@numba.njit(parallel=True, cache=True, nogil=True, fastmath={"reassoc", "contract"})
 def sum_count_above(x, theta):
-    """(Σ_{|x_i|>θ} |x_i|, #{|x_i|>θ}) in one parallel pass: the Newton/Michelot step for θ."""
+    """(Σ_{|x_i|>θ} |x_i|, #{|x_i|>θ}) in one parallel pass: the Newton/Michelot step for θ. Branch-free (0/1
+    masks) so that it vectorises: a data-dependent branch per entry mispredicts on random data (8x slower)."""
     s = 0.0
-    c = 0
+    c = 0.0
     for i in numba.prange(x.size):
-        xi = abs(x[i])
-        if xi > theta:
-            s += xi
-            c += 1
-    return s, c
+        u = np.float64(abs(x[i]))
+        m = np.float64(u > theta)
+        s += u * m
+        c += m
+    return s, int(c)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -122,3 +123,84 @@ def fast_theta(x: np.ndarray, a: float, l1: float) -> float:
             return theta
         theta = new
     raise RuntimeError("Newton iteration for the l1 projection did not converge in 1000 passes")
+
+
+# ------------------------------------------------------------------------------------------ sampled start
+@numba.njit(parallel=True, cache=True, nogil=True)
+def soft_threshold_parallel(x, theta, out):
+    """out = sign(x) * max(|x| - theta, 0) = x − clamp(x, −θ, θ), branch-free, in parallel."""
+    for i in numba.prange(x.size):
+        xi = x[i]
+        out[i] = xi - min(max(xi, -theta), theta)
+
+
+def sampled_theta(x: np.ndarray, a: float, l1: float, *, sample: int = 65536) -> float:
+    r"""θ* for ||x||_1 = l1 > a > 0, exactly: Newton's (= Michelot's) passes from a lower bound taken just below a
+    strided subsample's estimate.
+
+    The subsample of s entries solves the scaled problem :math:`\sum_{sub}(u-\hat	heta)_+=a\,s/n`; lo is the
+    subsample entry ~4√s ranks below :math:`\hat	heta` (about 4 standard deviations of the subsample's count).
+    lo is used only if it is a lower bound, :math:`f(lo)=\sum_{|x|>lo}(|x|-lo)-a\ge0`, checked exactly by the first
+    pass (which is also the first Newton step); then θ ← (Σ_{|x|>θ}|x| − a)/#{|x|>θ} increases to θ* and stops
+    exactly (Michelot 1986), in a few vectorised passes because lo is close. Otherwise :func:`fast_theta` decides
+    (same answer, from its own bound)."""
+    n = x.size
+    stride = max(1, n // sample)
+    sub = np.abs(np.ascontiguousarray(x[::stride]).astype(np.float64))
+    a_sub = a * sub.size / n
+    if not sub.sum() > a_sub:
+        return fast_theta(x, a, l1)
+    th = condat_theta(sub, a_sub)
+    k = min(sub.size - 1, max(64, int(4 * np.sqrt(sub.size))))
+    below = sub[sub < th]
+    if below.size == 0:
+        return fast_theta(x, a, l1)
+    lo = float(np.partition(below, max(0, below.size - 1 - k))[max(0, below.size - 1 - k)])
+    lo = max(lo, (l1 - a) / n)
+    s, c = sum_count_above(x, lo)
+    if c == 0 or s - c * lo - a < 0:   # not a lower bound: the subsample misled (ties, periodic data)
+        return fast_theta(x, a, l1)
+    theta = lo
+    for _ in range(1000):
+        new = (s - a) / c
+        if not new > theta:
+            return theta
+        theta = new
+        s, c = sum_count_above(x, theta)
+        if c == 0:
+            return fast_theta(x, a, l1)
+    return fast_theta(x, a, l1)
+
+
+@numba.njit(parallel=True, cache=True, nogil=True)
+def project_rows(x, radii, out):
+    """Every row of ``x`` [B, n] onto its ball (radius ``radii[b]``; inf = none), the rows in parallel, Condat's θ
+    within a row: the solvers' many small projections in one call. Returns False if a row has a non-finite entry
+    (its output is then undefined)."""
+    B = x.shape[0]
+    finite = np.ones(B, np.bool_)
+    for b in numba.prange(B):
+        row = x[b]
+        l1 = 0.0
+        for i in range(row.size):
+            l1 += abs(row[i])
+        if not np.isfinite(l1):
+            finite[b] = False
+            continue
+        r = radii[b]
+        if np.isinf(r) or l1 <= r:
+            out[b, :] = row
+        elif r == 0.0:
+            out[b, :] = 0.0
+        else:
+            soft_threshold(row, condat_theta(row, r), out[b])
+    return finite.all()
+
+
+@numba.njit(parallel=True, cache=True, nogil=True, fastmath={"reassoc", "contract"})
+def abs_sum(x):
+    """Σ|x_i| in float64, in parallel (non-finite when an entry is)."""
+    s = 0.0
+    for i in numba.prange(x.size):
+        s += np.float64(abs(x[i]))
+    return s

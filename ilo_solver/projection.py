@@ -140,10 +140,32 @@ _THETA = {"michelot": _theta_michelot_fast, "sort": _theta_sort, "bisect": _thet
 _NUMBA = ("fast", "condat")
 
 
-def _soft_threshold_numba(x: torch.Tensor, radius: float, l1: float, method: str, out: torch.Tensor) -> None:
-    xn = x.contiguous().numpy()
-    theta = _k.fast_theta(xn, radius, l1) if method == "fast" else _k.condat_theta(xn, radius)
-    _k.soft_threshold(xn, theta, out.numpy())
+_LARGE = 1 << 16   # rows at least this long take the parallel bucket path of ``fast``
+
+
+def _project_numba(flat: torch.Tensor, r: torch.Tensor, method: str) -> torch.Tensor:
+    """The numba paths: ``fast`` on long rows = :func:`~ilo_solver._l1_kernels.sampled_theta` (vectorised Newton
+    passes from a subsample's lower bound) and a parallel soft threshold; otherwise all rows in one parallel call
+    with Condat's θ per row. The finiteness check rides on the l1 sum (a NaN or inf entry makes it non-finite)."""
+    xn = flat.contiguous().numpy()
+    out = torch.empty(flat.shape, dtype=flat.dtype)
+    on = out.numpy()
+    if method == "fast" and xn.shape[1] >= _LARGE:
+        for b in range(xn.shape[0]):
+            rb = float(r[b])
+            l1 = float(_k.abs_sum(xn[b]))
+            if not math.isfinite(l1):
+                raise ValueError("v has non-finite entries (NaN or inf): the projection is not defined")
+            if math.isinf(rb) or l1 <= rb:
+                on[b] = xn[b]
+            elif rb == 0.0:
+                on[b] = 0.0
+            else:
+                _k.soft_threshold_parallel(xn[b], _k.sampled_theta(xn[b], rb, l1), on[b])
+        return out
+    if not _k.project_rows(xn, r.numpy(), on):
+        raise ValueError("v has non-finite entries (NaN or inf): the projection is not defined")
+    return out
 
 
 def _checked(v, radius, method: str) -> tuple[torch.Tensor, str]:
@@ -189,6 +211,8 @@ def project_l1_ball(v: torch.Tensor, radius, *, method: str = "auto") -> torch.T
     flat = v.detach().reshape(B, -1)
     if method == "batched":   # no host read: non-finite entries propagate (NaN in, NaN out), they are not checked
         return _project_batched(flat, r).reshape(v.shape)
+    if method in _NUMBA:
+        return _project_numba(flat, r, method).reshape(v.shape)
     if not bool(torch.isfinite(flat).all()):
         raise ValueError("v has non-finite entries (NaN or inf): the projection is not defined")
     l1 = torch.linalg.vector_norm(flat, ord=1, dim=1)  # one pass, no temporary
@@ -199,8 +223,6 @@ def project_l1_ball(v: torch.Tensor, radius, *, method: str = "auto") -> torch.T
             out[b] = flat[b]
         elif rb == 0.0:
             out[b] = 0
-        elif method in _NUMBA:
-            _soft_threshold_numba(flat[b], rb, float(l1[b]), method, out[b])
         else:
             theta = _THETA[method](flat[b] if method == "michelot" else flat[b].abs(), rb)
             # soft threshold sign(v) max(|v| - θ, 0) written as v - clamp(v, -θ, θ): two passes

@@ -237,3 +237,53 @@ def test_non_finite_and_empty_inputs(method):
                 project_l1_ball(x, 1.0, method=method)
     with pytest.raises(ValueError, match="empty"):
         project_l1_ball(torch.zeros(2, 0, dtype=torch.float64), 1.0, method=method)
+    if method in ("fast", "condat"):   # the long-row (parallel, vectorised) path checks too
+        big = torch.randn(1, 1 << 17, generator=torch.Generator().manual_seed(2))
+        for bad in (math.nan, math.inf):
+            big[0, 12345] = bad
+            with pytest.raises(ValueError, match="non-finite"):
+                project_l1_ball(big, 1.0, method=method)
+
+
+LARGE_CASES = ["gauss", "ties", "cauchy", "sparse", "sorted", "periodic", "constant"]
+
+
+def _large(kind: str, n: int, g: torch.Generator) -> torch.Tensor:
+    if kind == "gauss":
+        return torch.randn(n, generator=g)
+    if kind == "ties":      # few distinct magnitudes: ties piled on the bracket's edges
+        return torch.randint(-3, 4, (n,), generator=g).float() * 0.5
+    if kind == "cauchy":    # heavy tails: a thin support of huge entries
+        return torch.empty(n).cauchy_(generator=g)
+    if kind == "sparse":
+        v = torch.zeros(n)
+        v[torch.randperm(n, generator=g)[:300]] = torch.randn(300, generator=g) * 10
+        return v
+    if kind == "sorted":    # the strided subsample sees a grid of quantiles
+        return torch.sort(torch.randn(n, generator=g)).values
+    if kind == "periodic":  # period = the subsample's stride: the subsample is unrepresentative
+        stride = max(1, n // 65536)
+        v = torch.full((n,), 0.01)
+        v[::stride] = 5.0
+        return v
+    return torch.full((n,), 0.7)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", LARGE_CASES)
+@pytest.mark.parametrize("n", [1 << 16, 1 << 20, 3 * 10 ** 6])
+def test_the_parallel_bracket_path_is_exact_on_long_rows(kind, n):
+    """``fast`` on rows of 2^16 entries and more (the bracketed, parallel path) against Condat's sequential
+    algorithm and the exact certificate, for regimes of few and many survivors and inputs made to defeat the
+    subsample (ties, heavy tails, sorted, periodic at the stride, constant)."""
+    g = torch.Generator().manual_seed(n + LARGE_CASES.index(kind))
+    v = _large(kind, n, g)[None]
+    l1 = float(v.double().abs().sum())
+    for r in (10.0, 0.5 * l1, 0.999 * l1, 1e-3 * l1):
+        w = project_l1_ball(v, r, method="fast")
+        ref = project_l1_ball(v, r, method="condat")
+        scale = float(v.abs().max())
+        assert float((w - ref).abs().max()) <= 1e-6 * scale, (kind, n, r)
+        assert float(w.double().abs().sum()) <= r * (1 + 1e-6) + 1e-6 * scale
+        gap = (v - w).double()[0]
+        assert r * float(gap.abs().max()) <= float(gap @ w.double()[0]) + 1e-5 * scale * max(r, 1.0) * n ** 0.5
