@@ -238,7 +238,7 @@ def test_non_finite_and_empty_inputs(method):
     with pytest.raises(ValueError, match="empty"):
         project_l1_ball(torch.zeros(2, 0, dtype=torch.float64), 1.0, method=method)
     if method in ("fast", "condat"):   # the long-row (parallel, vectorised) path checks too
-        big = torch.randn(1, 1 << 17, generator=torch.Generator().manual_seed(2))
+        big = torch.randn(1, 1 << 18, generator=torch.Generator().manual_seed(2))
         for bad in (math.nan, math.inf):
             big[0, 12345] = bad
             with pytest.raises(ValueError, match="non-finite"):
@@ -271,9 +271,9 @@ def _large(kind: str, n: int, g: torch.Generator) -> torch.Tensor:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("kind", LARGE_CASES)
-@pytest.mark.parametrize("n", [1 << 16, 1 << 20, 3 * 10 ** 6])
+@pytest.mark.parametrize("n", [1 << 18, 1 << 20, 3 * 10 ** 6])
 def test_the_parallel_bracket_path_is_exact_on_long_rows(kind, n):
-    """``fast`` on rows of 2^16 entries and more (the bracketed, parallel path) against Condat's sequential
+    """``fast`` on rows of 2^18 entries and more (the bracketed, parallel path) against Condat's sequential
     algorithm and the exact certificate, for regimes of few and many survivors and inputs made to defeat the
     subsample (ties, heavy tails, sorted, periodic at the stride, constant)."""
     g = torch.Generator().manual_seed(n + LARGE_CASES.index(kind))
