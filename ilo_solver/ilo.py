@@ -155,7 +155,7 @@ def _l1_ball_step(center: torch.Tensor, radius: float):
         return None
 
     def step(vs, k):
-        vs[0].copy_(project_l1_ball_around(vs[0], center, radius))
+        project_l1_ball_around(vs[0], center, radius, out=vs[0])   # in place: no allocation per step
     return step
 
 

@@ -162,9 +162,8 @@ def _round_projection(cfg, start, radii, n_open, sphere, noise_norms, device):
         if project_all is not None:
             torch._foreach_copy_([vs[i] for i in finite], project_all([vs[i] for i in finite], centres))
         else:
-            for i, c in zip(finite, centres, strict=True):
-                vs[i].copy_(project_l1_ball_around(vs[i].reshape(1, -1), c.reshape(1, -1), radii[i])
-                            .reshape(vs[i].shape))
+            for i, c in zip(finite, centres, strict=True):   # in place, one numba projection per tensor
+                project_l1_ball_around(vs[i].view(1, -1), c.view(1, -1), radii[i], out=vs[i].view(1, -1))
         vs[0].copy_(renormalise(vs[0], sphere))
         renormalise_tensors_(vs[1:1 + n_open], noise_norms[:n_open])
     return step

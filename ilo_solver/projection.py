@@ -145,13 +145,12 @@ _NUMBA = ("fast", "condat")
 _LARGE = 1 << 18   # rows at least this long take the sampled, vectorised path of ``fast`` (a 65536-entry subsample)
 
 
-def _project_numba(flat: torch.Tensor, r: torch.Tensor, method: str) -> torch.Tensor:
+def _project_numba(flat: torch.Tensor, r: torch.Tensor, method: str, out: torch.Tensor) -> torch.Tensor:
     """The numba paths: ``fast`` on long rows = :func:`~ilo_solver._l1_kernels.sampled_theta` (vectorised Newton
     passes from a subsample's lower bound) and a parallel soft threshold; otherwise all rows in one parallel call
     with Condat's θ per row. The finiteness check rides on the l1 sum (a NaN or inf entry makes it non-finite)."""
     xn = flat.contiguous().numpy()
-    out = torch.empty(flat.shape, dtype=flat.dtype)
-    on = out.numpy()
+    on = out.numpy()   # may be xn itself (in place): every kernel reads entry i before it writes entry i
     if method == "fast" and xn.shape[1] >= _LARGE:
         for b in range(xn.shape[0]):
             rb = float(r[b])
@@ -201,24 +200,34 @@ def _checked(v, radius, method: str) -> tuple[torch.Tensor, str]:
     return r, method
 
 
-def project_l1_ball(v: torch.Tensor, radius, *, method: str = "auto") -> torch.Tensor:
+def project_l1_ball(v: torch.Tensor, radius, *, method: str = "auto", out: torch.Tensor | None = None):
     r"""Project each ``v[b]`` onto :math:`\{w:\|w\|_1\le r_b\}` (see the module docstring for the methods).
 
-    Returns a new tensor of the same shape, dtype and device; ``v`` is not modified."""
+    Returns a new tensor of the same shape, dtype and device (``v`` is not modified), or writes into ``out`` (a
+    contiguous tensor like ``v``; ``out=v`` projects in place, as the solvers' loop does) and returns it."""
     r, method = _checked(v, radius, method)
     B = v.shape[0]
+    if out is not None and (out.shape != v.shape or out.dtype != v.dtype or out.device != v.device
+                            or not out.is_contiguous()):
+        raise ValueError(f"out must be a contiguous tensor of v's shape, dtype and device ({list(v.shape)}, "
+                         f"{v.dtype}, {v.device}), got {list(out.shape)}, {out.dtype}, {out.device}")
     if v.dtype in (torch.float16, torch.bfloat16) and method != "batched":
         # sums of half-precision magnitudes overflow (65504 in float16) and round: find θ in float32, round once
-        return project_l1_ball(v.float(), r, method=method).to(v.dtype)
+        res = project_l1_ball(v.float(), r, method=method).to(v.dtype)
+        return res if out is None else out.copy_(res)
     flat = v.detach().reshape(B, -1)
     if method == "batched":   # no host read: non-finite entries propagate (NaN in, NaN out), they are not checked
-        return _project_batched(flat, r).reshape(v.shape)
+        res = _project_batched(flat, r).reshape(v.shape)
+        return res if out is None else out.copy_(res)
+    given = out
+    target = torch.empty(flat.shape, dtype=flat.dtype, device=flat.device) if out is None else out.view(B, -1)
     if method in _NUMBA:
-        return _project_numba(flat, r, method).reshape(v.shape)
+        _project_numba(flat, r, method, target)
+        return target.view(v.shape) if given is None else given
     if not bool(torch.isfinite(flat).all()):
         raise ValueError("v has non-finite entries (NaN or inf): the projection is not defined")
     l1 = torch.linalg.vector_norm(flat, ord=1, dim=1)  # one pass, no temporary
-    out = torch.empty_like(flat)
+    out = target
     for b in range(B):
         rb = float(r[b])
         if math.isinf(rb) or float(l1[b]) <= rb:
@@ -229,15 +238,19 @@ def project_l1_ball(v: torch.Tensor, radius, *, method: str = "auto") -> torch.T
             theta = _THETA[method](flat[b] if method == "michelot" else flat[b].abs(), rb)
             # soft threshold sign(v) max(|v| - θ, 0) written as v - clamp(v, -θ, θ): two passes
             out[b] = flat[b] - torch.clamp(flat[b], -float(theta), float(theta))
-    return out.reshape(v.shape)
+    return out.view(v.shape) if given is None else given
 
 
-def project_l1_ball_around(v: torch.Tensor, center: torch.Tensor, radius, *, method: str = "auto"):
+def project_l1_ball_around(v: torch.Tensor, center: torch.Tensor, radius, *, method: str = "auto",
+                           out: torch.Tensor | None = None):
     r""":math:`c+P_r(v-c)`: the projection onto the ball of radius r centred at c (the ILO code projects the
-    *deviation* from the start-of-round value)."""
+    *deviation* from the start-of-round value). The deviation is projected in place; ``out`` (may be ``v``) takes
+    the result without a further allocation."""
     if v.shape != center.shape:
         raise ValueError(f"v and center must have the same shape, got {tuple(v.shape)} and {tuple(center.shape)}")
-    return center + project_l1_ball(v - center, radius, method=method)
+    d = v - center
+    project_l1_ball(d, radius, method=method, out=d)
+    return center + d if out is None else torch.add(center, d, out=out)
 
 
 class SegmentedL1Projector:

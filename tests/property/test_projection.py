@@ -287,3 +287,28 @@ def test_the_parallel_bracket_path_is_exact_on_long_rows(kind, n):
         assert float(w.double().abs().sum()) <= r * (1 + 1e-6) + 1e-6 * scale
         gap = (v - w).double()[0]
         assert r * float(gap.abs().max()) <= float(gap @ w.double()[0]) + 1e-5 * scale * max(r, 1.0) * n ** 0.5
+
+
+@pytest.mark.parametrize("method", CONCRETE)
+@given(vec_and_radius())
+def test_out_and_in_place_equal_the_functional_form(method, vr):
+    v, r = vr
+    x = torch.from_numpy(v)[None]
+    ref = project_l1_ball(x, r, method=method)
+    out = torch.empty_like(x)
+    assert project_l1_ball(x, r, method=method, out=out) is out and torch.equal(out, ref)
+    y = x.clone()
+    project_l1_ball(y, r, method=method, out=y)
+    assert torch.equal(y, ref)
+    c = torch.flip(x, [1])
+    around = project_l1_ball_around(x, c, r, method=method)
+    z = x.clone()
+    project_l1_ball_around(z, c, r, method=method, out=z)
+    assert torch.equal(z, around)
+
+
+def test_out_must_match():
+    x = torch.randn(2, 5, dtype=torch.float64)
+    for bad in (torch.empty(2, 6, dtype=torch.float64), torch.empty(2, 5), torch.empty(5, 2, dtype=torch.float64).t()):
+        with pytest.raises(ValueError, match="out must be"):
+            project_l1_ball(x, 1.0, out=bad)
