@@ -98,6 +98,19 @@ def run_checks(names, *, quick: bool, out: Path, seed: int, executor: cf.Executo
 
 
 def main(argv=None) -> int:
+    """The command; the thread counts it sets for the run are restored when it returns (it is also called
+    in-process, by the tests and by scripts)."""
+    import numba
+    import torch
+    before = torch.get_num_threads(), numba.get_num_threads()
+    try:
+        return _main(argv)
+    finally:
+        set_threads(before[1])
+        torch.set_num_threads(before[0])
+
+
+def _main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m verification", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("claims", nargs="*", metavar="CLAIM", help=f"any of {', '.join(CHECKS)} (default: all)")

@@ -32,4 +32,4 @@ def _close(a, b, path):
 @pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(pins.PINS))
 def test_pinned_numbers_are_reproduced(name):
-    _close(json.loads(json.dumps(pins.PINS[name]())), PINNED[name], name)
+    _close(json.loads(json.dumps(pins.run(name))), PINNED[name], name)
