@@ -57,7 +57,7 @@ def _dcgan_table(repeats, g):
     from ilo_solver.generators.dcgan import load_dcgan_faces
     G = load_dcgan_faces()
     print("\nDCGAN ILO round: 4 restarts, the code's l1 projection (auto) vs one Adam step of the round")
-    for split in (1, 2):
+    for split in (1, 2, 3):   # the codes [512,4,4], [256,8,8], [128,16,16]: 4 x 8192, 4 x 16384, 4 x 32768
         code = G.forward_to(G.sample_latent(4, rng=g), split).detach()
         center = code + 0.01 * torch.randn(code.shape, generator=g)
         target = torch.rand(4, 3, 64, 64, generator=g) * 2 - 1

@@ -26,6 +26,10 @@ PINNED = {
 }
 
 
+class AssetError(RuntimeError):
+    """A required offline asset is missing or does not match its pinned checksum."""
+
+
 #: the score model shipped for SGILO on dcgan-faces, split 1 (``ilo solve --method sgilo`` without ``--score``):
 #: trained by ``ilo train-prior --split 1 --steps 1500 --seed 0`` (width 128, depth 4, batch 64, lr 1e-3; 67 s on
 #: 2 CPU threads, torch 2.13.0); the JSON beside it holds that command and the training curve.
@@ -45,10 +49,6 @@ def shipped_score_path() -> Path:
         if sha256(d / name) != digest:
             raise AssetError(f"{d / name} does not match its pinned sha256 {digest}")
     return d / SHIPPED_SCORE
-
-
-class AssetError(RuntimeError):
-    """A required offline asset is missing or does not match its pinned checksum."""
 
 
 def sha256(path: Path) -> str:

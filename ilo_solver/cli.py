@@ -162,8 +162,6 @@ def _check_solve_args(args) -> str:
         raise ValueError(f"--observation applies to {', '.join(OBSERVABLE_TASKS)}, not {args.task}")
     if args.sigma is not None:
         _finite("--sigma", args.sigma)
-    if args.method == "sgilo" and args.score is not None and prior != "dcgan-faces":
-        raise ValueError("--score applies to the dcgan-faces prior")
     if not 0 < args.observed <= 1:
         raise ValueError(f"--observed must lie in (0, 1], got {args.observed}")
     _finite("--dead-zone", args.dead_zone)

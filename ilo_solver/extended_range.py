@@ -63,8 +63,9 @@ def fit_extended_range(G, target: torch.Tensor, *, r1: float, r2, op=None, split
         raise ValueError(f"restarts must be an integer >= 1, got {restarts!r}")
     B, R = target.shape[0], restarts
     dt, dev = target.dtype, target.device
-    radii = torch.as_tensor(r2, dtype=torch.float64).flatten().expand(B) if torch.as_tensor(r2).numel() == 1 \
-        else torch.as_tensor(r2, dtype=torch.float64).flatten()
+    radii = torch.as_tensor(r2, dtype=torch.float64).flatten()
+    if radii.numel() == 1:
+        radii = radii.expand(B)
     if radii.numel() != B or torch.isnan(radii).any() or (radii < 0).any():
         raise ValueError(f"r2 must be >= 0 (inf allowed), a scalar or one per target ({B}), got {r2!r}")
     if isinstance(op, torch.Tensor) and (op.dim() != 3 or op.shape[0] != B):

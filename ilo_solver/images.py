@@ -58,8 +58,7 @@ def _read_file(path: Path) -> tuple[np.ndarray, str]:
                 raise ValueError(f"{path} is a {fmt} image in the {mode} colour space; an RGB image is needed "
                                  "(or grey, palette, RGBA without transparency): convert it first, e.g. with "
                                  "PIL's Image.convert('RGB')")
-            if any(";16" in str(t.args) or "16" in str(t.args).split(";")[-1] for t in im.tile) \
-                    or im.info.get("bits", 8) > 8:
+            if any(";16" in str(t.args) for t in im.tile) or im.info.get("bits", 8) > 8:   # e.g. rawmode RGB;16B
                 raise ValueError(f"{path} holds 16 bits per channel; reading it would drop half of them "
                                  "silently: convert it to 8-bit RGB first")
             orientation = im.getexif().get(0x0112, 1)   # EXIF Orientation (phone photos are stored sideways)

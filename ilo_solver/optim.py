@@ -143,7 +143,7 @@ def select_better(best_score, best_value, score, value):
 def minimize(params: Sequence[torch.Tensor], objective: Callable, *, steps: int, lr: float,
              schedule: str = "constant", post_step: Callable | None = None, record: str | None = "per_sample",
              keep_best: bool = False, best_init: tuple | None = None, bar=None, show_loss: bool = True,
-             foreach: bool | None = None, clone: bool = True) -> LoopResult:
+             foreach: bool | None = None) -> LoopResult:
     r"""Projected Adam: for ``k`` in ``range(steps)``
 
     1. the learning rate (``schedule='cosine'``: :func:`cosine_ramp`; ``'constant'``: ``lr``);
@@ -153,14 +153,14 @@ def minimize(params: Sequence[torch.Tensor], objective: Callable, *, steps: int,
     4. ``post_step(vars, k)`` under ``no_grad`` -- in place (``v.copy_(project(v))``), e.g. the projection;
     5. the trace: ``loss`` (``'per_sample'``), ``loss.sum()`` (``'sum'``), ``loss.min()`` (``'min'``) or nothing.
 
-    ``params`` are cloned (``clone=False`` optimises the given leaf tensors themselves); ``best_init`` = (score,
+    ``params`` are cloned (the inputs are not modified); ``best_init`` = (score,
     value) to start the tracking from; ``bar`` a tqdm bar advanced once per step, showing the loss every 10 steps
     when visible and ``show_loss`` (a host read); ``foreach`` is Adam's."""
     if record not in ("per_sample", "sum", "min", None):
         raise ValueError(f"record must be 'per_sample', 'sum', 'min' or None, got {record!r}")
     if schedule not in ("constant", "cosine"):
         raise ValueError(f"schedule must be 'constant' or 'cosine', got {schedule!r}")
-    vars_ = [p.detach().clone().requires_grad_(True) if clone else p for p in params]
+    vars_ = [p.detach().clone().requires_grad_(True) for p in params]
     opt = torch.optim.Adam(vars_, lr=lr, foreach=foreach)
     trace = []
     best_score, best_value = best_init if best_init is not None else (None, None)

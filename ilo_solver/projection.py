@@ -219,16 +219,17 @@ def project_l1_ball(v: torch.Tensor, radius, *, method: str = "auto", out: torch
     if method == "batched":   # no host read: non-finite entries propagate (NaN in, NaN out), they are not checked
         res = _project_batched(flat, r).reshape(v.shape)
         return res if out is None else out.copy_(res)
-    given = out
     target = torch.empty(flat.shape, dtype=flat.dtype, device=flat.device) if out is None else out.view(B, -1)
-    if method in _NUMBA:
-        _project_numba(flat, r, method, target)
-        return target.view(v.shape) if given is None else given
+    (_project_numba if method in _NUMBA else _project_torch)(flat, r, method, target)
+    return target.view(v.shape) if out is None else out
+
+
+def _project_torch(flat: torch.Tensor, r: torch.Tensor, method: str, out: torch.Tensor) -> torch.Tensor:
+    """The torch methods (``michelot``, ``sort``, ``bisect``), one row at a time, into ``out`` (may be ``flat``)."""
     if not bool(torch.isfinite(flat).all()):
         raise ValueError("v has non-finite entries (NaN or inf): the projection is not defined")
     l1 = torch.linalg.vector_norm(flat, ord=1, dim=1)  # one pass, no temporary
-    out = target
-    for b in range(B):
+    for b in range(flat.shape[0]):
         rb = float(r[b])
         if math.isinf(rb) or float(l1[b]) <= rb:
             out[b] = flat[b]
@@ -238,7 +239,7 @@ def project_l1_ball(v: torch.Tensor, radius, *, method: str = "auto", out: torch
             theta = _THETA[method](flat[b] if method == "michelot" else flat[b].abs(), rb)
             # soft threshold sign(v) max(|v| - θ, 0) written as v - clamp(v, -θ, θ): two passes
             out[b] = flat[b] - torch.clamp(flat[b], -float(theta), float(theta))
-    return out.view(v.shape) if given is None else given
+    return out
 
 
 def project_l1_ball_around(v: torch.Tensor, center: torch.Tensor, radius, *, method: str = "auto",

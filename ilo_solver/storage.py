@@ -139,7 +139,7 @@ def save_score(model, path: str | Path, **meta) -> None:
 
 def load_score(path: str | Path):
     """The score model :func:`save_score` wrote; a missing, malformed or mismatching file is one clear error."""
-    from .generators.safe_pickle import safe_torch_load
+    from .generators.safe_pickle import first_line, safe_torch_load
     from .score import VPSDE, ScoreModel
     path = Path(path)
     side = path.with_suffix(".json")
@@ -158,8 +158,7 @@ def load_score(path: str | Path):
         model.to(state["mean"].dtype)  # keep the saved precision (buffers such as the Fourier frequencies included)
         model.load_state_dict(state)
     except (KeyError, TypeError, RuntimeError) as e:
-        first = (str(e).strip().splitlines() or [type(e).__name__])[0]
-        raise ValueError(f"{path} does not match its config {side.name}: {first[:300]}") from None
+        raise ValueError(f"{path} does not match its config {side.name}: {first_line(e)}") from None
     return model.eval()
 
 

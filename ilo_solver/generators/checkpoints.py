@@ -23,7 +23,7 @@ from pathlib import Path
 
 import torch
 
-from .safe_pickle import safe_torch_load
+from .safe_pickle import first_line, safe_torch_load
 from .stylegan2 import StyleGAN2Generator
 
 __all__ = ["load_generator", "infer_config", "convert_to_safetensors"]
@@ -85,8 +85,7 @@ def load_generator(path: str | Path, device: str | torch.device = "cpu") -> Styl
         G = StyleGAN2Generator(**cfg, **cfg_extra).to(dtypes.pop())  # keep the saved precision
         G.load_state_dict(sd, strict=True)
     except (ValueError, RuntimeError, TypeError) as e:
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise ValueError(f"{path}: not a StyleGAN-2 generator this toolkit can build ({first[:300]})") from None
+        raise ValueError(f"{path}: not a StyleGAN-2 generator this toolkit can build ({first_line(e)})") from None
     return _with_w_avg(G, w_avg, path).eval().requires_grad_(False).to(device)
 
 

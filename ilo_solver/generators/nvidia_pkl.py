@@ -60,7 +60,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .safe_pickle import RestrictedUnpickler, UnsafePickleError
+from .safe_pickle import RestrictedUnpickler, UnsafePickleError, first_line
 
 __all__ = ["UnsafePickleError", "PersistentRecord", "TFNetworkRecord", "read_nvidia_pickle", "to_rosinality",
            "tf_to_rosinality", "load_nvidia_generator"]
@@ -396,8 +396,8 @@ def load_nvidia_generator(path: str | Path):
         G = StyleGAN2Generator(**cfg).to(dtype)
         res = G.load_state_dict({k: v.to(dtype) for k, v in sd.items()}, strict=False)
     except (RuntimeError, ValueError, TypeError) as e:
-        first = (str(e).strip().splitlines() or [type(e).__name__])[0]
-        raise ValueError(f"{path}: the converted weights do not fit a StyleGAN-2 generator ({first[:300]})") from None
+        raise ValueError(f"{path}: the converted weights do not fit a StyleGAN-2 generator ({first_line(e)})") \
+            from None
     missing = [k for k in res.missing_keys if not k.endswith(".kernel")]   # blur kernels: fixed buffers
     if missing or res.unexpected_keys:
         raise ValueError(f"{path}: conversion left parameters unset {missing} or unused {res.unexpected_keys}")

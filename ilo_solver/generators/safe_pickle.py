@@ -42,7 +42,7 @@ import numpy as np
 import torch
 
 __all__ = ["UnsafePickleError", "RestrictedUnpickler", "check_torch_payload", "safe_torch_load",
-           "torch_refusal_reason", "MAX_TENSOR_BYTES"]
+           "torch_refusal_reason", "first_line", "MAX_TENSOR_BYTES"]
 
 #: the largest total size of the tensors one file may declare (the 1024² FFHQ StyleGAN-2 snapshot holds ~0.4 GB)
 MAX_TENSOR_BYTES = 16 * 2 ** 30
@@ -183,6 +183,12 @@ def _rebuild_from_type_v2(func, new_type, args, state):
             or not isinstance(args, tuple) or state not in (None, {}):
         raise UnsafePickleError(f"refusing to rebuild a tensor of type {new_type!r:.60} with {func!r:.60}")
     return func(*args)
+
+
+def first_line(e: BaseException, limit: int = 300) -> str:
+    """The first line of an exception's message (or its type), for one-line errors that wrap a library's."""
+    lines = str(e).strip().splitlines()
+    return (lines[0] if lines else type(e).__name__)[:limit]
 
 
 def torch_refusal_reason(e: BaseException) -> str:
