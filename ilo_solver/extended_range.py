@@ -25,7 +25,7 @@ import torch
 from .optim import minimize
 from .projection import project_l1_ball, project_l2_ball
 
-__all__ = ["ExtendedRangeFit", "fit_extended_range"]
+__all__ = ["ExtendedRangeFit", "fit_extended_range", "srec_extended_range"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -43,18 +43,23 @@ def _apply(op, v: torch.Tensor, B: int, R: int) -> torch.Tensor:
     """``op`` on ``v`` [B·R, n]: None → v; a tensor [B, m, n] → each target's own matrix; else a shared operator."""
     if op is None:
         return v
-    if isinstance(op, torch.Tensor):
-        return torch.einsum("bmn,brn->brm", op, v.view(B, R, -1)).reshape(B * R, -1)
+    if isinstance(op, torch.Tensor):   # [g, m, n]: group j = targets j*B/g .. (j+1)*B/g - 1
+        g = op.shape[0]
+        return torch.bmm(v.reshape(g, (B // g) * R, -1), op.transpose(1, 2)).reshape(B * R, -1)
     return op(v)
 
 
 def fit_extended_range(G, target: torch.Tensor, *, r1: float, r2, op=None, split: int = 1, restarts: int = 4,
-                       steps: int = 300, lr: float = 0.05, rng: torch.Generator) -> ExtendedRangeFit:
+                       steps: int = 300, lr: float = 0.05, lr_u: float | None = None, schedule: str = "constant",
+                       rng: torch.Generator) -> ExtendedRangeFit:
     """Eq. (3) (``op=None``) or eq. (4) for every row of ``target`` ``[B, *out]`` (see the module docstring).
 
     ``G``: a :class:`~ilo_solver.generators.base.LayeredGenerator`, split at ``split`` (G1 = blocks before it);
     ``r2``: a float or ``[B]`` (0 = CSGM, inf = unconstrained); ``op``: None, one operator for all targets, or a
-    ``[B, m, n]`` tensor of per-target matrices acting on the flattened output."""
+    ``[g, m, n]`` tensor of matrices acting on the flattened output, one per consecutive group of ``B / g`` targets
+    (``g = B``: one per target). ``lr`` is Adam's rate for w, ``lr_u`` for u (None: ``lr``; the intermediate
+    code of a random ReLU net is much smaller than the latent, so give u a rate on its scale); ``schedule`` is
+    :func:`~ilo_solver.optim.minimize`'s (``'cosine'`` decays to 0, so the iterates settle inside small balls)."""
     if target.dim() < 2:
         raise ValueError(f"target must be [B, ...], got shape {list(target.shape)}")
     if not (math.isfinite(r1) and r1 > 0):
@@ -68,8 +73,9 @@ def fit_extended_range(G, target: torch.Tensor, *, r1: float, r2, op=None, split
         radii = radii.expand(B)
     if radii.numel() != B or torch.isnan(radii).any() or (radii < 0).any():
         raise ValueError(f"r2 must be >= 0 (inf allowed), a scalar or one per target ({B}), got {r2!r}")
-    if isinstance(op, torch.Tensor) and (op.dim() != 3 or op.shape[0] != B):
-        raise ValueError(f"per-target matrices must be [B={B}, m, n], got {list(op.shape)}")
+    if isinstance(op, torch.Tensor) and (op.dim() != 3 or op.shape[0] < 1 or B % op.shape[0]):
+        raise ValueError(f"per-target matrices must be [g, m, n] with g dividing B={B} (g = B: one per target; "
+                         f"g < B: consecutive groups of B/g targets share one), got {list(op.shape)}")
     k = G.latent_shape(0)
     w0 = torch.cat([torch.randn(R, *k, generator=rng, dtype=dt) for _ in range(B)]).to(dev)
     u0 = torch.zeros(B * R, *G.latent_shape(split), dtype=dt, device=dev)
@@ -86,7 +92,8 @@ def fit_extended_range(G, target: torch.Tensor, *, r1: float, r2, op=None, split
         vs[0].copy_(project_l2_ball(vs[0], r1))
         vs[1].copy_(project_l1_ball(vs[1], rows))
 
-    res = minimize([w0, u0], objective, steps=steps, lr=lr, post_step=project, record=None)
+    res = minimize([w0, u0], objective, steps=steps, lr=(lr, lr if lr_u is None else lr_u), schedule=schedule,
+                   post_step=project, record=None)
     w, u = res.params
     with torch.no_grad():
         x = decode(w, u)
@@ -95,3 +102,102 @@ def fit_extended_range(G, target: torch.Tensor, *, r1: float, r2, op=None, split
     pick = torch.arange(B, device=dev) * R + best
     return ExtendedRangeFit(x=x[pick], w=w[pick], u=u[pick], loss=losses.gather(1, best[:, None])[:, 0],
                             losses=losses)
+
+
+def _per_row(value, I: int, name: str) -> torch.Tensor:
+    t = torch.as_tensor(value, dtype=torch.float64).flatten()
+    if t.numel() == 1:
+        t = t.expand(I)
+    if t.numel() != I or torch.isnan(t).any() or (t < 0).any():
+        raise ValueError(f"{name} must be >= 0, a scalar or one per instance ({I}), got {value!r}")
+    return t
+
+
+def srec_extended_range(G, op, *, r1: float, r2, delta, split: int = 1, pairs: int = 1000, restarts: int = 8,
+                        steps: int = 150, lr: float = 0.02, lr_u: float | None = None, flat: tuple = (),
+                        hard_pairs: int = 0, ball: str = "l1", details: bool = False, rng: torch.Generator):
+    r"""Adversarial estimate of the S-REC constant of the extended range (ILO Theorem 1's condition; Bora et al.
+    2017, Def. 1): per instance
+
+    .. math:: \hat\gamma=\min_{x_1\ne x_2\in G_2(E)}\frac{\|A(x_1-x_2)\|+\delta}{\|x_1-x_2\|},\qquad
+       E=G_1(B_2^k(r_1))\oplus B_1^p(r_2),
+
+    an upper estimate of the true constant (a minimum found, not proved). ``pairs`` random pairs per instance are
+    screened (z ~ N(0, I) projected into :math:`B_2(r_1)`, u ~ N(0, I) projected into the ball), plus ``hard_pairs``
+    per entry of ``flat``: the same latent twice with :math:`u_1=-u_2=v`, v spread flat with random signs over that
+    many coordinates (``flat=(⌈K²⌉,)``: the deviations Maurey's net needs most atoms for); the ``restarts`` worst
+    start projected Adam on :math:`(z_1,u_1,z_2,u_2)` minimising the ratio, both points projected back into E after
+    every step; the minimum over the screen and every iterate is returned, ``[I]`` (``details``: the pair
+    ``(gamma_hat, screened)``, the second the random screen's minimum alone -- an optimistic estimate).
+
+    ``G``: a generator, or a :class:`~ilo_solver.generators.relu_batch.ReLUGeneratorBatch` of I instances (rows are
+    instance-major); ``op``: an operator shared by all instances, or ``[I, m, n]`` matrices, one per instance;
+    ``r2``, ``delta``: scalars or one per instance; ``ball='l2'`` replaces the :math:`\ell_1` ball by the
+    :math:`\ell_2` ball of the same radius (a negative control: its covering number grows like p)."""
+    if ball not in ("l1", "l2"):
+        raise ValueError(f"ball must be 'l1' or 'l2', got {ball!r}")
+    if not (math.isfinite(r1) and r1 > 0):
+        raise ValueError(f"r1 must be finite and > 0, got {r1}")
+    for name, v in (("pairs", pairs), ("restarts", restarts), ("steps", steps), ("hard_pairs", hard_pairs)):
+        if isinstance(v, bool) or not isinstance(v, int) or v < (1 if name in ("pairs", "restarts") else 0):
+            raise ValueError(f"{name} must be an integer >= {1 if name in ('pairs', 'restarts') else 0}, got {v!r}")
+    I = getattr(G, "instances", 1)
+    radii, slack = _per_row(r2, I, "r2"), _per_row(delta, I, "delta")
+    k, p = G.latent_shape(0), G.latent_shape(split)
+    P = pairs + hard_pairs * len(flat)
+    if restarts > P:
+        raise ValueError(f"restarts ({restarts}) must not exceed the screened pairs per instance ({P})")
+    dt = next(G.parameters()).dtype
+    def into_ball(u, rad):
+        if ball == "l2":
+            return torch.where(rad[:, None] > 0, project_l2_ball(u, rad), torch.zeros_like(u))
+        return project_l1_ball(u, rad)
+
+    def screen_set():
+        z1, z2 = (project_l2_ball(torch.randn(I * pairs, *k, generator=rng, dtype=dt), r1) for _ in range(2))
+        rad = radii.repeat_interleave(pairs).to(dt)
+        u1, u2 = (into_ball(torch.randn(I * pairs, *p, generator=rng, dtype=dt), rad) for _ in range(2))
+        parts = [[z1.view(I, pairs, -1), u1.view(I, pairs, -1), z2.view(I, pairs, -1), u2.view(I, pairs, -1)]]
+        for c in flat if hard_pairs else ():
+            c = int(min(max(c, 1), math.prod(p)))
+            z = project_l2_ball(torch.randn(I * hard_pairs, *k, generator=rng, dtype=dt), r1).view(I, hard_pairs, -1)
+            v = torch.zeros(I * hard_pairs, math.prod(p), dtype=dt)
+            idx = torch.rand(I * hard_pairs, math.prod(p), generator=rng).argsort(1)[:, :c]
+            signs = torch.randint(0, 2, (I * hard_pairs, c), generator=rng).to(dt) * 2 - 1
+            v.scatter_(1, idx, signs)
+            rad = radii.repeat_interleave(hard_pairs).to(dt)[:, None]
+            v = (v * rad / (c if ball == "l1" else math.sqrt(c))).nan_to_num(0.0).view(I, hard_pairs, -1)
+            parts.append([z, v, z, -v])
+        return [torch.cat([part[j] for part in parts], 1) for j in range(4)]   # each [I, P, .]
+
+    def ratio(z1, u1, z2, u2, R):
+        d = G.forward_from(G.forward_to(z1, split) + u1, split) - G.forward_from(G.forward_to(z2, split) + u2, split)
+        d = d.flatten(1)
+        Ad = _apply(op, d, I, R)
+        return (Ad.norm(dim=1) + slack.repeat_interleave(R).to(dt)) / d.norm(dim=1).clamp_min(1e-300)
+
+    cand = screen_set()
+    with torch.no_grad():
+        r = ratio(*(c.reshape(I * P, -1) for c in cand), P).view(I, P)
+    screened = r.min(1).values
+    pick = torch.argsort(r, dim=1)[:, :restarts]
+    starts = [c.gather(1, pick[:, :, None].expand(-1, -1, c.shape[2])).reshape(I * restarts, -1) for c in cand]
+    rows = radii.repeat_interleave(restarts).to(dt)
+
+    def objective(vs):
+        return ratio(*vs, restarts)
+
+    def back_into_E(vs, step):
+        for z in vs[0::2]:
+            z.copy_(project_l2_ball(z, r1))
+        for u in vs[1::2]:
+            u.copy_(into_ball(u, rows))
+
+    lr_u = lr if lr_u is None else lr_u
+    res = minimize(starts, objective, steps=steps, lr=(lr, lr_u, lr, lr_u), post_step=back_into_E)
+    with torch.no_grad():
+        last = objective(res.params)
+    seen = torch.cat([res.trace, last[None]]) if steps else last[None]   # [steps + 1, I * restarts]
+    found = seen.view(-1, I, restarts).amin(dim=(0, 2))
+    gamma = torch.minimum(screened, found).to(torch.float64)
+    return (gamma, screened.to(torch.float64)) if details else gamma

@@ -48,6 +48,7 @@ class ILOConfig:
     project_back: bool = False
     project_back_steps: int = 100
     fit: DataFit = DataFit()
+    schedule: str = "constant"   # every round's learning-rate schedule (minimize's: 'constant' or 'cosine')
 
     def __post_init__(self):
         rounds = check_schedule(self.rounds, first_split=0)
@@ -62,6 +63,8 @@ class ILOConfig:
                 or not isinstance(self.project_back_steps, int) or self.project_back_steps < 0:
             raise ValueError(f"restarts must be an integer >= 1 and project_back_steps >= 0, got {self.restarts!r}, "
                              f"{self.project_back_steps!r}")
+        if self.schedule not in ("constant", "cosine"):
+            raise ValueError(f"schedule must be 'constant' or 'cosine', got {self.schedule!r}")
         if not isinstance(self.fit, DataFit):
             raise ValueError(f"fit must be a DataFit, got {type(self.fit).__name__}")
 
@@ -115,7 +118,8 @@ def ilo(G: LayeredGenerator, y: torch.Tensor, op: Operator, *, config: ILOConfig
         if i == 0:   # CSGM on the first latent, optionally in B(r1)
             z0 = G.sample_latent(R, rng=rng).to(y.dtype)
             ball = None if cfg.r1 is None else _l2_ball_step(cfg.r1)
-            res = minimize([z0], lambda vs: fit(G(vs[0])), steps=rd.steps, lr=rd.lr, post_step=ball, bar=bar)
+            res = minimize([z0], lambda vs: fit(G(vs[0])), steps=rd.steps, lr=rd.lr, schedule=cfg.schedule,
+                           post_step=ball, bar=bar)
             z = code = res.params[0]
             split = 0
         else:
@@ -125,7 +129,7 @@ def ilo(G: LayeredGenerator, y: torch.Tensor, op: Operator, *, config: ILOConfig
                     code = G.forward_to(z, split)
             with torch.no_grad():
                 center = G.forward_between(code, split, rd.split)
-            res = minimize([center], _from_split(G, fit, rd.split), steps=rd.steps, lr=rd.lr,
+            res = minimize([center], _from_split(G, fit, rd.split), steps=rd.steps, lr=rd.lr, schedule=cfg.schedule,
                            post_step=_l1_ball_step(center, rd.radius), bar=bar)
             code, split = res.params[0], rd.split
         losses.append(res.trace)
@@ -170,7 +174,7 @@ def _check_prefix(old: ILOConfig, new: ILOConfig) -> None:
     n = len(old.rounds)
     same = (old.rounds == new.rounds[:n] and old.r1 == new.r1 and old.restarts == new.restarts
             and old.fit == new.fit and old.project_back == new.project_back
-            and old.project_back_steps == new.project_back_steps)
+            and old.project_back_steps == new.project_back_steps and old.schedule == new.schedule)
     if not same:
         raise ValueError("resume: the saved run's config must be a prefix of the new config "
                          f"(saved {old}, new {new})")

@@ -208,6 +208,21 @@ class GaussianCS(LinearOperator):
         self.register_buffer("matrix", torch.randn(m, n, generator=rng, dtype=torch.float64).to(dtype)
                              / math.sqrt(m))
 
+    @classmethod
+    def from_matrix(cls, matrix: torch.Tensor, in_shape=None) -> GaussianCS:
+        """The operator of a given ``[m, n]`` matrix (e.g. one drawn in a batch of instances); ``in_shape`` defaults
+        to ``(n,)``."""
+        if matrix.dim() != 2 or not torch.isfinite(matrix).all():
+            raise ValueError(f"matrix must be a finite [m, n] tensor, got shape {list(matrix.shape)}")
+        in_shape = _shape((matrix.shape[1],) if in_shape is None else in_shape)
+        if math.prod(in_shape) != matrix.shape[1]:
+            raise ValueError(f"in_shape {in_shape} does not have the matrix's {matrix.shape[1]} columns")
+        op = cls.__new__(cls)
+        LinearOperator.__init__(op)
+        op.in_shape, op.out_shape = in_shape, (int(matrix.shape[0]),)
+        op.register_buffer("matrix", matrix.detach().clone())
+        return op
+
     def A(self, x):
         return x.reshape(x.shape[0], -1) @ self.matrix.to(x.dtype).T
 

@@ -140,13 +140,14 @@ def select_better(best_score, best_value, score, value):
             None if value is None else torch.where(better, value, best_value))
 
 
-def minimize(params: Sequence[torch.Tensor], objective: Callable, *, steps: int, lr: float,
+def minimize(params: Sequence[torch.Tensor], objective: Callable, *, steps: int, lr: float | Sequence[float],
              schedule: str = "constant", post_step: Callable | None = None, record: str | None = "per_sample",
              keep_best: bool = False, best_init: tuple | None = None, bar=None, show_loss: bool = True,
              foreach: bool | None = None) -> LoopResult:
     r"""Projected Adam: for ``k`` in ``range(steps)``
 
-    1. the learning rate (``schedule='cosine'``: :func:`cosine_ramp`; ``'constant'``: ``lr``);
+    1. the learning rate (``schedule='cosine'``: :func:`cosine_ramp`; ``'constant'``: ``lr``); ``lr`` is one rate
+       or one per parameter (Adam parameter groups; the schedule scales each);
     2. ``out = objective(vars)``: the per-sample loss ``[B]`` (or 0-d), or ``(loss, score, value)`` with
        ``keep_best`` -- the pre-step iterate's ``score`` (0-d) and ``value`` (any tensor or None) are tracked;
     3. ``loss.sum().backward()``, Adam step;
@@ -161,13 +162,16 @@ def minimize(params: Sequence[torch.Tensor], objective: Callable, *, steps: int,
     if schedule not in ("constant", "cosine"):
         raise ValueError(f"schedule must be 'constant' or 'cosine', got {schedule!r}")
     vars_ = [p.detach().clone().requires_grad_(True) for p in params]
-    opt = torch.optim.Adam(vars_, lr=lr, foreach=foreach)
+    rates = [float(lr)] * len(vars_) if isinstance(lr, (int, float)) else [float(r) for r in lr]
+    if len(rates) != len(vars_) or not all(math.isfinite(r) and r > 0 for r in rates):
+        raise ValueError(f"lr must be one positive rate or one per parameter ({len(vars_)}), got {lr!r}")
+    opt = torch.optim.Adam([dict(params=[v], lr=r) for v, r in zip(vars_, rates, strict=True)], foreach=foreach)
     trace = []
     best_score, best_value = best_init if best_init is not None else (None, None)
     for k in range(steps):
         if schedule == "cosine":
-            for group in opt.param_groups:
-                group["lr"] = cosine_ramp(k, steps, lr)
+            for group, rate in zip(opt.param_groups, rates, strict=True):
+                group["lr"] = cosine_ramp(k, steps, rate)
         opt.zero_grad()
         out = objective(vars_)
         loss = out[0] if keep_best else out

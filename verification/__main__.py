@@ -21,7 +21,7 @@ from tqdm import tqdm
 from ilo_solver.storage import dumps
 
 from . import CHECKS, report
-from ._common import ClaimRow, load_json, make_executor, save_figure, save_json, set_threads
+from ._common import NOT_FALSIFIABLE, ClaimRow, evaluate, load_json, make_executor, save_figure, save_json, set_threads
 
 
 def _key(name: str, *, quick: bool, seed: int) -> dict:
@@ -82,7 +82,7 @@ def run_checks(names, *, quick: bool, out: Path, seed: int, executor: cf.Executo
                 saved = _cached(name, out, key)  # claims and plots always read the saved form
             save_figure(mod.plot(saved["result"]), out / f"{name}.png")
             if progress:
-                new = mod.claims(saved["result"])
+                new = evaluate(mod, saved["result"])
                 when = saved.get("computed", {})
                 at, host = when.get("at", "at an unrecorded time"), when.get("host", "an unrecorded host")
                 how = f"reused (computed {at} on {host}, {saved['seconds']:.1f} s)" if reused else \
@@ -92,7 +92,7 @@ def run_checks(names, *, quick: bool, out: Path, seed: int, executor: cf.Executo
         for name, mod in CHECKS.items():
             saved = _cached(name, out, _key(name, quick=quick, seed=seed))
             if saved is not None:
-                rows.extend(mod.claims(saved["result"]))
+                rows.extend(evaluate(mod, saved["result"]))
         report.write(rows, out)
     return rows
 
@@ -125,7 +125,8 @@ def _main(argv=None) -> int:
                          "cores the full pools fight (landscape --quick took 57 s under load vs 9.6 s with one); on "
                          "2 idle cores theorem1 + srec --quick take 9.95 s with one vs 10.82 s with the defaults")
     ap.add_argument("--force", action="store_true", help="recompute even if a finished result exists")
-    ap.add_argument("--strict", action="store_true", help="exit 1 when any claim fails (make figures uses it)")
+    ap.add_argument("--strict", action="store_true",
+                    help="exit 1 when any claim fails or is not falsifiable at this size (make figures uses it)")
     args = ap.parse_args(argv)
     unknown = [c for c in args.claims if c not in CHECKS]
     if unknown:
@@ -148,9 +149,10 @@ def _main(argv=None) -> int:
         ap.exit(130, "python -m verification: interrupted; finished claims are kept, nothing half-written\n")
     print(f"wrote {args.out / 'report.md'} and {args.out / 'report.json'}:")
     print((args.out / "report.md").read_text())
-    failed = [r.id for r in rows if r.verdict == "fails"]
+    failed = [r.id for r in rows if r.verdict in ("fails", NOT_FALSIFIABLE)]
     if failed and args.strict:
-        print(f"--strict: {len(failed)} claim(s) fail: {', '.join(failed)}", file=sys.stderr)
+        print(f"--strict: {len(failed)} claim(s) fail or are not falsifiable at this size: {', '.join(failed)}",
+              file=sys.stderr)
         return 1
     return 0
 

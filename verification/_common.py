@@ -15,15 +15,19 @@ from scipy import stats
 
 from ilo_solver.storage import dumps, write_atomically
 
-__all__ = ["ClaimRow", "wilson", "mean_ci", "SerialExecutor", "make_executor", "single_threaded_worker", "save_json",
+__all__ = ["ClaimRow", "Control", "evaluate", "replace_in", "paired_bootstrap", "bootstrap_ci", "threshold_verdict",
+           "wilson", "mean_ci", "SerialExecutor", "make_executor", "single_threaded_worker", "save_json",
            "load_json", "verdict_from", "save_figure", "set_threads"]
 
-VERDICTS = ("holds", "fails", "inconclusive")
+VERDICTS = ("holds", "fails", "inconclusive", "not falsifiable")
+NOT_FALSIFIABLE = "not falsifiable"
 
 
 @dataclasses.dataclass(frozen=True)
 class ClaimRow:
-    """One row of the claim report."""
+    """One row of the claim report. ``controls``: (control name, the verdict ``claims()`` gives the same experiment
+    with that ingredient broken) pairs, filled in by :func:`evaluate`. A row only reads "holds" when every one of its
+    controls reads "fails"; otherwise "not falsifiable" (at this size)."""
     id: str
     source: str
     statement: str
@@ -31,10 +35,91 @@ class ClaimRow:
     measured: str
     verdict: str
     ci: str = ""
+    controls: tuple = ()
 
     def __post_init__(self):
         if self.verdict not in VERDICTS:
             raise ValueError(f"verdict must be one of {VERDICTS}, got {self.verdict!r}")
+
+
+@dataclasses.dataclass(frozen=True)
+class Control:
+    """A negative control: the same experiment with one ingredient deliberately broken.
+
+    ``run()`` of the check computes the broken variant alongside the real one (same instances, same seeds: a paired
+    control); ``apply(result)`` returns the result with the real ingredient replaced by the broken one, which the
+    check's own ``claims()`` then judges. Each claim named in ``claims`` must come out "fails" on it."""
+    name: str
+    breaks: str
+    claims: tuple
+    apply: Callable[[dict], dict]
+
+
+def evaluate(check, result: dict) -> list[ClaimRow]:
+    """The check's claim rows on ``result`` with their controls' verdicts attached, and "holds" downgraded to "not
+    falsifiable" where a control does not come out "fails". Every claim must have at least one control."""
+    rows = check.claims(result)
+    ids = [r.id for r in rows]
+    verdicts: dict[str, list] = {i: [] for i in ids}
+    for c in check.CONTROLS:
+        broken = {r.id: r.verdict for r in check.claims(c.apply(result))}
+        for cid in c.claims:
+            if cid not in verdicts:
+                raise ValueError(f"control {c.name!r} of {check.ID} names an unknown claim {cid!r}")
+            verdicts[cid].append((c.name, broken[cid]))
+    out = []
+    for r in rows:
+        ctl = tuple(verdicts[r.id])
+        if not ctl:
+            raise ValueError(f"claim {r.id} has no negative control: every claim must be able to fail")
+        verdict = r.verdict
+        if verdict == "holds" and any(v != "fails" for _, v in ctl):
+            verdict = NOT_FALSIFIABLE
+        out.append(dataclasses.replace(r, verdict=verdict, controls=ctl))
+    return out
+
+
+def replace_in(result: dict, path: tuple, value) -> dict:
+    """A deep copy of ``result`` with ``result[path[0]][path[1]]... = value`` (for controls' ``apply``)."""
+    import copy
+    out = copy.deepcopy(result)
+    node = out
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = value
+    return out
+
+
+def paired_bootstrap(a, b, *, stat=np.mean, draws: int = 4000, level: float = 0.95, seed: int = 0):
+    """Bootstrap CI of ``stat(a) / stat(b)`` resampling the independent instances (the paired index) together:
+    ``a`` and ``b`` are measured on the same instances. Returns (estimate, lo, hi)."""
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    if a.shape != b.shape or a.ndim != 1 or a.size < 2:
+        raise ValueError(f"paired samples must be two equal 1-d arrays of >= 2 instances, got {a.shape}, {b.shape}")
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, a.size, (draws, a.size))
+    ratios = stat(a[idx], axis=1) / np.maximum(stat(b[idx], axis=1), 1e-300)
+    q = (1 - level) / 2
+    return float(stat(a) / max(stat(b), 1e-300)), float(np.quantile(ratios, q)), float(np.quantile(ratios, 1 - q))
+
+
+def bootstrap_ci(x, *, stat=np.mean, draws: int = 4000, level: float = 0.95, seed: int = 0):
+    """Percentile bootstrap CI of ``stat`` over independent draws ``x``. Returns (estimate, lo, hi)."""
+    x = np.asarray(x, float)
+    if x.ndim != 1 or x.size < 2:
+        raise ValueError(f"need a 1-d sample of >= 2 independent draws, got shape {x.shape}")
+    rng = np.random.default_rng(seed)
+    s = stat(x[rng.integers(0, x.size, (draws, x.size))], axis=1)
+    q = (1 - level) / 2
+    return float(stat(x)), float(np.quantile(s, q)), float(np.quantile(s, 1 - q))
+
+
+def threshold_verdict(lo: float, hi: float, threshold: float, *, above: bool = True) -> str:
+    """A directional claim with an effect size: "holds" when the whole CI is beyond ``threshold`` (above it, or
+    below it with ``above=False``), "fails" when the whole CI is on the wrong side, else "inconclusive"."""
+    if above:
+        return "holds" if lo > threshold else "fails" if hi < threshold else "inconclusive"
+    return "holds" if hi < threshold else "fails" if lo > threshold else "inconclusive"
 
 
 def wilson(k: int, n: int, level: float = 0.95) -> tuple[float, float]:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from . import CHECKS
-from ._common import SerialExecutor
+from ._common import SerialExecutor, evaluate
 
 
 def demo(name: str, *, seed: int = 0):
@@ -10,7 +10,9 @@ def demo(name: str, *, seed: int = 0):
     result, for sphinx-gallery)."""
     check = CHECKS[name]
     result = check.run(check.QUICK, seed=seed, executor=SerialExecutor())
-    rows = check.claims(result)
+    rows = evaluate(check, result)
     for row in rows:
-        print(f"{row.id}: {row.verdict}\n  predicted: {row.predicted}\n  measured:  {row.measured}\n  {row.ci}")
+        ctl = ", ".join(f"{n}: {v}" for n, v in row.controls)
+        print(f"{row.id}: {row.verdict}\n  predicted: {row.predicted}\n  measured:  {row.measured}\n  {row.ci}\n"
+              f"  controls (must fail): {ctl}")
     return rows, check.plot(result)

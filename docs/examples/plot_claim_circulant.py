@@ -6,7 +6,9 @@ ILO Lemma 1 pays a log^4 n factor for a partial circulant A with random signs; e
 and S-REC constant on random, sparse and generator-range sets match a Gaussian A.
 
 The verdict column reads: **holds** (the measurement agrees with the prediction within the stated interval),
-**fails** (it does not: the numbers say by how much), **inconclusive** (the data cannot decide at this size).
+**fails** (it does not: the numbers say by how much), **inconclusive** (the data cannot decide at this size),
+**not falsifiable** (a negative control -- the same experiment with one ingredient broken -- did not fail, so
+the check could not have told).
 This page runs the check at its ``--quick`` size; ``make figures`` runs the default size.
 """
 from verification.plots import demo

@@ -6,7 +6,9 @@ Unadjusted Langevin targets pi_beta ~ exp(-beta f); its O(eta) bias shrinks with
 large beta the exact covariance matches the Laplace prediction (beta Hess f)^-1.
 
 The verdict column reads: **holds** (the measurement agrees with the prediction within the stated interval),
-**fails** (it does not: the numbers say by how much), **inconclusive** (the data cannot decide at this size).
+**fails** (it does not: the numbers say by how much), **inconclusive** (the data cannot decide at this size),
+**not falsifiable** (a negative control -- the same experiment with one ingredient broken -- did not fail, so
+the check could not have told).
 This page runs the check at its ``--quick`` size; ``make figures`` runs the default size.
 """
 from verification.plots import demo

@@ -8,7 +8,9 @@ m = O(k d log n / alpha^2) rows, i.e. 1 - gamma ~ sqrt(k d log n / m). We estima
 chi-square tail.
 
 The verdict column reads: **holds** (the measurement agrees with the prediction within the stated interval),
-**fails** (it does not: the numbers say by how much), **inconclusive** (the data cannot decide at this size).
+**fails** (it does not: the numbers say by how much), **inconclusive** (the data cannot decide at this size),
+**not falsifiable** (a negative control -- the same experiment with one ingredient broken -- did not fail, so
+the check could not have told).
 This page runs the check at its ``--quick`` size; ``make figures`` runs the default size.
 """
 from verification.plots import demo

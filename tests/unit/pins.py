@@ -4,6 +4,7 @@ recomputes and compares to 1e-6 (relative). Each pin is small: a few steps of th
 SNA, restarts, radii, project-back, the cosine ramp, the ULA and practical chains, best-iterate tracking)."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import sys
@@ -135,25 +136,21 @@ def pin_sgilo_dcgan() -> dict:
 
 
 def pin_verification() -> dict:
-    from verification import extended_srec, theorem1
+    """The verification estimators as redesigned for the falsifiable checks (issue 12: batched independent
+    instances, the library's S-REC estimator); pinned when they were written, so later refactors keep them."""
+    from verification import extended_srec, srec, theorem1
     out = {}
-    cfg = theorem1.Config(Ks=(2.0,), ms=(40,), trials=1, restarts=2, steps=40)
-    out["theorem1_cell"] = theorem1._cell(cfg, 0, 2.0, 40, 0)
-    cfg = extended_srec.Config(n=128, ps=(32,), Ks=(2.0,), ms=(16, 64), random_pairs=100, restarts=3, steps=20)
-    out["extended_srec_cell"] = extended_srec._cell(cfg, 0, 32, 2.0)
-    out["srec_gamma"] = srec_pin()
+    cfg = dataclasses.replace(theorem1.QUICK, p=64, n=128, factors=(0.0, 1.0, math.inf), ms=(16,), batch=2,
+                              instances=2, restarts=2, steps=30, srec_pairs=20, srec_hard=5, srec_restarts=2,
+                              srec_steps=10, alg1=1)
+    out["theorem1_batch"] = theorem1._batch(cfg, 0, 0)
+    cfg = dataclasses.replace(extended_srec.QUICK, n=128, ps=(32,), Ks=(0.0, 2.0), ms=(16, 64), draws=2, pairs=30,
+                              hard_pairs=5, restarts=2, steps=10)
+    out["extended_srec_cell"] = extended_srec._cell(cfg, 0, 32, "l1")
+    cfg = dataclasses.replace(srec.QUICK, ms=(10, 20), draws=2, random_pairs=50, restarts=2, adv_steps=10)
+    out["srec_curves"] = srec._curves(cfg, 0, (3, 20, 60))
     out["langevin_ula"] = langevin_pin()
     return out
-
-
-def srec_pin() -> list[float]:
-    from ilo_solver.generators import ReLUGenerator
-    from ilo_solver.operators import GaussianCS
-    from verification import srec
-    gen = torch.Generator().manual_seed(11)
-    G = ReLUGenerator((3, 20, 60), rng=gen)
-    op = GaussianCS((60,), 20, rng=gen, dtype=torch.float64)
-    return list(srec._gamma_hats(G, op, 200, 3, 25, gen))
 
 
 def langevin_pin() -> list[float]:
@@ -189,6 +186,9 @@ def compute() -> dict:
 
 
 if __name__ == "__main__":
-    if "--write" in sys.argv:
-        PATH.write_text(json.dumps(compute(), indent=0))
-        print(f"wrote {PATH}")
+    if "--write" in sys.argv:   # --write [NAME ...]: all pins, or only those named (the others kept)
+        names = [a for a in sys.argv[sys.argv.index("--write") + 1:] if a in PINS] or list(PINS)
+        saved = json.loads(PATH.read_text()) if PATH.exists() else {}
+        saved.update({k: run(k) for k in names})
+        PATH.write_text(json.dumps(saved, indent=0))
+        print(f"wrote {', '.join(names)} into {PATH}")

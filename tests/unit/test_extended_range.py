@@ -7,8 +7,8 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ilo_solver.extended_range import fit_extended_range
-from ilo_solver.generators import ReLUGenerator
+from ilo_solver.extended_range import fit_extended_range, srec_extended_range
+from ilo_solver.generators import ReLUGenerator, ReLUGeneratorBatch
 from ilo_solver.operators import GaussianCS
 
 
@@ -58,8 +58,11 @@ def test_radius_zero_is_csgm_and_matrices_per_target():
     A = op.dense().expand(2, -1, -1)
     per = fit_extended_range(G, y, op=A, r1=2.0, r2=0.0, restarts=2, steps=40, rng=torch.Generator().manual_seed(0))
     assert torch.allclose(per.x, res.x, atol=1e-8)
+    one = fit_extended_range(G, y, op=A[:1], r1=2.0, r2=0.0, restarts=2, steps=40,
+                             rng=torch.Generator().manual_seed(0))   # one group of both targets: shared
+    assert torch.allclose(one.x, res.x, atol=1e-8)
     with pytest.raises(ValueError, match="per-target matrices"):
-        fit_extended_range(G, y, op=A[:1], r1=2.0, r2=0.0, rng=torch.Generator())
+        fit_extended_range(G, y, op=A[:1].expand(3, -1, -1), r1=2.0, r2=0.0, rng=torch.Generator())
     for bad in (dict(r1=0.0, r2=1.0), dict(r1=1.0, r2=-1.0), dict(r1=1.0, r2=[1.0, 2.0, 3.0])):
         with pytest.raises(ValueError, match="r1|r2"):
             fit_extended_range(G, y, op=op, rng=torch.Generator(), **bad)
@@ -72,3 +75,42 @@ def test_eq3_recovers_a_target_in_the_extended_range():
     csgm = fit_extended_range(G, x, r1=4.0, r2=0.0, restarts=6, steps=400, rng=torch.Generator().manual_seed(0))
     rel = lambda r: float(((r.x - x).norm(dim=1) / x.norm(dim=1)).max())
     assert rel(ext) < 0.05 and rel(csgm) > 2 * rel(ext), (rel(ext), rel(csgm))
+
+
+def test_groups_of_targets_share_their_instance_matrix_and_generator():
+    """Instance-major batches: targets of instance i go through network i and matrix i -- the same answers as each
+    instance fitted alone with its own network (the batch's slow reference)."""
+    g = torch.Generator().manual_seed(4)
+    G = ReLUGeneratorBatch(2, (2, 12, 30), rng=g)
+    A = torch.randn(2, 15, 30, generator=g, dtype=torch.float64) / math.sqrt(15)
+    x = G(torch.randn(2, 2, generator=g, dtype=torch.float64))
+    y = torch.bmm(A, x[:, :, None])[:, :, 0]
+    T = 3   # three radii per instance
+    r2 = torch.tensor([0.0, 0.3, math.inf]).repeat(2)
+    batch = fit_extended_range(G, y.repeat_interleave(T, 0), op=A, r1=3.0, r2=r2, restarts=8, steps=25,
+                               rng=torch.Generator().manual_seed(0))
+    gen = torch.Generator().manual_seed(0)
+    for i in range(2):
+        one = fit_extended_range(G.instance(i), y[i:i + 1].expand(T, -1), op=A[i:i + 1], r1=3.0, r2=r2[:T],
+                                 restarts=8, steps=25, rng=gen)
+        assert torch.allclose(batch.x[i * T:(i + 1) * T], one.x, rtol=1e-9, atol=1e-10)
+
+
+def test_srec_estimator_on_known_operators():
+    """gamma_hat of c * I is c (delta = 0: every ratio is c); the l1 and l2 balls agree at r2 = 0 (the range
+    alone); it never exceeds the screen's minimum; its arguments are checked."""
+    g = torch.Generator().manual_seed(0)
+    G = ReLUGeneratorBatch(3, (2, 10, 20), rng=g)
+    eye = torch.eye(20, dtype=torch.float64).expand(3, -1, -1) * torch.tensor([1.0, 0.5, 2.0])[:, None, None]
+    gam = srec_extended_range(G, eye, r1=2.0, r2=0.3, delta=0.0, pairs=30, hard_pairs=5, flat=(1, 4), restarts=4,
+                              steps=10, rng=torch.Generator().manual_seed(1))
+    assert torch.allclose(gam, torch.tensor([1.0, 0.5, 2.0], dtype=torch.float64), rtol=1e-9)
+    A = torch.randn(3, 8, 20, generator=g, dtype=torch.float64) / math.sqrt(8)
+    kw = dict(r1=2.0, r2=0.0, delta=0.01, pairs=40, restarts=4, steps=15)
+    l1, screen = srec_extended_range(G, A, ball="l1", details=True, rng=torch.Generator().manual_seed(2), **kw)
+    l2 = srec_extended_range(G, A, ball="l2", rng=torch.Generator().manual_seed(2), **kw)
+    assert torch.equal(l1, l2) and torch.all(l1 <= screen) and torch.all(l1 > 0)
+    for bad, match in ((dict(ball="linf"), "ball"), (dict(restarts=100), "restarts"), (dict(r2=[1.0, 2.0]), "r2"),
+                       (dict(pairs=0), "pairs")):
+        with pytest.raises(ValueError, match=match):
+            srec_extended_range(G, A, **{**kw, **bad}, rng=torch.Generator())

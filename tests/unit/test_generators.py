@@ -1,8 +1,10 @@
 
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from ilo_solver.generators import ReLUGenerator
+from ilo_solver.generators import ReLUGenerator, ReLUGeneratorBatch
 
 
 @pytest.mark.parametrize("bias", [False, True])
@@ -43,3 +45,32 @@ def test_errors(rng):
         G.forward_to(torch.zeros(1, 4, dtype=torch.float64), 3)
     with pytest.raises(ValueError, match="shape"):
         G.forward_from(torch.zeros(1, 4, dtype=torch.float64), 1)
+
+
+@settings(max_examples=10, deadline=None)
+@given(seed=st.integers(0, 10_000), instances=st.integers(1, 4), rows=st.integers(1, 3),
+       widths=st.sampled_from([(2, 5), (3, 8, 6), (2, 4, 7, 5)]))
+def test_a_generator_batch_equals_its_instances(seed, instances, rows, widths):
+    """ReLUGeneratorBatch draws its networks as consecutive ReLUGenerator constructions and runs row group i
+    through network i: the batch equals the loop (the slow reference) at every split."""
+    G = ReLUGeneratorBatch(instances, widths, rng=torch.Generator().manual_seed(seed))
+    g = torch.Generator().manual_seed(seed)
+    nets = [ReLUGenerator(widths, rng=g) for _ in range(instances)]
+    z = torch.randn(instances * rows, widths[0], dtype=torch.float64)
+    for s in range(len(widths)):
+        h = G.forward_to(z, s)
+        loop = torch.cat([nets[i].forward_to(z[i * rows:(i + 1) * rows], s) for i in range(instances)])
+        assert torch.allclose(h, loop, rtol=1e-12, atol=1e-14)
+    assert torch.allclose(G(z), torch.cat([G.instance(i)(z[i * rows:(i + 1) * rows]) for i in range(instances)]))
+    L = G.lipschitz_upper(0)
+    assert torch.allclose(L, torch.tensor([n.lipschitz_upper(0) for n in nets], dtype=torch.float64))
+
+
+def test_generator_batch_errors():
+    G = ReLUGeneratorBatch(2, (2, 4), rng=torch.Generator().manual_seed(0))
+    with pytest.raises(ValueError, match="instance groups"):
+        G(torch.zeros(3, 2, dtype=torch.float64))
+    with pytest.raises(ValueError, match="instance"):
+        G.instance(2)
+    with pytest.raises(ValueError, match="instances"):
+        ReLUGeneratorBatch(0, (2, 4), rng=torch.Generator())

@@ -154,3 +154,15 @@ def test_circulant_spectrum_cache_follows_dtype_device_and_filter(rng):
     y = torch.randn(2, 40, generator=rng, dtype=torch.float64)
     assert torch.allclose(op64.A_adjoint(y).reshape(2, -1), 2 * y @ dense, rtol=1e-12, atol=1e-12)
     assert len(op64._spectra) <= 2   # forward and conjugate spectra of the current filter only
+
+
+def test_gaussian_cs_from_a_given_matrix():
+    g = torch.Generator().manual_seed(0)
+    M = torch.randn(5, 12, generator=g, dtype=torch.float64)
+    op = O.GaussianCS.from_matrix(M, (3, 4))
+    x = torch.randn(2, 3, 4, generator=g, dtype=torch.float64)
+    assert torch.allclose(op(x), x.reshape(2, -1) @ M.T) and op.out_shape == (5,)
+    assert torch.allclose(op.A_adjoint(op(x)), (x.reshape(2, -1) @ M.T @ M).reshape(2, 3, 4))
+    for bad, shape in ((M[0], None), (M, (5, 5)), (M * float("nan"), None)):
+        with pytest.raises(ValueError, match="matrix|in_shape"):
+            O.GaussianCS.from_matrix(bad, shape)

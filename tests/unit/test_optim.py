@@ -102,3 +102,22 @@ def test_round_and_schedule_validation():
             scale_steps(10, bad)
     with pytest.raises(ValueError, match="at most"):
         scale_steps(10, 1e12)
+
+
+def test_one_rate_per_parameter():
+    """``lr`` per parameter (Adam groups): equal rates give the single-rate run bit for bit; a different rate
+    changes only its own parameter; bad rates are refused."""
+    a0, b0 = torch.ones(3, dtype=torch.float64), torch.ones(2, dtype=torch.float64)
+
+    def objective(vs):
+        return (vs[0] ** 2).sum() + ((vs[1] - 3) ** 2).sum()
+
+    one = minimize([a0, b0], objective, steps=5, lr=0.1, record=None)
+    both = minimize([a0, b0], objective, steps=5, lr=(0.1, 0.1), record=None)
+    assert all(torch.equal(u, v) for u, v in zip(one.params, both.params, strict=True))
+    mixed = minimize([a0, b0], objective, steps=5, lr=(0.1, 0.01), record=None, schedule="cosine")
+    solo = minimize([a0], lambda vs: (vs[0] ** 2).sum(), steps=5, lr=0.1, record=None, schedule="cosine")
+    assert torch.equal(mixed.params[0], solo.params[0]) and not torch.equal(mixed.params[1], one.params[1])
+    for bad in ((0.1,), (0.1, -1.0), (0.1, float("nan"))):
+        with pytest.raises(ValueError, match="lr"):
+            minimize([a0, b0], objective, steps=1, lr=bad)

@@ -5,13 +5,14 @@ import pytest
 
 from verification import CHECKS
 from verification.__main__ import main, run_checks
-from verification._common import ClaimRow, SerialExecutor, wilson
+from verification._common import ClaimRow, Control, SerialExecutor, wilson
 
-# claims whose verdict must be "holds" at quick size (exact identities or robust rates)
-MUST_HOLD = {"srec.fixed_x_tail", "extended_srec.not_p", "covering.crossover", "covering.maurey_lemma",
-             "covering.explicit_net", "covering.uniform_samples", "circulant.fft_oracle", "circulant.isotropy",
+# claims whose verdict must be "holds" at quick size (exact identities or robust effects)
+MUST_HOLD = {"srec.fixed_x_tail", "srec.rate", "covering.crossover", "covering.maurey_lemma", "covering.explicit_net",
+             "covering.uniform_samples", "circulant.fft_oracle", "circulant.isotropy", "circulant.jl_vs_gaussian",
              "landscape.spurious_point", "landscape.negation_step", "landscape.wdc", "langevin.laplace",
-             "theorem1.bound", "theorem1.ilo_vs_csgm"}
+             "langevin.step_size_bias", "langevin.hitting", "theorem1.u_shape", "theorem1.algorithm1",
+             "extended_srec.not_p"}
 
 
 @pytest.fixture(scope="module")
@@ -27,8 +28,8 @@ def test_report_has_every_claim_with_a_verdict(quick_run):
     report = json.loads((out / "report.json").read_text())
     assert len(report) == len(rows) >= 21
     for r in report:
-        assert set(r) == {"id", "source", "statement", "predicted", "measured", "ci", "verdict"}
-        assert r["verdict"] in ("holds", "fails", "inconclusive")
+        assert set(r) == {"id", "source", "statement", "predicted", "measured", "ci", "verdict", "controls"}
+        assert r["verdict"] in ("holds", "fails", "inconclusive", "not falsifiable") and r["controls"]
     assert (out / "report.md").read_text().count("\n|") >= len(rows)
     for name in CHECKS:
         assert (out / f"{name}.png").stat().st_size > 10_000
@@ -40,6 +41,43 @@ def test_unambiguous_claims_hold(quick_run, claim):
     _, rows = quick_run
     row = {r.id: r for r in rows}[claim]
     assert row.verdict == "holds", row
+
+
+@pytest.mark.slow   # the quick verification run (module fixture)
+def test_every_claim_has_controls_and_every_control_fails(quick_run):
+    """The negative controls: every claim has at least one, and at quick size each comes out "fails" (a control that
+    passes would make its claim "not falsifiable"); and no claim reads "not falsifiable"."""
+    from verification._common import evaluate, load_json
+    out, rows = quick_run
+    assert rows and all(r.controls for r in rows)
+    for r in rows:
+        assert r.verdict != "not falsifiable", r
+        for name, verdict in r.controls:
+            assert verdict == "fails", (r.id, name, verdict)
+    for name, mod in CHECKS.items():
+        ids = {r.id for r in mod.claims(load_json(out / f"{name}.json")["result"])}
+        assert ids <= {c for ctl in mod.CONTROLS for c in ctl.claims}, name
+        assert evaluate(mod, load_json(out / f"{name}.json")["result"])
+
+
+def test_a_passing_control_makes_its_claim_not_falsifiable():
+    """The rule itself: a claim whose control does not fail is reported "not falsifiable", never "holds"; a claim
+    without a control is an error."""
+    import types
+
+    from verification._common import Control, evaluate
+
+    def claims(res):
+        return [ClaimRow("x.a", "s", "st", "p", "m", "holds" if res["ok"] else "fails")]
+    check = types.SimpleNamespace(ID="x", claims=claims, CONTROLS=(
+        Control("broken", "b", ("x.a",), lambda res: {"ok": res["broken_ok"]}),))
+    assert evaluate(check, {"ok": True, "broken_ok": False})[0].verdict == "holds"
+    row = evaluate(check, {"ok": True, "broken_ok": True})[0]
+    assert row.verdict == "not falsifiable" and row.controls == (("broken", "holds"),)
+    assert evaluate(check, {"ok": False, "broken_ok": True})[0].verdict == "fails"
+    check.CONTROLS = ()
+    with pytest.raises(ValueError, match="no negative control"):
+        evaluate(check, {"ok": True})
 
 
 @pytest.mark.slow   # the quick verification run (module fixture, ~25 s)
@@ -92,7 +130,9 @@ def test_worker_processes_are_single_threaded_and_agree_with_serial():
 
     from verification import theorem1
     from verification._common import make_executor
-    cfg = dataclasses.replace(theorem1.QUICK, Ks=(1.0,), ms=(10,), trials=2, restarts=2, steps=20)
+    cfg = dataclasses.replace(theorem1.QUICK, p=64, n=128, factors=(0.0, 1.0, theorem1.INF), ms=(16,), instances=4,
+                              batch=2, restarts=2, steps=20, srec_pairs=20, srec_hard=5, srec_restarts=2, srec_steps=5,
+                              alg1=1)
     with make_executor(2) as ex:
         assert set(ex.map(_threads, range(4))) == {(1, 1)}
         pooled = theorem1.run(cfg, seed=0, executor=ex)
@@ -135,8 +175,13 @@ def test_runner_is_safe_with_its_output(tmp_path, monkeypatch, capsys):
         main(["covering", "--quick", "--out", "docs/figures"])
     assert "never go into the committed" in _said(capsys)
     monkeypatch.setattr(covering, "claims", lambda result: [ClaimRow("covering.x", "s", "st", "p", "m", "fails")])
+    monkeypatch.setattr(covering, "CONTROLS", (Control("c", "b", ("covering.x",), lambda r: r),))
     assert main(["covering", "--quick", "--out", str(out), "--strict"]) == 1
     assert main(["covering", "--quick", "--out", str(out)]) == 0
+    # a claim whose control passes is not falsifiable: --strict exits 1 on it too
+    monkeypatch.setattr(covering, "claims", lambda result: [ClaimRow("covering.x", "s", "st", "p", "m", "holds")])
+    assert main(["covering", "--quick", "--out", str(out), "--strict"]) == 1
+    assert "not falsifiable" in _said(capsys)
 
 
 def _said(capsys) -> str:

@@ -1,0 +1,68 @@
+"""Theorem 1 sweep cost: the batched estimator over instances × radii against a loop over instances, in one run.
+
+Usage: python benchmarks/theorem1_batch.py [--instances 10] [--steps 50] [--repeats 3]
+The verification check solves eq. (4) for I independent instances (own G and A each) at T radii with R restarts:
+batched, that is one tensor of I·T·R rows through :class:`ReLUGeneratorBatch` (``torch.bmm``); the loop runs each
+instance's T·R rows through its own :class:`ReLUGenerator`. Same draws, same answers (tested); the ratio is the
+point (the issue estimated 1.5-2 CPU-hours for the per-instance loop at the default size).
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import statistics
+import time
+
+import torch
+
+from ilo_solver.extended_range import fit_extended_range
+from ilo_solver.generators import ReLUGeneratorBatch
+from verification import theorem1
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--instances", type=int, default=10)
+    ap.add_argument("--steps", type=int, default=50)
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--m", type=int, default=128)
+    args = ap.parse_args(argv)
+    cfg = theorem1.DEFAULT
+    I, T, k, p, n, m = args.instances, len(cfg.factors), cfg.k, cfg.p, cfg.n, args.m
+    g = torch.Generator().manual_seed(0)
+    G = ReLUGeneratorBatch(I, (k, p, n), rng=g)
+    nets = [G.instance(i) for i in range(I)]
+    A = torch.randn(I, m, n, generator=g, dtype=torch.float64) / math.sqrt(m)
+    x = G(torch.randn(I, k, generator=g, dtype=torch.float64))
+    y = torch.bmm(A, x[:, :, None])[:, :, 0].repeat_interleave(T, 0)
+    r2 = torch.tensor([0.0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, math.inf][:T]).repeat(I)
+    kw = dict(r1=3.0, restarts=cfg.restarts, steps=args.steps, lr=cfg.lr, lr_u=0.01, schedule="cosine")
+
+    def batched():
+        fit_extended_range(G, y, op=A, r2=r2, rng=torch.Generator().manual_seed(1), **kw)
+
+    def loop():
+        gen = torch.Generator().manual_seed(1)
+        for i in range(I):
+            fit_extended_range(nets[i], y[i * T:(i + 1) * T], op=A[i:i + 1], r2=r2[i * T:(i + 1) * T], rng=gen,
+                               **kw)
+
+    times = {"batched": [], "loop": []}
+    for _ in range(args.repeats):      # interleaved: a load change hits both alike
+        for name, fn in (("batched", batched), ("loop", loop)):
+            t = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - t)
+    b, lp = statistics.median(times["batched"]), statistics.median(times["loop"])
+    rows = I * T * cfg.restarts
+    print(f"eq. (4), {I} instances x {T} radii x {cfg.restarts} restarts = {rows} rows, k={k}, p={p}, n={n}, m={m}, "
+          f"{args.steps} steps, torch threads {torch.get_num_threads()}")
+    print(f"| path | seconds (median of {args.repeats}) | per step [ms] |")
+    print("|---|---|---|")
+    print(f"| batched (ReLUGeneratorBatch, one tensor) | {b:.2f} | {1e3 * b / args.steps:.1f} |")
+    print(f"| loop over instances (ReLUGenerator each) | {lp:.2f} | {1e3 * lp / args.steps:.1f} |")
+    print(f"loop / batched = {lp / b:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
