@@ -32,6 +32,7 @@ test-fast: $(STAMP)
 # Results in docs/figures whose config and seed match are reused; `make figures FORCE=1` recomputes every check.
 figures: $(STAMP)
 	$(PY) -m verification --strict --out docs/figures $(if $(FORCE),--force,)
+	$(PY) -m verification.report README.md docs/figures/report.json
 
 figures-quick: $(STAMP)
 	$(PY) -m verification --quick --out results/quick

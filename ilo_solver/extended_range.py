@@ -46,7 +46,8 @@ def _apply(op, v: torch.Tensor, B: int, R: int) -> torch.Tensor:
     if isinstance(op, torch.Tensor):   # [g, m, n]: group j = targets j*B/g .. (j+1)*B/g - 1
         g = op.shape[0]
         return torch.bmm(v.reshape(g, (B // g) * R, -1), op.transpose(1, 2)).reshape(B * R, -1)
-    return op(v)
+    shape = getattr(op, "in_shape", None)   # an Operator takes images [N, *in_shape]; flat rows come back flat
+    return (op(v.reshape(v.shape[0], *shape)) if shape is not None else op(v)).reshape(v.shape[0], -1)
 
 
 def fit_extended_range(G, target: torch.Tensor, *, r1: float, r2, op=None, split: int = 1, restarts: int = 4,
@@ -113,6 +114,17 @@ def _per_row(value, I: int, name: str) -> torch.Tensor:
     return t
 
 
+def _check_srec_args(ball, r1, **counts) -> None:
+    if ball not in ("l1", "l2"):
+        raise ValueError(f"ball must be 'l1' or 'l2', got {ball!r}")
+    if not (math.isfinite(r1) and r1 > 0):
+        raise ValueError(f"r1 must be finite and > 0, got {r1}")
+    for name, v in counts.items():
+        least = 1 if name in ("pairs", "restarts") else 0
+        if isinstance(v, bool) or not isinstance(v, int) or v < least:
+            raise ValueError(f"{name} must be an integer >= {least}, got {v!r}")
+
+
 def srec_extended_range(G, op, *, r1: float, r2, delta, split: int = 1, pairs: int = 1000, restarts: int = 8,
                         steps: int = 150, lr: float = 0.02, lr_u: float | None = None, flat: tuple = (),
                         hard_pairs: int = 0, ball: str = "l1", details: bool = False, rng: torch.Generator):
@@ -134,13 +146,7 @@ def srec_extended_range(G, op, *, r1: float, r2, delta, split: int = 1, pairs: i
     instance-major); ``op``: an operator shared by all instances, or ``[I, m, n]`` matrices, one per instance;
     ``r2``, ``delta``: scalars or one per instance; ``ball='l2'`` replaces the :math:`\ell_1` ball by the
     :math:`\ell_2` ball of the same radius (a negative control: its covering number grows like p)."""
-    if ball not in ("l1", "l2"):
-        raise ValueError(f"ball must be 'l1' or 'l2', got {ball!r}")
-    if not (math.isfinite(r1) and r1 > 0):
-        raise ValueError(f"r1 must be finite and > 0, got {r1}")
-    for name, v in (("pairs", pairs), ("restarts", restarts), ("steps", steps), ("hard_pairs", hard_pairs)):
-        if isinstance(v, bool) or not isinstance(v, int) or v < (1 if name in ("pairs", "restarts") else 0):
-            raise ValueError(f"{name} must be an integer >= {1 if name in ('pairs', 'restarts') else 0}, got {v!r}")
+    _check_srec_args(ball, r1, pairs=pairs, restarts=restarts, steps=steps, hard_pairs=hard_pairs)
     I = getattr(G, "instances", 1)
     radii, slack = _per_row(r2, I, "r2"), _per_row(delta, I, "delta")
     k, p = G.latent_shape(0), G.latent_shape(split)
@@ -154,13 +160,15 @@ def srec_extended_range(G, op, *, r1: float, r2, delta, split: int = 1, pairs: i
         return project_l1_ball(u, rad)
 
     def screen_set():
-        z1, z2 = (project_l2_ball(torch.randn(I * pairs, *k, generator=rng, dtype=dt), r1) for _ in range(2))
+        z1, z2 = (project_l2_ball(torch.randn(I * pairs, *k, generator=rng, dtype=dt).flatten(1), r1)
+                  for _ in range(2))
         rad = radii.repeat_interleave(pairs).to(dt)
-        u1, u2 = (into_ball(torch.randn(I * pairs, *p, generator=rng, dtype=dt), rad) for _ in range(2))
+        u1, u2 = (into_ball(torch.randn(I * pairs, *p, generator=rng, dtype=dt).flatten(1), rad) for _ in range(2))
         parts = [[z1.view(I, pairs, -1), u1.view(I, pairs, -1), z2.view(I, pairs, -1), u2.view(I, pairs, -1)]]
         for c in flat if hard_pairs else ():
             c = int(min(max(c, 1), math.prod(p)))
-            z = project_l2_ball(torch.randn(I * hard_pairs, *k, generator=rng, dtype=dt), r1).view(I, hard_pairs, -1)
+            z = project_l2_ball(torch.randn(I * hard_pairs, *k, generator=rng, dtype=dt).flatten(1), r1).view(
+                I, hard_pairs, -1)
             v = torch.zeros(I * hard_pairs, math.prod(p), dtype=dt)
             idx = torch.rand(I * hard_pairs, math.prod(p), generator=rng).argsort(1)[:, :c]
             signs = torch.randint(0, 2, (I * hard_pairs, c), generator=rng).to(dt) * 2 - 1
@@ -170,9 +178,12 @@ def srec_extended_range(G, op, *, r1: float, r2, delta, split: int = 1, pairs: i
             parts.append([z, v, z, -v])
         return [torch.cat([part[j] for part in parts], 1) for j in range(4)]   # each [I, P, .]
 
+    def point(z, u):   # flat rows -> the generator's shapes -> flat outputs (any LayeredGenerator)
+        h = G.forward_to(z.reshape(z.shape[0], *k), split)
+        return G.forward_from(h + u.reshape(u.shape[0], *p), split).flatten(1)
+
     def ratio(z1, u1, z2, u2, R):
-        d = G.forward_from(G.forward_to(z1, split) + u1, split) - G.forward_from(G.forward_to(z2, split) + u2, split)
-        d = d.flatten(1)
+        d = point(z1, u1) - point(z2, u2)
         Ad = _apply(op, d, I, R)
         return (Ad.norm(dim=1) + slack.repeat_interleave(R).to(dt)) / d.norm(dim=1).clamp_min(1e-300)
 

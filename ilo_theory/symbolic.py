@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 
 import sympy as sp
 
-from . import bounds, circulant, covering, landscape, srec
+from . import bounds, circulant, covering, landscape, phase, srec
 
 __all__ = ["Param", "BoundSpec", "BOUNDS", "derive_lemma43", "derive_ilo_coefficient", "derive_bora_constants",
            "derive_maurey_term", "ilo_vs_intermediate_condition", "K_threshold", "dm_dK", "crossover_limit",
@@ -69,6 +69,11 @@ BOUNDS: tuple[BoundSpec, ...] = (
               covering.log_covering_extended_range, covering.log_covering_extended_range_sym,
               dict(k=_P(1, 50, +1, True), p=_P(1, 4096, +1, True), L1=_P(0.1, 100, +1), L2=_P(0.1, 100, +1),
                    r1=_P(0.1, 10, +1), r2=_P(0, 1, +1), delta=_P(1e-2, 1, -1))),
+    BoundSpec("l1_threshold", "Amelunxen, Lotz, McCoy, Tropp 2014, Thm. II + Prop. 4.5 (Donoho-Tanner curve)", "R",
+              phase.l1_threshold, phase.l1_threshold_sym, dict(delta=_P(0.02, 0.98, +1))),
+    BoundSpec("l1_threshold_nonnegative", "Amelunxen, Lotz, McCoy, Tropp 2014, §4.3 (nonnegative orthant)", "R",
+              lambda delta: phase.l1_threshold(delta, signed=False),
+              lambda delta: phase.l1_threshold_sym(delta, signed=False), dict(delta=_P(0.02, 0.98, +1))),
     BoundSpec("lemma41_measurements", "Bora et al. 2017, Lemma 4.1", "R", srec.lemma41_measurements,
               srec.lemma41_measurements_sym,
               dict(k=_P(1, 100, +1, True), L=_P(2, 100, +1), r=_P(1, 10, +1), delta=_P(1e-4, 1, -1),

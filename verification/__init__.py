@@ -4,8 +4,8 @@ One module per claim; each has ``Config`` (frozen), ``DEFAULT``/``QUICK`` preset
 returning JSON-able results, ``claims(result)`` (rows of the claim report) and ``plot(result, out_dir)``.
 Run them all with ``python -m verification``.
 """
-from . import circulant, covering, extended_srec, landscape, langevin, srec, theorem1
+from . import circulant, covering, extended_srec, landscape, langevin, phase, srec, theorem1
 
-CHECKS = {m.ID: m for m in (srec, extended_srec, theorem1, covering, circulant, landscape, langevin)}
+CHECKS = {m.ID: m for m in (srec, extended_srec, theorem1, covering, circulant, landscape, langevin, phase)}
 
 __all__ = ["CHECKS"]

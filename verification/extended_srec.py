@@ -105,30 +105,41 @@ def _m(cell):
     return np.array([math.inf if v is None else v for v in cell["m_star"]], float)
 
 
-def _fit(cells):
-    """Least squares of the per-instance m* - m*_0 against x = K^2 log p and against x = p (with K > 0),
-    bootstrap over instances for the slope's CI; R^2 of each."""
+def _fit(cells, *, boot: int = 2000, seed: int = 0):
+    """Least squares through the origin of the per-instance m* - m*_0 against x = K^2 log p (and, for comparison,
+    against x = p), over the cells with K > 0; the slope's 95% CI bootstraps the instances (resampled within each p,
+    every K of an instance together: they share G and A); R^2 of each. None when a cell is off-grid."""
     by_p = {}
     for c in cells:
         by_p.setdefault(c["p"], {})[c["K"]] = _m(c)
-    xs, ys, xp = [], [], []
-    for p, row in by_p.items():
-        base = row[min(row)]
-        for K, m in row.items():
-            if K > 0:
-                xs.append(np.full(m.size, K * K * math.log(p)))
-                xp.append(np.full(m.size, float(p)))
-                ys.append(m - base)
-    x, y, q = np.concatenate(xs), np.concatenate(ys), np.concatenate(xp)
-    if not np.all(np.isfinite(y)):
+    if not all(np.all(np.isfinite(m)) for row in by_p.values() for m in row.values()):
         return None
 
-    def r2(xx):
-        X = np.vstack([np.ones_like(xx), xx]).T
-        coef, *_ = np.linalg.lstsq(X, y, rcond=None)
-        res = y - X @ coef
-        return float(1 - res @ res / max(((y - y.mean()) ** 2).sum(), 1e-300)), float(coef[1])
-    return dict(r2_K2logp=r2(x)[0], slope=r2(x)[1], r2_p=r2(q)[0])
+    def design(index):
+        xs, ys, xp = [], [], []
+        for p, row in by_p.items():
+            idx = index[p]
+            base = row[min(row)][idx]
+            for K, m in row.items():
+                if K > 0:
+                    xs.append(np.full(idx.size, K * K * math.log(p)))
+                    xp.append(np.full(idx.size, float(p)))
+                    ys.append(m[idx] - base)
+        return np.concatenate(xs), np.concatenate(ys), np.concatenate(xp)
+
+    def slope_r2(x, y):
+        b = float(x @ y / max(x @ x, 1e-300))
+        res = y - b * x
+        return b, float(1 - res @ res / max(((y - y.mean()) ** 2).sum(), 1e-300))
+
+    full = {p: np.arange(next(iter(row.values())).size) for p, row in by_p.items()}
+    x, y, q = design(full)
+    b, r2 = slope_r2(x, y)
+    rng = np.random.default_rng(seed)
+    bs = [slope_r2(*design({p: rng.integers(0, i.size, i.size) for p, i in full.items()})[:2])[0]
+          for _ in range(boot)]
+    return dict(slope=b, slope_ci=[float(v) for v in np.quantile(bs, [0.025, 0.975])], r2_K2logp=r2,
+                r2_p=slope_r2(q, y)[1])
 
 
 def claims(result: dict) -> list[ClaimRow]:
@@ -148,8 +159,8 @@ def claims(result: dict) -> list[ClaimRow]:
         parts.append(f"p={p}: m*(K=sqrt p={math.sqrt(p):.1f}) / m*_0 = {est:.2f} [{lo:.2f}, {hi:.2f}]"
                      + (" (off-grid counted as > grid)" if not np.all(np.isfinite(top)) else ""))
     fit = _fit(cells)
-    fit_s = (f"m* - m*_0 ~ b K^2 log p: R^2 {fit['r2_K2logp']:.2f} (b = {fit['slope']:.3f}); ~ b p: R^2 "
-             f"{fit['r2_p']:.2f}") if fit else "fit skipped (off-grid cells)"
+    fit_s = (f"m* - m*_0 = b K^2 log p: b = {fit['slope']:.3f} [{fit['slope_ci'][0]:.3f}, {fit['slope_ci'][1]:.3f}], "
+             f"R^2 {fit['r2_K2logp']:.2f}; = b p: R^2 {fit['r2_p']:.2f}") if fit else "fit skipped (off-grid cells)"
     v = "fails" if "fails" in verdicts else "holds" if all(x == "holds" for x in verdicts) else "inconclusive"
     table = "; ".join(f"p={c['p']},K={c['K']:.1f}: median m* {np.median(_m(c)):g}" for c in cells)
     out = [ClaimRow(
@@ -214,6 +225,15 @@ def plot(result: dict):
         line, = a.loglog(x, med, "o-", label=f"p = {p} (median)")
         for xi, c in zip(x, row, strict=True):
             a.loglog([xi] * len(c["m_star"]), np.minimum(_m(c), top), ".", color=line.get_color(), alpha=0.4)
+    fit = _fit(cells)
+    if fit:
+        xx = np.geomspace(0.5, max(c["K"] ** 2 * math.log(c["p"]) for c in cells), 100)
+        for p in cfg["ps"]:
+            base = np.median(_m(next(c for c in cells if c["p"] == p and c["K"] == 0.0)))
+            lo, hi = fit["slope_ci"]
+            a.fill_between(xx, base + lo * xx, base + hi * xx, color="0.5", alpha=0.15)
+            a.loglog(xx, base + fit["slope"] * xx, "k-", lw=0.6)
+        a.set_title(f"fit m* = m*_0 + b K^2 log p, b = {fit['slope']:.3f} (band: 95% bootstrap)", fontsize=9)
     a.axhline(max(cfg["ms"]), color="k", lw=0.6, ls=":")
     a.set_xlabel("K^2 log p  (K = 0 drawn at 0.5)")
     a.set_ylabel(f"m* (gamma_hat >= {1 - cfg['alpha']:.1f}); dotted: end of grid")
@@ -225,7 +245,10 @@ def plot(result: dict):
     ps = np.array(cfg["ps"], float)
     b.set_xlabel("p")
     b.set_ylabel(f"median m* at K = {K:g}")
+    b.axhline(max(cfg["ms"]), color="k", lw=0.6, ls=":")
     b.set_xticks(ps, [str(int(q)) for q in ps])
+    b.minorticks_off()
+    b.set_title(f"points at {top} are off-grid (m* > {max(cfg['ms'])})", fontsize=9)
     b.legend(fontsize=7)
     fig.tight_layout()
     return fig

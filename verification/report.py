@@ -29,3 +29,37 @@ def write(rows: Sequence[ClaimRow], out_dir: Path) -> tuple[Path, Path]:
     lines.append(", ".join(f"{n} {v}" for v, n in counts.items()))
     md.write_text("\n".join(lines) + "\n")
     return js, md
+
+
+BEGIN, END = "<!-- claims:begin (python -m verification.report) -->", "<!-- claims:end -->"
+
+
+def readme_table(report: list[dict]) -> str:
+    """The README's short claim table from ``report.json``: claim, measured, verdict, controls' verdicts."""
+    lines = ["| claim | measured | verdict | controls (must fail) |", "|---|---|---|---|"]
+    for r in report:
+        measured = r["measured"] if len(r["measured"]) <= 160 else r["measured"][:157] + "..."
+        ctl = ", ".join(f"{n}: {v}" for n, v in r["controls"])
+        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in (r["id"], measured, f"**{r['verdict']}**", ctl))
+                     + " |")
+    counts = {v: sum(r["verdict"] == v for r in report) for v in VERDICTS}
+    return "\n".join(lines) + "\n\n" + ", ".join(f"{n} {v}" for v, n in counts.items()) + "\n"
+
+
+def update_readme(readme: Path, report_json: Path) -> None:
+    """Replace the table between the claim markers of ``readme`` by :func:`readme_table` of ``report_json``."""
+    import json
+    text = Path(readme).read_text()
+    if BEGIN not in text or END not in text:
+        raise SystemExit(f"{readme} has no claim markers ({BEGIN} ... {END})")
+    head, rest = text.split(BEGIN, 1)
+    _, tail = rest.split(END, 1)
+    table = readme_table(json.loads(Path(report_json).read_text()))
+    Path(readme).write_text(head + BEGIN + "\n" + table + END + tail)
+
+
+if __name__ == "__main__":   # python -m verification.report [README.md] [docs/figures/report.json]
+    import sys
+    args = sys.argv[1:] + ["README.md", "docs/figures/report.json"][len(sys.argv[1:]):]
+    update_readme(Path(args[0]), Path(args[1]))
+    print(f"updated the claim table of {args[0]} from {args[1]}")

@@ -61,13 +61,16 @@ class Config:
     srec_steps: int = 150
     alg1: int = 3                   # instances per batch that also run Algorithm 1 (at the largest m)
     alg1_lr: float = 10.0           # its ILO round's rate, in units of the code's rms coordinate (cosine schedule)
+    rec_Ks: tuple = (1.0, 5.5, 11.0, 22.0)   # recovery threshold: truth and radius at K (rho = r2 = K delta/L2)
+    rec_ms: tuple = (2, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512)
     effect: float = 1.25            # the least error ratio that counts as "better"
     pass_rate: float = 0.75         # eq. (6) / Phi: the least fraction of instances ("with high probability")
 
 
 DEFAULT = Config()
 QUICK = Config(factors=(0.0, 0.5, 1.0, 4.0, INF), ms=(64, 256), instances=10, batch=5, steps=200, srec_pairs=200,
-               srec_hard=50, srec_restarts=4, srec_steps=60, alg1=2)
+               srec_hard=50, srec_restarts=4, srec_steps=60, alg1=2, rec_Ks=(1.0, 22.0),
+               rec_ms=(2, 4, 8, 16, 32, 64, 128, 256, 512))
 
 
 def _batch(cfg: Config, seed: int, index: int) -> list[dict]:
@@ -115,6 +118,7 @@ def _batch(cfg: Config, seed: int, index: int) -> list[dict]:
             out[i]["err"].append(err[i].tolist())
             out[i]["blind"].append(float(blind[i]))
             out[i]["gamma"].append(float(gamma[i]))
+    _recovery(cfg, G, h, u, nu, delta, L2, fit, gen, out)
     # Algorithm 1 at the largest m, and its CSGM round alone (the control), on the first instances of the batch
     for i in range(min(cfg.alg1, b)):
         net, op = G.instance(i), GaussianCS.from_matrix(A[i])
@@ -125,6 +129,36 @@ def _batch(cfg: Config, seed: int, index: int) -> list[dict]:
                                                             schedule="cosine"), rng=gen)
             out[i][key] = float((res.x[0] - x[i]).norm())
     return out
+
+
+def _recovery(cfg, G, h, u, nu, delta, L2, fit, gen, out) -> None:
+    """Per instance and K: the truth's deviation and the radius both at K (u* rescaled to ||u*||_1 = K delta/L2);
+    m* = the least m of ``rec_ms`` (the first m rows of one matrix per instance, rescaled; shared across K) at
+    which eq. (4) meets eq. (6)'s right side, by bisection (one batch of instances x K per round)."""
+    b, nK, ms = cfg.batch, len(cfg.rec_Ks), list(cfg.rec_ms)
+    Ks = torch.tensor(cfg.rec_Ks, dtype=torch.float64)
+    r2 = (Ks[None, :] * (delta / L2)[:, None]).flatten()                        # [b * nK], instance-major
+    scale = (r2.view(b, nK) / u.abs().sum(1, keepdim=True)).flatten()
+    x = G.forward_from((h.repeat_interleave(nK, 0) + u.repeat_interleave(nK, 0) * scale[:, None]), 1)
+    x = x + nu.repeat_interleave(nK, 0) * (cfg.noise * delta / nu.norm(dim=1)).repeat_interleave(nK)[:, None]
+    rep = (fit_extended_range(G, x, r2=r2, **fit).x - x).norm(dim=1)
+    rhs = B.ilo_error_bound(cfg.alpha, rep.numpy(), (delta * cfg.phi).repeat_interleave(nK).numpy())
+    A_full = torch.randn(b, max(ms), x.shape[1], generator=gen, dtype=torch.float64).repeat_interleave(nK, 0)
+    lo, hi = np.full(b * nK, -1), np.full(b * nK, len(ms))
+    while np.any(hi - lo > 1):
+        active = hi - lo > 1
+        mid = np.where(active, (lo + hi) // 2, np.minimum(hi, len(ms) - 1))
+        m = torch.tensor([ms[i] for i in mid], dtype=torch.float64)
+        top = int(m.max())
+        A = A_full[:, :top] * (torch.arange(top, dtype=torch.float64)[None, :, None] < m[:, None, None]) \
+            / m.sqrt()[:, None, None]
+        y = torch.bmm(A, x[:, :, None])[:, :, 0]
+        err = (fit_extended_range(G, y, op=A, r2=r2, **fit).x - x).norm(dim=1).numpy()
+        ok = err <= rhs
+        hi = np.where(active & ok, mid, hi)
+        lo = np.where(active & ~ok, mid, lo)
+    for i in range(b):
+        out[i]["m_star"] = [ms[v] if v < len(ms) else None for v in hi[i * nK:(i + 1) * nK]]
 
 
 def run(cfg: Config, *, seed: int, executor) -> dict:
@@ -195,6 +229,22 @@ def claims(result: dict) -> list[ClaimRow]:
                   for m, g, ph in zip(ms, gam, phis, strict=True)) + f"; {ok}/{len(rows)} at m = {ms[top]}",
         threshold_verdict(lo, hi, cfg["pass_rate"]),
         f"95% Wilson [{lo:.3f}, {hi:.3f}]; gamma_hat adversarial (an upper estimate), so Phi_hat is too"))
+    Ks = cfg["rec_Ks"]
+    top_m = 4 * max(cfg["rec_ms"])     # off-grid counts as beyond the grid
+    mstar = np.array([[top_m if v is None else v for v in r["m_star"]] for r in rows], float)   # [I, nK]
+    est, lo, hi = paired_bootstrap(mstar[:, -1], mstar[:, 0])
+    med = ", ".join(f"K={K:g}: {np.median(mstar[:, j]):g}" for j, K in enumerate(Ks))
+    off = int(sum(v is None for r in rows for v in r["m_star"]))
+    x2 = np.array(Ks, float) ** 2 - Ks[0] ** 2
+    dm = (mstar - mstar[:, :1]).mean(0)
+    slope = float(x2 @ dm / max(x2 @ x2, 1e-300))
+    out.append(ClaimRow(
+        "theorem1.m_star_vs_K", "ILO Theorem 1, eq. (5) and Remark 1 [X]",
+        "The measurements eq. (4) needs to meet eq. (6) grow with K (the K^2 log p term), truth and radius at K",
+        f"m*(K={Ks[-1]:g}) / m*(K={Ks[0]:g}) > {eff} (p = {cfg['p']}; m* by per-instance bisection)",
+        f"ratio {est:.2f}; median m* {med}; mean m* - m*(K={Ks[0]:g}) ~ {slope:.3f} K^2"
+        + (f"; {off} cells off-grid (counted as {top_m})" if off else ""),
+        threshold_verdict(lo, hi, eff), f"paired bootstrap 95% [{lo:.2f}, {hi:.2f}] over {len(rows)} instances"))
     sel = [r for r in rows if "alg1" in r]
     a1 = np.array([r["alg1"] for r in sel])
     cs = np.array([r["err"][top][j0] for r in sel])
@@ -235,6 +285,9 @@ CONTROLS = (
             lambda res: _substitute(res, _column(res, INF))),
     Control("blind_matrix", "A with its rows orthogonal to the deviation G2(G1(z*)+u*) - G(z*)", _ERRS,
             lambda res: _substitute(res, lambda r, mi: r["blind"][mi])),
+    Control("no_extension", "K -> 0: every K's m* replaced by the smallest K's", ("theorem1.m_star_vs_K",),
+            lambda res: replace_in(res, ("rows",), [{**r, "m_star": [r["m_star"][0]] * len(r["m_star"])}
+                                                   for r in res["rows"]])),
     Control("alg1_without_ball", "Algorithm 1 with its CSGM round only (no intermediate l1 ball)",
             ("theorem1.algorithm1",),
             lambda res: replace_in(res, ("rows",), [{**r, "alg1": r["alg1_csgm"]} if "alg1" in r else r
