@@ -90,10 +90,94 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--seed", type=int, default=0, help="seed of the codes and the noise")
     t.add_argument("--out", type=Path, required=True, help="score model file (.pt; a .json config is written beside)")
     t.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    r = sub.add_parser("srec", help="estimate the S-REC constant gamma_hat(m) of a generator's range or extended "
+                       "range (how many measurements it needs)", formatter_class=_Help)
+    r.add_argument("--prior", default="dcgan-faces", help="dcgan-faces")
+    r.add_argument("--operator", default="cs-gaussian", help="cs-gaussian or cs-circulant")
+    r.add_argument("--ratios", type=_floats, default=(0.01, 0.02, 0.05, 0.1, 0.2), help="m / n, comma-separated")
+    r.add_argument("--splits", type=_ints, default=(0,), help="splits s, comma-separated (0: the range of G)")
+    r.add_argument("--radius", type=float, default=None, help="r2 of the intermediate l1 ball at every split > 0 "
+                   "(default: the ilo preset's radius at that split; split 0 is the range, r2 = 0)")
+    r.add_argument("--delta", type=float, default=None,
+                   help="the S-REC slack delta (default: 0.05 x the mean image norm of prior samples)")
+    r.add_argument("--draws", type=int, default=5, help="independent matrices per m (the CI is over them)")
+    r.add_argument("--pairs", type=int, default=200, help="random pairs screened per draw")
+    r.add_argument("--restarts", type=int, default=4, help="adversarial searches started from the worst pairs")
+    r.add_argument("--steps", type=int, default=100, help="projected Adam steps of each search")
+    r.add_argument("--seed", type=int, default=0)
+    r.add_argument("--out", type=Path, required=True, help="result directory (srec.json, srec.png)")
+    r.add_argument("--overwrite", action="store_true", help="replace an existing, non-empty --out directory")
     c = sub.add_parser("convert", help="write a StyleGAN-2 checkpoint (.pt, NVIDIA .pkl, .safetensors) as .safetensors")
     c.add_argument("checkpoint", type=Path, help="the checkpoint to read (never executed)")
     c.add_argument("out", type=Path, help="output file, ending in .safetensors")
     return ap
+
+
+def _floats(s: str) -> tuple[float, ...]:
+    try:
+        return tuple(float(t) for t in s.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {s!r}") from None
+
+
+def _ints(s: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(t) for t in s.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {s!r}") from None
+
+
+def srec(args) -> dict:
+    """``ilo srec``: gamma_hat(m) per split with CIs over matrix draws; everything checked before any work."""
+    from .generators.dcgan import load_dcgan_faces
+    from .srec import MEASUREMENTS, srec_curve, typical_delta
+    from .storage import check_output_dir, dumps, write_result_dir
+    if args.prior != "dcgan-faces":
+        raise ValueError(f"--prior must be dcgan-faces here (any LayeredGenerator through the API "
+                         f"ilo_solver.srec.srec_curve), got {args.prior!r}")
+    if args.operator not in MEASUREMENTS:
+        raise ValueError(f"--operator must be one of {', '.join(MEASUREMENTS)}, got {args.operator!r}")
+    if not all(0 < r <= 1 for r in args.ratios):
+        raise ValueError(f"--ratios must lie in (0, 1], got {args.ratios}")
+    for name in ("radius", "delta"):
+        if getattr(args, name) is not None:
+            _finite(f"--{name}", getattr(args, name))
+    if args.draws < 2 or args.pairs < 1 or args.restarts < 1 or args.steps < 0 or args.restarts > args.pairs:
+        raise ValueError("--draws >= 2, --pairs >= --restarts >= 1 and --steps >= 0 are needed")
+    check_output_dir(args.out, overwrite=args.overwrite)
+    G = load_dcgan_faces("cpu")
+    if not all(0 <= s < G.num_blocks for s in args.splits):
+        raise ValueError(f"--splits must lie in [0, {G.num_blocks - 1}], got {args.splits}")
+    n = 3 * 64 * 64
+    ms = sorted({max(1, round(r * n)) for r in args.ratios})
+    rng = torch.Generator().manual_seed(args.seed)
+    delta = typical_delta(G, rng=rng) if args.delta is None else args.delta
+    radius = {s: 0.0 if s == 0 else presets.ilo_radius(args.prior, s) if args.radius is None else args.radius
+              for s in args.splits}
+    curves = [srec_curve(G, args.operator, ms, split=s, r2=radius[s], delta=delta, draws=args.draws,
+                         pairs=args.pairs, restarts=args.restarts, steps=args.steps, rng=rng).as_dict()
+              for s in args.splits]
+    result = dict(prior=args.prior, operator=args.operator, n=n, cli=vars(args), curves=curves)
+
+    def figure(path):
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        fig, ax = plt.subplots(figsize=(6, 4))
+        for c in curves:
+            x = np.array(c["ms"]) / n
+            line, = ax.semilogx(x, c["mean"], "o-", label=f"split {c['split']}, r2 = {c['r2']:g}")
+            ax.fill_between(x, c["lo"], c["hi"], color=line.get_color(), alpha=0.2)
+        ax.set_xlabel("m / n")
+        ax.set_ylabel("adversarial gamma_hat (mean, 95% t-band)")
+        ax.set_title(f"S-REC of {args.prior}, {args.operator}, delta = {delta:.3g}", fontsize=9)
+        ax.legend(fontsize=8)
+        fig.tight_layout()
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+    write_result_dir(args.out, {"srec.json": lambda p: p.write_text(dumps(result, indent=1)), "srec.png": figure},
+                     overwrite=args.overwrite)
+    return dict(splits=list(args.splits), ms=ms, mean={c["split"]: c["mean"] for c in curves})
 
 
 def convert(args) -> dict:
@@ -327,6 +411,9 @@ def main(argv=None) -> int:
             return 0
         if args.command == "convert":
             print(json.dumps(convert(args)))
+            return 0
+        if args.command == "srec":
+            print(json.dumps(srec(args)))
             return 0
         metrics = solve(args)
     except ValueError as e:

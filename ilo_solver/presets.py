@@ -59,6 +59,17 @@ def methods(prior: str) -> tuple[str, ...]:
     return tuple(PRESETS[_prior(prior)])
 
 
+def ilo_radius(prior: str, split: int) -> float:
+    """The l1 radius the ``ilo`` preset searches at ``split`` (0 at split 0, the range itself): the extended range
+    whose S-REC ``ilo srec`` estimates by default."""
+    if split == 0:
+        return 0.0
+    for rd in PRESETS[_prior(prior)]["ilo"].rounds:
+        if rd.split == split:
+            return float(rd.radius)
+    raise ValueError(f"the {prior} ilo preset has no round at split {split}")
+
+
 def _prior(prior: str) -> str:
     key = "stylegan2" if prior.startswith("stylegan2") else prior
     if key not in PRESETS:

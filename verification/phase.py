@@ -30,13 +30,13 @@ class Config:
     d: int = 200
     deltas: tuple = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
     rhos: tuple = tuple(round(0.04 * i, 2) for i in range(1, 25))     # 0.04 .. 0.96
-    trials: int = 10
-    band: float = 0.06
+    trials: int = 12
+    band: float = 0.0707            # 1/sqrt(d): the scale of the finite-d transition width
 
 
 DEFAULT = Config()
 QUICK = Config(d=80, deltas=(0.25, 0.5, 0.75), rhos=tuple(round(0.08 * i, 2) for i in range(1, 12)), trials=6,
-               band=0.1)
+               band=0.112)     # 1/sqrt(80)
 
 
 def basis_pursuit(A: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -108,7 +108,8 @@ def claims(result: dict) -> list[ClaimRow]:
         "phase.l1_transition", "Amelunxen, Lotz, McCoy, Tropp 2014, Thm. II; Donoho & Tanner 2009",
         "Basis pursuit's empirical 50% success contour follows the curve rho(delta) from the statistical dimension",
         f"rho_50 within +-{band} of rho(delta) at every delta (d = {cfg['d']})", "; ".join(parts), v,
-        f"bootstrap 95% CIs over {cfg['trials']} independent (A, x) per cell; band ~ the O(d^-1/2) transition width")]
+        f"bootstrap 95% CIs over {cfg['trials']} independent (A, x) per cell; band 1/sqrt(d), the scale of the "
+        "finite-d transition width")]
 
 
 CONTROLS = (

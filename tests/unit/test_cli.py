@@ -322,3 +322,19 @@ def test_train_prior_and_verification_bad_arguments(tmp_path, capsys):
     with pytest.raises(SystemExit) as e:
         vmain(["covering", "--quick", "--out", str(tmp_path / "f" / "out")])
     assert e.value.code == 2 and "error" in capsys.readouterr().err
+
+
+def test_srec_command_writes_its_curve_and_refuses_bad_input(tmp_path, capsys):
+    import json
+
+    from ilo_solver.cli import main
+    out = tmp_path / "s"
+    assert main(["srec", "--ratios", "0.002,0.01", "--splits", "0,1", "--draws", "2", "--pairs", "8",
+                 "--restarts", "2", "--steps", "2", "--out", str(out)]) == 0
+    saved = json.loads((out / "srec.json").read_text())
+    assert [c["split"] for c in saved["curves"]] == [0, 1] and (out / "srec.png").stat().st_size > 5000
+    for bad in (["--ratios", "0"], ["--splits", "9"], ["--operator", "inpaint"], ["--draws", "1"]):
+        with pytest.raises(SystemExit):
+            main(["srec", *bad, "--out", str(tmp_path / "bad")])
+        assert "error" in capsys.readouterr().err
+    assert not (tmp_path / "bad").exists()
