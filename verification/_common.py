@@ -16,6 +16,7 @@ from scipy import stats
 from ilo_solver.storage import dumps, write_atomically
 
 __all__ = ["ClaimRow", "Control", "evaluate", "replace_in", "paired_bootstrap", "bootstrap_ci", "threshold_verdict",
+           "bisect_grid",
            "wilson", "mean_ci", "SerialExecutor", "make_executor", "single_threaded_worker", "save_json",
            "load_json", "verdict_from", "save_figure", "set_threads"]
 
@@ -112,6 +113,20 @@ def bootstrap_ci(x, *, stat=np.mean, draws: int = 4000, level: float = 0.95, see
     s = stat(x[rng.integers(0, x.size, (draws, x.size))], axis=1)
     q = (1 - level) / 2
     return float(stat(x)), float(np.quantile(s, q)), float(np.quantile(s, 1 - q))
+
+
+def bisect_grid(length: int, size: int, passes: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """For ``size`` items at once, the least index i of a grid of ``length`` points at which ``passes`` holds
+    (assumed monotone in i), by bisection: ``passes(idx)`` gets one grid index per item and returns one bool per
+    item; every round evaluates all items (resolved ones at their answer). ``length`` = off the grid."""
+    lo, hi = np.full(size, -1), np.full(size, length)    # invariant: lo fails (or -1), hi passes (or off-grid)
+    while np.any(hi - lo > 1):
+        active = hi - lo > 1
+        mid = np.where(active, (lo + hi) // 2, np.minimum(hi, length - 1))
+        ok = np.asarray(passes(mid), bool)
+        hi = np.where(active & ok, mid, hi)
+        lo = np.where(active & ~ok, mid, lo)
+    return hi
 
 
 def threshold_verdict(lo: float, hi: float, threshold: float, *, above: bool = True) -> str:

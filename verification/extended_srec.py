@@ -23,7 +23,7 @@ import torch
 from ilo_solver.extended_range import srec_extended_range
 from ilo_solver.generators import ReLUGeneratorBatch
 
-from ._common import ClaimRow, Control, paired_bootstrap, replace_in, threshold_verdict
+from ._common import ClaimRow, Control, bisect_grid, paired_bootstrap, replace_in, threshold_verdict
 
 ID = "extended_srec"
 
@@ -80,13 +80,7 @@ def _cell(cfg: Config, seed: int, p: int, ball: str) -> dict:
 
     out = []
     for K in _K_grid(cfg, p) if ball == "l1" else [max(cfg.Ks)]:
-        lo, hi = np.full(I, -1), np.full(I, len(ms))     # invariant: lo fails (or -1), hi passes (or off-grid)
-        while np.any(hi - lo > 1):
-            mid = np.where(hi - lo > 1, (lo + hi) // 2, np.minimum(hi, len(ms) - 1))
-            ok = passes(mid, K)
-            active = hi - lo > 1
-            hi = np.where(active & ok, mid, hi)
-            lo = np.where(active & ~ok, mid, lo)
+        hi = bisect_grid(len(ms), I, lambda mid, K=K: passes(mid, K))
         out.append(dict(p=p, K=K, ball=ball, m_star=[ms[h] if h < len(ms) else None for h in hi],
                         delta=delta.tolist(), L2=L2.tolist()))
     return out

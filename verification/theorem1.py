@@ -30,7 +30,7 @@ from ilo_solver.optim import Round
 from ilo_solver.projection import project_l2_ball
 from ilo_theory import bounds as B
 
-from ._common import ClaimRow, Control, paired_bootstrap, replace_in, threshold_verdict, wilson
+from ._common import ClaimRow, Control, bisect_grid, paired_bootstrap, replace_in, threshold_verdict, wilson
 
 ID = "theorem1"
 INF = math.inf
@@ -144,19 +144,15 @@ def _recovery(cfg, G, h, u, nu, delta, L2, fit, gen, out) -> None:
     rep = (fit_extended_range(G, x, r2=r2, **fit).x - x).norm(dim=1)
     rhs = B.ilo_error_bound(cfg.alpha, rep.numpy(), (delta * cfg.phi).repeat_interleave(nK).numpy())
     A_full = torch.randn(b, max(ms), x.shape[1], generator=gen, dtype=torch.float64).repeat_interleave(nK, 0)
-    lo, hi = np.full(b * nK, -1), np.full(b * nK, len(ms))
-    while np.any(hi - lo > 1):
-        active = hi - lo > 1
-        mid = np.where(active, (lo + hi) // 2, np.minimum(hi, len(ms) - 1))
+
+    def passes(mid):
         m = torch.tensor([ms[i] for i in mid], dtype=torch.float64)
         top = int(m.max())
         A = A_full[:, :top] * (torch.arange(top, dtype=torch.float64)[None, :, None] < m[:, None, None]) \
             / m.sqrt()[:, None, None]
         y = torch.bmm(A, x[:, :, None])[:, :, 0]
-        err = (fit_extended_range(G, y, op=A, r2=r2, **fit).x - x).norm(dim=1).numpy()
-        ok = err <= rhs
-        hi = np.where(active & ok, mid, hi)
-        lo = np.where(active & ~ok, mid, lo)
+        return (fit_extended_range(G, y, op=A, r2=r2, **fit).x - x).norm(dim=1).numpy() <= rhs
+    hi = bisect_grid(len(ms), b * nK, passes)
     for i in range(b):
         out[i]["m_star"] = [ms[v] if v < len(ms) else None for v in hi[i * nK:(i + 1) * nK]]
 

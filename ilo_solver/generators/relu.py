@@ -17,7 +17,19 @@ from .base import LayeredGenerator
 __all__ = ["ReLUGenerator"]
 
 
-class ReLUGenerator(LayeredGenerator):
+class _ReLUWidths(LayeredGenerator):
+    """The layered interface of ReLU nets given by ``widths`` and a list of weights (one network or a batch)."""
+    widths: tuple[int, ...]
+
+    @property
+    def num_blocks(self) -> int:
+        return len(self.weights)
+
+    def latent_shape(self, i: int) -> tuple[int, ...]:
+        return (self.widths[self._check_split(i)],)
+
+
+class ReLUGenerator(_ReLUWidths):
     """``widths = (k, n_1, ..., n_d)``; block i is ``relu(W_{i+1} h + b_{i+1})`` (bias optional, N(0, 1/n_i))."""
 
     def __init__(self, widths: Sequence[int], *, rng: torch.Generator, scaling: str = "hv",
@@ -41,13 +53,6 @@ class ReLUGenerator(LayeredGenerator):
                 self.biases.append(torch.nn.Parameter(
                     torch.randn(n_i, generator=rng, dtype=torch.float64).to(dtype) * std,
                     requires_grad=False))
-
-    @property
-    def num_blocks(self) -> int:
-        return len(self.weights)
-
-    def latent_shape(self, i: int) -> tuple[int, ...]:
-        return (self.widths[self._check_split(i)],)
 
     def block(self, i: int, h: torch.Tensor) -> torch.Tensor:
         pre = h @ self.weights[i].T

@@ -18,13 +18,12 @@ from collections.abc import Sequence
 
 import torch
 
-from .base import LayeredGenerator
-from .relu import ReLUGenerator
+from .relu import ReLUGenerator, _ReLUWidths
 
 __all__ = ["ReLUGeneratorBatch"]
 
 
-class ReLUGeneratorBatch(LayeredGenerator):
+class ReLUGeneratorBatch(_ReLUWidths):
     """``instances`` independent ``ReLUGenerator(widths, scaling=scaling)`` networks (no bias) as one module."""
 
     def __init__(self, instances: int, widths: Sequence[int], *, rng: torch.Generator, scaling: str = "hv",
@@ -37,13 +36,6 @@ class ReLUGeneratorBatch(LayeredGenerator):
         self.weights = torch.nn.ParameterList(
             torch.nn.Parameter(torch.stack([net.weights[b].detach() for net in nets]), requires_grad=False)
             for b in range(nets[0].num_blocks))
-
-    @property
-    def num_blocks(self) -> int:
-        return len(self.weights)
-
-    def latent_shape(self, i: int) -> tuple[int, ...]:
-        return (self.widths[self._check_split(i)],)
 
     def block(self, i: int, h: torch.Tensor) -> torch.Tensor:
         B = h.shape[0]

@@ -187,3 +187,17 @@ def test_runner_is_safe_with_its_output(tmp_path, monkeypatch, capsys):
 def _said(capsys) -> str:
     c = capsys.readouterr()
     return c.out + c.err
+
+
+def test_bisection_over_a_grid_equals_a_linear_scan():
+    """bisect_grid (the m* searches of theorem1 and extended_srec) against the obvious scan, for monotone
+    predicates with thresholds anywhere, including before the grid and past its end."""
+    import numpy as np
+
+    from verification._common import bisect_grid
+    rng = np.random.default_rng(0)
+    for length in (1, 2, 7, 16):
+        thresholds = rng.integers(0, length + 1, 50)          # the first passing index; length = never
+        got = bisect_grid(length, thresholds.size, lambda idx: idx >= thresholds)
+        scan = [next((i for i in range(length) if i >= t), length) for t in thresholds]
+        assert got.tolist() == scan
