@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import dataclasses
 import json
 import math
@@ -16,9 +17,8 @@ from scipy import stats
 from ilo_solver.storage import dumps, write_atomically
 
 __all__ = ["ClaimRow", "Control", "evaluate", "replace_in", "paired_bootstrap", "bootstrap_ci", "threshold_verdict",
-           "bisect_grid",
-           "wilson", "mean_ci", "SerialExecutor", "make_executor", "single_threaded_worker", "save_json",
-           "load_json", "verdict_from", "save_figure", "set_threads"]
+           "bisect_grid", "wilson", "mean_ci", "SerialExecutor", "make_executor", "dask_executor",
+           "single_threaded_worker", "save_json", "load_json", "verdict_from", "save_figure", "set_threads"]
 
 VERDICTS = ("holds", "fails", "inconclusive", "not falsifiable")
 NOT_FALSIFIABLE = "not falsifiable"
@@ -205,6 +205,51 @@ def make_executor(workers: int) -> cf.Executor:
     method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
     return cf.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method),
                                   initializer=single_threaded_worker)
+
+
+@contextlib.contextmanager
+def dask_executor(address: str):
+    """A ``concurrent.futures.Executor`` on a ``dask.distributed`` cluster at ``address`` (the optional extra
+    ``dask``): ``Client.get_executor(pure=False)`` -- every call runs, identical calls are never merged, and the seeds
+    are explicit arguments of the cells, so a sweep gives the same rows as in process. Every call runs with one torch
+    and one numba thread (as the process pool's workers), which also makes the rows bit-identical to an in-process
+    run with one thread."""
+    try:
+        from distributed import Client
+    except ImportError:
+        raise RuntimeError("--scheduler needs dask.distributed: pip install -e '.[dask]' (make test installs it)") \
+            from None
+    with Client(address) as client:
+        yield _OneThreadEach(client.get_executor(pure=False))
+
+
+class _OneThread:
+    """``fn`` run with one torch and one numba thread: numba's count is per calling thread, and a Dask worker runs
+    tasks in its own pool threads (set once per worker, numba kept its default there and two workers on two cores
+    ran 3x slower than one process, their spinning threads fighting)."""
+
+    def __init__(self, fn: Callable):
+        self.fn = fn
+
+    def __call__(self, *args, **kwargs):
+        set_threads(1)
+        return self.fn(*args, **kwargs)
+
+
+class _OneThreadEach(cf.Executor):
+    """An executor whose every call runs through :class:`_OneThread`."""
+
+    def __init__(self, inner: cf.Executor):
+        self.inner = inner
+
+    def submit(self, fn, /, *args, **kwargs):
+        return self.inner.submit(_OneThread(fn), *args, **kwargs)
+
+    def map(self, fn, *iterables, timeout=None, chunksize=1):
+        return self.inner.map(_OneThread(fn), *iterables, timeout=timeout)
+
+    def shutdown(self, wait=True, **kwargs):
+        self.inner.shutdown(wait=wait, **kwargs)
 
 
 def save_figure(fig, path: Path, *, dpi: int = 110) -> Path:

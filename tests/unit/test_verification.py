@@ -198,6 +198,41 @@ def test_bisection_over_a_grid_equals_a_linear_scan():
     rng = np.random.default_rng(0)
     for length in (1, 2, 7, 16):
         thresholds = rng.integers(0, length + 1, 50)          # the first passing index; length = never
-        got = bisect_grid(length, thresholds.size, lambda idx: idx >= thresholds)
+        got = bisect_grid(length, thresholds.size, lambda idx, t=thresholds: idx >= t)
         scan = [next((i for i in range(length) if i >= t), length) for t in thresholds]
         assert got.tolist() == scan
+
+
+@pytest.mark.slow   # starts a two-process Dask cluster (~10 s)
+def test_a_sweep_on_a_dask_cluster_is_bit_identical_to_in_process(tmp_path):
+    """``--scheduler``: the theorem1 sweep on a LocalCluster of two single-threaded worker processes gives the rows
+    of an in-process run with one thread, bit for bit (seeds are arguments; pure=False: no call is merged)."""
+    import dataclasses
+
+    import numba
+    import torch
+    distributed = pytest.importorskip("distributed")
+
+    from verification import theorem1
+    from verification._common import dask_executor
+    cfg = dataclasses.replace(theorem1.QUICK, p=64, n=128, factors=(0.0, 1.0, theorem1.INF), ms=(16,), instances=4,
+                              batch=2, restarts=2, steps=20, srec_pairs=20, srec_hard=5, srec_restarts=2, srec_steps=5,
+                              alg1=1, rec_Ks=(1.0, 4.0), rec_ms=(4, 16, 64))
+    with distributed.LocalCluster(processes=True, n_workers=2, threads_per_worker=1, dashboard_address=None) as lc:
+        with dask_executor(lc.scheduler_address) as ex:
+            on_cluster = theorem1.run(cfg, seed=0, executor=ex)
+        rows = run_checks(["covering"], quick=True, out=tmp_path, seed=0, executor=SerialExecutor(),
+                          progress=False)
+        assert main(["covering", "--quick", "--out", str(tmp_path / "d"), "--scheduler", lc.scheduler_address]) == 0
+        again = json.loads((tmp_path / "d" / "report.json").read_text())
+        assert [(r["id"], r["verdict"]) for r in again] == [(r.id, r.verdict) for r in rows]
+    threads = torch.get_num_threads(), numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        torch.set_num_threads(1)
+        assert on_cluster == theorem1.run(cfg, seed=0, executor=SerialExecutor())
+    finally:
+        numba.set_num_threads(threads[1])
+        torch.set_num_threads(threads[0])
+    with pytest.raises(SystemExit):
+        main(["covering", "--quick", "--out", str(tmp_path / "e"), "--scheduler", "tcp://x:1", "--workers", "2"])
