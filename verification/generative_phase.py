@@ -8,6 +8,9 @@ the library's :func:`~ilo_solver.extended_range.fit_extended_range` at r2 = 0 (C
 fixed). Success: :math:`\|\hat x-x\|\le\epsilon\|x\|`. Bora et al.'s Lemma 4.2 predicts a transition at
 :math:`m\propto kd\log n`: the 50% point :math:`m_{50}(k)` should grow linearly in k (log-log slope 1).
 
+A third panel is ILO's own diagram at fixed k in (m, K): the truth's intermediate deviation and the radius both at
+K (:math:`r_2=K\delta/L_2`), the 50% point moving right with K (``verification.theorem1`` claims it, with CIs).
+
 Control: the truth moved off the range (x = G(z*) + ν, ‖ν‖ = 0.2‖G(z*)‖): no m recovers it to ε, the 50% points
 leave the grid, and the slope claim must fail.
 """
@@ -39,10 +42,12 @@ class Config:
     eps: float = 0.02
     restarts: int = 4
     steps: int = 300
+    K_k: int = 4                          # the (m, K) diagram of ILO at this fixed k: truth and radius at K
+    K_grid: tuple = (0.5, 2.0, 5.5, 11.0)
 
 
 DEFAULT = Config()
-QUICK = Config(ks=(1, 2, 4, 8), ms=(1, 2, 4, 8, 16, 32, 64), instances=4, steps=200)
+QUICK = Config(ks=(1, 2, 4, 8), ms=(1, 2, 4, 8, 16, 32, 64), instances=4, steps=200, K_grid=(0.5, 11.0))
 
 
 def _row(cfg: Config, seed: int, k: int) -> dict:
@@ -74,9 +79,36 @@ def _row(cfg: Config, seed: int, k: int) -> dict:
     return out
 
 
+def _K_column(cfg: Config, seed: int, K: float) -> dict:
+    """ILO at fixed k on truths off the range by an intermediate deviation of l1 norm K delta / L2 (2-sparse), with
+    the radius at the same K: success over m (the K^2 log p price of ILO's Theorem 1, as a diagram)."""
+    gen = torch.Generator().manual_seed(seed * 104_729 + int(K * 1000))
+    I, n, p, k = cfg.instances, cfg.n, cfg.p, cfg.K_k
+    G = ReLUGeneratorBatch(I, (k, p, n), rng=gen)
+    L2 = G.lipschitz_upper(1, 2)
+    z = torch.randn(I, k, generator=gen, dtype=torch.float64)
+    h = G.forward_to(z, 1)
+    delta = cfg.delta_frac * G.forward_from(h, 1).norm(dim=1)
+    r2 = K * delta / L2
+    u = torch.zeros(I, p, dtype=torch.float64)
+    for i in range(I):
+        u[i, torch.randperm(p, generator=gen)[:2]] = torch.randn(2, generator=gen, dtype=torch.float64).sign()
+    x = G.forward_from(h + u * (r2 / 2)[:, None], 1)
+    fit = dict(r1=2.0 * math.sqrt(k) + 2.0, restarts=cfg.restarts, steps=cfg.steps, lr=0.05, schedule="cosine",
+               rng=gen, lr_u=0.3 * float((h.norm(dim=1) / math.sqrt(p)).mean()))
+    ok = []
+    for m in cfg.ms:
+        A = torch.randn(I, m, n, generator=gen, dtype=torch.float64) / math.sqrt(m)
+        y = torch.bmm(A, x[:, :, None])[:, :, 0]
+        est = fit_extended_range(G, y, op=A, r2=r2, **fit).x
+        ok.append((((est - x).norm(dim=1) / x.norm(dim=1)) <= cfg.eps).tolist())
+    return dict(K=K, ilo=ok)
+
+
 def run(cfg: Config, *, seed: int, executor) -> dict:
     rows = list(executor.map(_row, [cfg] * len(cfg.ks), [seed] * len(cfg.ks), cfg.ks))
-    return dict(config=dataclasses.asdict(cfg), rows=rows)
+    Ks = list(executor.map(_K_column, [cfg] * len(cfg.K_grid), [seed] * len(cfg.K_grid), cfg.K_grid))
+    return dict(config=dataclasses.asdict(cfg), rows=rows, K_columns=Ks)
 
 
 def _m50(ms, frac) -> float:
@@ -144,7 +176,7 @@ def plot(result: dict):
     cfg = result["config"]
     ms, rows = np.array(cfg["ms"], float), result["rows"]
     ks = np.array([r["k"] for r in rows], float)
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)
+    fig, axes = plt.subplots(1, 3, figsize=(17, 4.4), layout="constrained")
     for ax, key, title in ((axes[0], "csgm", "CSGM (r2 = 0)"), (axes[1], "ilo", f"ILO, K = {cfg['K']:g}")):
         F = np.array([np.array(r[key], float).mean(1) for r in rows])
         im = ax.pcolormesh(ms, ks, F, shading="nearest", cmap="viridis", vmin=0, vmax=1)
@@ -160,5 +192,15 @@ def plot(result: dict):
         ax.set_title(title)
         ax.legend(fontsize=7, loc="lower right")
     axes[0].set_ylabel("latent dimension k")
+    cols = result["K_columns"]
+    Ks = np.array([c["K"] for c in cols], float)
+    F = np.array([np.array(c["ilo"], float).mean(1) for c in cols])
+    im = axes[2].pcolormesh(ms, Ks, F, shading="nearest", cmap="viridis", vmin=0, vmax=1)
+    axes[2].plot([_m50(ms, f) for f in F], Ks, "wo-", label="50% points")
+    axes[2].set_xscale("log")
+    axes[2].set_xlabel("m")
+    axes[2].set_ylabel("K  (deviation = radius = K delta / L2)")
+    axes[2].set_title(f"ILO at k = {cfg['K_k']}, p = {cfg['p']}: the K^2 log p price")
+    axes[2].legend(fontsize=7, loc="lower right")
     fig.colorbar(im, ax=axes, label="success fraction")
     return fig

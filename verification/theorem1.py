@@ -307,6 +307,8 @@ def plot(result: dict):
         xs = [pos[f] for f in F]
         line, = a.loglog(xs, E.mean(0), "o-", label=f"m = {m}")
         a.fill_between(xs, *np.quantile(boot, [0.025, 0.975], axis=0), color=line.get_color(), alpha=0.2)
+        a.loglog([pos[1.0]], [np.mean([r["blind"][mi] / r["delta"] for r in rows])], "x", ms=9,
+                 color=line.get_color(), label="blind matrix at r2 = rho (control)" if mi == 0 else None)
     R = np.array([[e / r["delta"] for e in r["rep"]] for r in rows]).mean(0)
     a.loglog([pos[f] for f in F], np.maximum(R, 1e-3), "k:", label="eq. (3) representation error")
     a.set_xticks([pos[f] for f in F], ["0\n(CSGM)" if f == 0 else "inf" if f == INF else f"{f:g}" for f in F])
