@@ -92,7 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     r = sub.add_parser("srec", help="estimate the S-REC constant gamma_hat(m) of a generator's range or extended "
                        "range (how many measurements it needs)", formatter_class=_Help)
-    r.add_argument("--prior", default="dcgan-faces", help="dcgan-faces")
+    r.add_argument("--prior", default="dcgan-faces", help="dcgan-faces, or stylegan2:PATH (split s = after synthesis "
+                   "stage s-1; the l1 ball covers that stage's features, skip and w together)")
     r.add_argument("--operator", default="cs-gaussian", help="cs-gaussian or cs-circulant")
     r.add_argument("--ratios", type=_floats, default=(0.01, 0.02, 0.05, 0.1, 0.2), help="m / n, comma-separated")
     r.add_argument("--splits", type=_ints, default=(0,), help="splits s, comma-separated (0: the range of G)")
@@ -132,9 +133,12 @@ def srec(args) -> dict:
     from .generators.dcgan import load_dcgan_faces
     from .srec import MEASUREMENTS, srec_curve, typical_delta
     from .storage import check_output_dir, dumps, write_result_dir
-    if args.prior != "dcgan-faces":
-        raise ValueError(f"--prior must be dcgan-faces here (any LayeredGenerator through the API "
+    style = args.prior.startswith("stylegan2:")
+    if args.prior != "dcgan-faces" and not style:
+        raise ValueError(f"--prior must be dcgan-faces or stylegan2:PATH (any LayeredGenerator through the API "
                          f"ilo_solver.srec.srec_curve), got {args.prior!r}")
+    if style and args.radius is None and any(s > 0 for s in args.splits):
+        raise ValueError("a StyleGAN-2 split > 0 needs --radius (the l1 ball over the stage's state has no preset)")
     if args.operator not in MEASUREMENTS:
         raise ValueError(f"--operator must be one of {', '.join(MEASUREMENTS)}, got {args.operator!r}")
     if not all(0 < r <= 1 for r in args.ratios):
@@ -145,10 +149,15 @@ def srec(args) -> dict:
     if args.draws < 2 or args.pairs < 1 or args.restarts < 1 or args.steps < 0 or args.restarts > args.pairs:
         raise ValueError("--draws >= 2, --pairs >= --restarts >= 1 and --steps >= 0 are needed")
     check_output_dir(args.out, overwrite=args.overwrite)
-    G = load_dcgan_faces("cpu")
+    if style:
+        from .generators.checkpoints import load_generator
+        from .generators.stylegan_layered import StyleGANLayered
+        G = StyleGANLayered(load_generator(args.prior.split(":", 1)[1], "cpu"))
+    else:
+        G = load_dcgan_faces("cpu")
     if not all(0 <= s < G.num_blocks for s in args.splits):
         raise ValueError(f"--splits must lie in [0, {G.num_blocks - 1}], got {args.splits}")
-    n = 3 * 64 * 64
+    n = math.prod(G.latent_shape(G.num_blocks))
     ms = sorted({max(1, round(r * n)) for r in args.ratios})
     rng = torch.Generator().manual_seed(args.seed)
     delta = typical_delta(G, rng=rng) if args.delta is None else args.delta

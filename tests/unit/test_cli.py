@@ -338,3 +338,40 @@ def test_srec_command_writes_its_curve_and_refuses_bad_input(tmp_path, capsys):
             main(["srec", *bad, "--out", str(tmp_path / "bad")])
         assert "error" in capsys.readouterr().err
     assert not (tmp_path / "bad").exists()
+
+
+def test_srec_command_on_a_stylegan2_checkpoint(tmp_path, capsys):
+    """``ilo srec --prior stylegan2:PATH``: the range and an extended range after a synthesis stage (``--radius``
+    required there: no preset)."""
+    import torch
+
+    from ilo_solver.cli import main
+    from ilo_solver.generators.stylegan2 import StyleGAN2Generator
+    torch.manual_seed(0)
+    ck = tmp_path / "g.pt"
+    torch.save({"g_ema": StyleGAN2Generator(32, style_dim=32, n_mlp=2, channels={4: 32, 8: 32, 16: 16, 32: 16})
+                .state_dict()}, ck)
+    args = ["srec", "--prior", f"stylegan2:{ck}", "--ratios", "0.01,0.1", "--draws", "2", "--pairs", "8",
+            "--restarts", "2", "--steps", "2"]
+    with pytest.raises(SystemExit):
+        main(args + ["--splits", "0,2", "--out", str(tmp_path / "bad")])
+    assert "--radius" in capsys.readouterr().err
+    assert main(args + ["--splits", "0,2", "--radius", "1", "--out", str(tmp_path / "s")]) == 0
+    saved = json.loads((tmp_path / "s" / "srec.json").read_text())
+    assert saved["n"] == 3 * 32 * 32 and [c["r2"] for c in saved["curves"]] == [0.0, 1.0]
+
+
+def test_stylegan_as_a_layered_generator_composes_to_G():
+    import torch
+
+    from ilo_solver.generators.stylegan2 import StyleGAN2Generator
+    from ilo_solver.generators.stylegan_layered import StyleGANLayered
+    torch.manual_seed(0)
+    G = StyleGAN2Generator(32, style_dim=32, n_mlp=2, channels={4: 32, 8: 32, 16: 16, 32: 16}).requires_grad_(False)
+    L = StyleGANLayered(G)
+    z = torch.randn(3, 32)
+    with torch.no_grad():
+        full = G(z)
+        for s in range(L.num_blocks + 1):
+            assert torch.allclose(L.forward_from(L.forward_to(z, s), s), full, atol=1e-5), s
+    assert L.latent_shape(L.num_blocks) == (3, 32, 32) and L.latent_shape(1)[0] == 32 * 4 * 4 + 3 * 4 * 4 + 32
