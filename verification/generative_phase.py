@@ -5,7 +5,8 @@ of a random ReLU generator (issue: teaching and scale).
 Per (k, m) cell, ``instances`` independent draws (own G: k → p → n, z*, Gaussian A), all k's instances batched
 (:class:`~ilo_solver.generators.ReLUGeneratorBatch`); the truth x = G(z*) lies in the range; eq. (4) is solved by
 the library's :func:`~ilo_solver.extended_range.fit_extended_range` at r2 = 0 (CSGM) and at r2 = Kδ/L2 (ILO, K
-fixed). Success: :math:`\|\hat x-x\|\le\epsilon\|x\|`. Bora et al.'s Lemma 4.2 predicts a transition at
+fixed); CSGM also on depth-3 nets (k → p → p → n), to see m_50 move with the depth d. Success:
+:math:`\|\hat x-x\|\le\epsilon\|x\|`. Bora et al.'s Lemma 4.2 predicts a transition at
 :math:`m\propto kd\log n`: the 50% point :math:`m_{50}(k)` should grow linearly in k (log-log slope 1).
 
 A third panel is ILO's own diagram at fixed k in (m, K): the truth's intermediate deviation and the radius both at
@@ -44,10 +45,12 @@ class Config:
     steps: int = 300
     K_k: int = 4                          # the (m, K) diagram of ILO at this fixed k: truth and radius at K
     K_grid: tuple = (0.5, 2.0, 5.5, 11.0)
+    depth3: bool = True                   # also CSGM on depth-3 nets (k -> p -> p -> n): how m_50 moves with d
 
 
 DEFAULT = Config()
-QUICK = Config(ks=(1, 2, 4, 8), ms=(1, 2, 4, 8, 16, 32, 64), instances=4, steps=200, K_grid=(0.5, 11.0))
+QUICK = Config(ks=(1, 2, 4, 8), ms=(1, 2, 4, 8, 16, 32, 64), instances=4, steps=200, K_grid=(0.5, 11.0),
+               depth3=False)
 
 
 def _row(cfg: Config, seed: int, k: int) -> dict:
@@ -105,10 +108,28 @@ def _K_column(cfg: Config, seed: int, K: float) -> dict:
     return dict(K=K, ilo=ok)
 
 
+def _deep_row(cfg: Config, seed: int, k: int) -> dict:
+    """CSGM on a depth-3 net (k -> p -> p -> n), same cells as :func:`_row` (its own seeds)."""
+    gen = torch.Generator().manual_seed(seed * 15_485_863 + k)
+    I, n = cfg.instances, cfg.n
+    G = ReLUGeneratorBatch(I, (k, cfg.p, cfg.p, n), rng=gen)
+    x = G(torch.randn(I, k, generator=gen, dtype=torch.float64))
+    fit = dict(r1=2.0 * math.sqrt(k) + 2.0, restarts=cfg.restarts, steps=cfg.steps, lr=0.05, schedule="cosine",
+               rng=gen)
+    ok = []
+    for m in cfg.ms:
+        A = torch.randn(I, m, n, generator=gen, dtype=torch.float64) / math.sqrt(m)
+        y = torch.bmm(A, x[:, :, None])[:, :, 0]
+        est = fit_extended_range(G, y, op=A, r2=0.0, **fit).x
+        ok.append((((est - x).norm(dim=1) / x.norm(dim=1)) <= cfg.eps).tolist())
+    return dict(k=k, csgm=ok)
+
+
 def run(cfg: Config, *, seed: int, executor) -> dict:
     rows = list(executor.map(_row, [cfg] * len(cfg.ks), [seed] * len(cfg.ks), cfg.ks))
+    deep = list(executor.map(_deep_row, [cfg] * len(cfg.ks), [seed] * len(cfg.ks), cfg.ks)) if cfg.depth3 else []
     Ks = list(executor.map(_K_column, [cfg] * len(cfg.K_grid), [seed] * len(cfg.K_grid), cfg.K_grid))
-    return dict(config=dataclasses.asdict(cfg), rows=rows, K_columns=Ks)
+    return dict(config=dataclasses.asdict(cfg), rows=rows, K_columns=Ks, deep_rows=deep)
 
 
 def _m50(ms, frac) -> float:
@@ -153,6 +174,9 @@ def claims(result: dict) -> list[ClaimRow]:
         v = "holds" if lo >= 0.6 and hi <= 1.4 else "fails" if hi < 0.6 or lo > 1.4 else "inconclusive"
         ci = f"bootstrap 95% [{lo:.2f}, {hi:.2f}] over {cfg['instances']} instances per cell"
     ilo = [_m50(ms, np.array(r["ilo"], float).mean(1)) for r in result["rows"]]
+    deep = [_m50(ms, np.array(r["csgm"], float).mean(1)) for r in result.get("deep_rows", [])]
+    deep_s = ("; depth 3: m_50 " + ", ".join(f"{m:.1f}" for m in deep) + " (Lemma 4.2's k d log n: x1.5 of depth 2)"
+              if deep else "")
     return [ClaimRow(
         "generative_phase.csgm_linear_in_k", "Bora et al. 2017, Lemma 4.2 / Theorem 1.1 (m = O(k d log n))",
         "CSGM's 50% recovery point on a random ReLU generator grows linearly in the latent dimension k",
@@ -160,7 +184,7 @@ def claims(result: dict) -> list[ClaimRow]:
         "m_50: " + ", ".join(f"k={int(k)}: {m:.1f}" for k, m in zip(ks, m50, strict=True))
         + f"; slope {est:.2f} over k = {[int(ks[i]) for i in keep]} (a 50% point at the grid's first m is "
         f"censored and left out); ILO at K = {cfg['K']:g} (truth in the range): "
-        + ", ".join(f"{m:.1f}" for m in ilo), v, ci)]
+        + ", ".join(f"{m:.1f}" for m in ilo) + deep_s, v, ci)]
 
 
 CONTROLS = (
@@ -182,6 +206,9 @@ def plot(result: dict):
         im = ax.pcolormesh(ms, ks, F, shading="nearest", cmap="viridis", vmin=0, vmax=1)
         m50 = [_m50(ms, f) for f in F]
         ax.plot(m50, ks, "wo-", label="50% points")
+        if key == "csgm" and result.get("deep_rows"):
+            ax.plot([_m50(ms, np.array(r["csgm"], float).mean(1)) for r in result["deep_rows"]], ks, "w^--",
+                    label="50% points, depth 3")
         ok = np.isfinite(m50)
         if ok.sum() >= 2:
             c = float(np.exp(np.mean(np.log(np.array(m50)[ok] / (ks[ok] * 2 * math.log(cfg["n"]))))))
