@@ -39,6 +39,21 @@ class ExtendedRangeFit:
     losses: torch.Tensor
 
 
+def _check_r1(r1) -> None:
+    if not (math.isfinite(r1) and r1 > 0):
+        raise ValueError(f"r1 must be finite and > 0, got {r1}")
+
+
+def _per_row(value, n: int, name: str, per: str) -> torch.Tensor:
+    """A radius or slack given as a scalar or one per target / instance, as ``[n]`` float64 (>= 0, inf allowed)."""
+    t = torch.as_tensor(value, dtype=torch.float64).flatten()
+    if t.numel() == 1:
+        t = t.expand(n)
+    if t.numel() != n or torch.isnan(t).any() or (t < 0).any():
+        raise ValueError(f"{name} must be >= 0 (inf allowed), a scalar or one per {per} ({n}), got {value!r}")
+    return t
+
+
 def _apply(op, v: torch.Tensor, B: int, R: int) -> torch.Tensor:
     """``op`` on ``v`` [B·R, n]: None → v; a tensor [B, m, n] → each target's own matrix; else a shared operator."""
     if op is None:
@@ -63,17 +78,12 @@ def fit_extended_range(G, target: torch.Tensor, *, r1: float, r2, op=None, split
     :func:`~ilo_solver.optim.minimize`'s (``'cosine'`` decays to 0, so the iterates settle inside small balls)."""
     if target.dim() < 2:
         raise ValueError(f"target must be [B, ...], got shape {list(target.shape)}")
-    if not (math.isfinite(r1) and r1 > 0):
-        raise ValueError(f"r1 must be finite and > 0, got {r1}")
-    if not isinstance(restarts, int) or restarts < 1:
+    _check_r1(r1)
+    if isinstance(restarts, bool) or not isinstance(restarts, int) or restarts < 1:
         raise ValueError(f"restarts must be an integer >= 1, got {restarts!r}")
     B, R = target.shape[0], restarts
     dt, dev = target.dtype, target.device
-    radii = torch.as_tensor(r2, dtype=torch.float64).flatten()
-    if radii.numel() == 1:
-        radii = radii.expand(B)
-    if radii.numel() != B or torch.isnan(radii).any() or (radii < 0).any():
-        raise ValueError(f"r2 must be >= 0 (inf allowed), a scalar or one per target ({B}), got {r2!r}")
+    radii = _per_row(r2, B, "r2", "target")
     if isinstance(op, torch.Tensor) and (op.dim() != 3 or op.shape[0] < 1 or B % op.shape[0]):
         raise ValueError(f"per-target matrices must be [g, m, n] with g dividing B={B} (g = B: one per target; "
                          f"g < B: consecutive groups of B/g targets share one), got {list(op.shape)}")
@@ -105,20 +115,10 @@ def fit_extended_range(G, target: torch.Tensor, *, r1: float, r2, op=None, split
                             losses=losses)
 
 
-def _per_row(value, I: int, name: str) -> torch.Tensor:
-    t = torch.as_tensor(value, dtype=torch.float64).flatten()
-    if t.numel() == 1:
-        t = t.expand(I)
-    if t.numel() != I or torch.isnan(t).any() or (t < 0).any():
-        raise ValueError(f"{name} must be >= 0, a scalar or one per instance ({I}), got {value!r}")
-    return t
-
-
 def _check_srec_args(ball, r1, **counts) -> None:
     if ball not in ("l1", "l2"):
         raise ValueError(f"ball must be 'l1' or 'l2', got {ball!r}")
-    if not (math.isfinite(r1) and r1 > 0):
-        raise ValueError(f"r1 must be finite and > 0, got {r1}")
+    _check_r1(r1)
     for name, v in counts.items():
         least = 1 if name in ("pairs", "restarts") else 0
         if isinstance(v, bool) or not isinstance(v, int) or v < least:
@@ -148,12 +148,13 @@ def srec_extended_range(G, op, *, r1: float, r2, delta, split: int = 1, pairs: i
     :math:`\ell_2` ball of the same radius (a negative control: its covering number grows like p)."""
     _check_srec_args(ball, r1, pairs=pairs, restarts=restarts, steps=steps, hard_pairs=hard_pairs)
     I = getattr(G, "instances", 1)
-    radii, slack = _per_row(r2, I, "r2"), _per_row(delta, I, "delta")
+    radii, slack = _per_row(r2, I, "r2", "instance"), _per_row(delta, I, "delta", "instance")
     k, p = G.latent_shape(0), G.latent_shape(split)
     P = pairs + hard_pairs * len(flat)
     if restarts > P:
         raise ValueError(f"restarts ({restarts}) must not exceed the screened pairs per instance ({P})")
     dt = next(G.parameters()).dtype
+
     def into_ball(u, rad):
         if ball == "l2":
             return torch.where(rad[:, None] > 0, project_l2_ball(u, rad), torch.zeros_like(u))

@@ -12,12 +12,13 @@ from typing import Any
 from collections.abc import Callable, Iterable
 
 import numpy as np
+import torch
 from scipy import stats
 
 from ilo_solver.storage import dumps, write_atomically
 
-__all__ = ["ClaimRow", "Control", "evaluate", "replace_in", "paired_bootstrap", "bootstrap_ci", "threshold_verdict",
-           "bisect_grid", "wilson", "mean_ci", "SerialExecutor", "make_executor", "dask_executor",
+__all__ = ["ClaimRow", "Control", "evaluate", "replace_in", "paired_bootstrap", "threshold_verdict", "combine",
+           "nested_rows", "bisect_grid", "wilson", "mean_ci", "SerialExecutor", "make_executor", "dask_executor",
            "single_threaded_worker", "save_json", "load_json", "verdict_from", "save_figure", "set_threads"]
 
 VERDICTS = ("holds", "fails", "inconclusive", "not falsifiable")
@@ -104,17 +105,6 @@ def paired_bootstrap(a, b, *, stat=np.mean, draws: int = 4000, level: float = 0.
     return float(stat(a) / max(stat(b), 1e-300)), float(np.quantile(ratios, q)), float(np.quantile(ratios, 1 - q))
 
 
-def bootstrap_ci(x, *, stat=np.mean, draws: int = 4000, level: float = 0.95, seed: int = 0):
-    """Percentile bootstrap CI of ``stat`` over independent draws ``x``. Returns (estimate, lo, hi)."""
-    x = np.asarray(x, float)
-    if x.ndim != 1 or x.size < 2:
-        raise ValueError(f"need a 1-d sample of >= 2 independent draws, got shape {x.shape}")
-    rng = np.random.default_rng(seed)
-    s = stat(x[rng.integers(0, x.size, (draws, x.size))], axis=1)
-    q = (1 - level) / 2
-    return float(stat(x)), float(np.quantile(s, q)), float(np.quantile(s, 1 - q))
-
-
 def bisect_grid(length: int, size: int, passes: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
     """For ``size`` items at once, the least index i of a grid of ``length`` points at which ``passes`` holds
     (assumed monotone in i), by bisection: ``passes(idx)`` gets one grid index per item and returns one bool per
@@ -127,6 +117,22 @@ def bisect_grid(length: int, size: int, passes: Callable[[np.ndarray], np.ndarra
         hi = np.where(active & ok, mid, hi)
         lo = np.where(active & ~ok, mid, lo)
     return hi
+
+
+def combine(verdicts) -> str:
+    """One verdict from parts that must all hold: "fails" if any fails, "holds" if all hold, else "inconclusive"."""
+    verdicts = list(verdicts)
+    return "fails" if "fails" in verdicts else "holds" if all(v == "holds" for v in verdicts) else "inconclusive"
+
+
+def nested_rows(A_full: torch.Tensor, m) -> torch.Tensor:
+    r"""Per item i, the first ``m[i]`` rows of ``A_full[i]`` (``[I, M, n]``, N(0, 1) entries) scaled by
+    :math:`1/\sqrt{m_i}`, the rows past ``m[i]`` zero (they add nothing to ``||Ax||``): items with different m in one
+    ``[I, max m, n]`` tensor, and the matrices of one item nested in m."""
+    m = torch.as_tensor(m, dtype=A_full.dtype)
+    top = int(m.max())
+    keep = torch.arange(top, dtype=A_full.dtype)[None, :, None] < m[:, None, None]
+    return A_full[:, :top] * keep / m.sqrt()[:, None, None]
 
 
 def threshold_verdict(lo: float, hi: float, threshold: float, *, above: bool = True) -> str:

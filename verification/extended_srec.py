@@ -23,7 +23,8 @@ import torch
 from ilo_solver.extended_range import srec_extended_range
 from ilo_solver.generators import ReLUGeneratorBatch
 
-from ._common import ClaimRow, Control, bisect_grid, paired_bootstrap, replace_in, threshold_verdict
+from ._common import (ClaimRow, Control, bisect_grid, combine, nested_rows, paired_bootstrap, replace_in,
+                      threshold_verdict)
 
 ID = "extended_srec"
 
@@ -68,10 +69,7 @@ def _cell(cfg: Config, seed: int, p: int, ball: str) -> dict:
                      .mean() / math.sqrt(p))
 
     def passes(m_idx: np.ndarray, K: float) -> np.ndarray:
-        m = torch.tensor([ms[i] for i in m_idx], dtype=torch.float64)
-        top = int(m.max())
-        rows = torch.arange(top, dtype=torch.float64)[None, :, None] < m[:, None, None]
-        A = A_full[:, :top] * rows / m.sqrt()[:, None, None]   # rows past m_i are zero: each instance its own m
+        A = nested_rows(A_full, [ms[i] for i in m_idx])       # each instance its own m
         g = srec_extended_range(G, A, r1=r1, r2=K * delta / L2, delta=delta, pairs=cfg.pairs,
                                 hard_pairs=cfg.hard_pairs if K > 0 else 0, flat=(math.ceil(K * K),),
                                 restarts=cfg.restarts, steps=cfg.steps, lr_u=0.1 * code_rms,
@@ -155,7 +153,7 @@ def claims(result: dict) -> list[ClaimRow]:
     fit = _fit(cells)
     fit_s = (f"m* - m*_0 = b K^2 log p: b = {fit['slope']:.3f} [{fit['slope_ci'][0]:.3f}, {fit['slope_ci'][1]:.3f}], "
              f"R^2 {fit['r2_K2logp']:.2f}; = b p: R^2 {fit['r2_p']:.2f}") if fit else "fit skipped (off-grid cells)"
-    v = "fails" if "fails" in verdicts else "holds" if all(x == "holds" for x in verdicts) else "inconclusive"
+    v = combine(verdicts)
     table = "; ".join(f"p={c['p']},K={c['K']:.1f}: median m* {np.median(_m(c)):g}" for c in cells)
     out = [ClaimRow(
         "extended_srec.grows_with_K", "ILO Theorem 1, eq. (5) and Remark 1 [X]",

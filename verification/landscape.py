@@ -12,7 +12,7 @@ import torch
 from ilo_solver.generators import ReLUGenerator
 from ilo_theory import landscape as L
 
-from ._common import ClaimRow, Control, mean_ci, replace_in, wilson
+from ._common import ClaimRow, Control, combine, mean_ci, replace_in, wilson
 
 ID = "landscape"
 
@@ -132,7 +132,7 @@ def claims(result: dict) -> list[ClaimRow]:
         half = (hi - lo) / 2
         verdicts.append("holds" if off + half < tol else "fails" if off - half > tol else "inconclusive")
         parts.append(f"d={d}: {m:.3f} [{lo:.3f}, {hi:.3f}] vs rho_d {s_['rho']:.3f} (tol {tol:.3f})")
-    v = "fails" if "fails" in verdicts else "holds" if all(x == "holds" for x in verdicts) else "inconclusive"
+    v = combine(verdicts)
     rows = [ClaimRow(
         "landscape.spurious_point", "Hand & Voroninski 2018, Thm 1 (rho_d)",
         "Along -x0 the loss of a random ReLU net has its minimiser near -rho_d x0",

@@ -20,7 +20,7 @@ from scipy.optimize import linprog
 
 from ilo_theory.phase import l1_threshold
 
-from ._common import ClaimRow, Control, replace_in
+from ._common import ClaimRow, Control, combine, replace_in
 
 ID = "phase"
 
@@ -103,7 +103,7 @@ def claims(result: dict) -> list[ClaimRow]:
         outside = hi < exact - band or lo > exact + band
         verdicts.append("holds" if inside else "fails" if outside else "inconclusive")
         parts.append(f"delta={c['delta']:g}: rho_50 {est:.3f} [{lo:.3f}, {hi:.3f}] vs {exact:.3f}")
-    v = "fails" if "fails" in verdicts else "holds" if all(x == "holds" for x in verdicts) else "inconclusive"
+    v = combine(verdicts)
     return [ClaimRow(
         "phase.l1_transition", "Amelunxen, Lotz, McCoy, Tropp 2014, Thm. II; Donoho & Tanner 2009",
         "Basis pursuit's empirical 50% success contour follows the curve rho(delta) from the statistical dimension",

@@ -18,7 +18,7 @@ from ilo_solver.extended_range import srec_extended_range
 from ilo_solver.generators import ReLUGenerator, ReLUGeneratorBatch
 from ilo_theory import srec as T
 
-from ._common import ClaimRow, Control, mean_ci, replace_in, wilson
+from ._common import ClaimRow, Control, combine, mean_ci, replace_in, wilson
 
 ID = "srec"
 
@@ -101,7 +101,7 @@ def claims(result: dict) -> list[ClaimRow]:
         verdicts.append("holds" if lo >= -0.65 and hi <= -0.35 else "fails" if hi < -0.65 or lo > -0.35
                         else "inconclusive")
         parts.append(f"k={w[0]}, d={len(w) - 1}: {m:.3f} [{lo:.3f}, {hi:.3f}]")
-    v = "fails" if "fails" in verdicts else "holds" if all(x == "holds" for x in verdicts) else "inconclusive"
+    v = combine(verdicts)
     over = np.mean([np.all(np.array(c["random"]) >= np.array(c["adversarial"])) for c in result["curves"]])
     out = [ClaimRow(
         "srec.rate", "Bora et al. 2017, Lemma 4.2",

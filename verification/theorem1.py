@@ -30,7 +30,8 @@ from ilo_solver.optim import Round
 from ilo_solver.projection import project_l2_ball
 from ilo_theory import bounds as B
 
-from ._common import ClaimRow, Control, bisect_grid, paired_bootstrap, replace_in, threshold_verdict, wilson
+from ._common import (ClaimRow, Control, bisect_grid, combine, nested_rows, paired_bootstrap, replace_in,
+                      threshold_verdict, wilson)
 
 ID = "theorem1"
 INF = math.inf
@@ -91,7 +92,8 @@ def _batch(cfg: Config, seed: int, index: int) -> list[dict]:
     u = u * (rho / cfg.s)[:, None]
     x_dev = G.forward_from(h + u, 1)
     nu = torch.randn(b, n, generator=gen, dtype=dt)
-    x = x_dev + nu * (cfg.noise * delta / nu.norm(dim=1))[:, None]
+    nu = nu * (cfg.noise * delta / nu.norm(dim=1))[:, None]      # ||nu|| = noise * delta
+    x = x_dev + nu
     T = len(cfg.factors)
     radii = torch.tensor([[f * float(r) for f in cfg.factors] for r in rho], dtype=dt).nan_to_num(INF)  # 0*inf
     fit = dict(r1=r1, restarts=cfg.restarts, steps=cfg.steps, lr=cfg.lr, schedule="cosine", rng=gen,
@@ -131,7 +133,7 @@ def _batch(cfg: Config, seed: int, index: int) -> list[dict]:
     return out
 
 
-def _recovery(cfg, G, h, u, nu, delta, L2, fit, gen, out) -> None:
+def _recovery(cfg, G, h, u, nu, delta, L2, fit, gen, out) -> None:   # nu: the off-range part, already scaled
     """Per instance and K: the truth's deviation and the radius both at K (u* rescaled to ||u*||_1 = K delta/L2);
     m* = the least m of ``rec_ms`` (the first m rows of one matrix per instance, rescaled; shared across K) at
     which eq. (4) meets eq. (6)'s right side, by bisection (one batch of instances x K per round)."""
@@ -140,16 +142,13 @@ def _recovery(cfg, G, h, u, nu, delta, L2, fit, gen, out) -> None:
     r2 = (Ks[None, :] * (delta / L2)[:, None]).flatten()                        # [b * nK], instance-major
     scale = (r2.view(b, nK) / u.abs().sum(1, keepdim=True)).flatten()
     x = G.forward_from((h.repeat_interleave(nK, 0) + u.repeat_interleave(nK, 0) * scale[:, None]), 1)
-    x = x + nu.repeat_interleave(nK, 0) * (cfg.noise * delta / nu.norm(dim=1)).repeat_interleave(nK)[:, None]
+    x = x + nu.repeat_interleave(nK, 0)
     rep = (fit_extended_range(G, x, r2=r2, **fit).x - x).norm(dim=1)
     rhs = B.ilo_error_bound(cfg.alpha, rep.numpy(), (delta * cfg.phi).repeat_interleave(nK).numpy())
     A_full = torch.randn(b, max(ms), x.shape[1], generator=gen, dtype=torch.float64).repeat_interleave(nK, 0)
 
     def passes(mid):
-        m = torch.tensor([ms[i] for i in mid], dtype=torch.float64)
-        top = int(m.max())
-        A = A_full[:, :top] * (torch.arange(top, dtype=torch.float64)[None, :, None] < m[:, None, None]) \
-            / m.sqrt()[:, None, None]
+        A = nested_rows(A_full, [ms[i] for i in mid])
         y = torch.bmm(A, x[:, :, None])[:, :, 0]
         return (fit_extended_range(G, y, op=A, r2=r2, **fit).x - x).norm(dim=1).numpy() <= rhs
     hi = bisect_grid(len(ms), b * nK, passes)
@@ -167,8 +166,15 @@ def run(cfg: Config, *, seed: int, executor) -> dict:
     return dict(config=dataclasses.asdict(cfg), rows=rows)
 
 
-def _col(rows, m_i, key):
-    return np.array([r["err"][m_i][key] if isinstance(key, int) else r[key][m_i] for r in rows], float)
+def _col(rows, m_i, j):
+    """eq. (4)'s error at m index ``m_i`` and radius index ``j``, per instance."""
+    return np.array([r["err"][m_i][j] for r in rows], float)
+
+
+def _phi_hat(rows, m_i, j):
+    """Phi_hat = gamma_hat (err - (1 + 4/gamma_hat) rep)/delta per instance (Lemma 4.3 with gamma = gamma_hat)."""
+    return np.array([r["gamma"][m_i] * (r["err"][m_i][j] - (1 + 4 / r["gamma"][m_i]) * r["rep"][j]) / r["delta"]
+                     for r in rows])
 
 
 def claims(result: dict) -> list[ClaimRow]:
@@ -186,7 +192,7 @@ def claims(result: dict) -> list[ClaimRow]:
                      f"err(inf)/err(rho) {hi_side[0]:.2f} [{hi_side[1]:.2f}, {hi_side[2]:.2f}]")
         arg = [F[int(np.argmin(r["err"][mi]))] for r in rows]
         best.append(f"m={m}: median {np.median(arg):g}, at rho {np.mean(np.isclose(arg, 1.0)):.0%}")
-    v = "fails" if "fails" in verdicts else "holds" if all(x == "holds" for x in verdicts) else "inconclusive"
+    v = combine(verdicts)
     out = [ClaimRow(
         "theorem1.u_shape", "ILO §3, Theorem 1 and Remarks 1-2 [X]",
         "The error of eq. (4) is U-shaped in the radius: CSGM (r2 = 0) cannot reach the deviation, the unconstrained "
@@ -209,9 +215,7 @@ def claims(result: dict) -> list[ClaimRow]:
         f"{ok}/{len(rows)} instances; median err/rhs {np.median(err / np.array(rhs)):.2f}, coefficient {coef:g}, "
         f"median deviation {np.median([r['dev'] / r['delta'] for r in rows]):.1f} delta",
         threshold_verdict(lo, hi, cfg["pass_rate"]), f"95% Wilson [{lo:.3f}, {hi:.3f}]"))
-    phis = [np.array([g * (r["err"][mi][j1] - (1 + 4 / g) * r["rep"][j1]) / r["delta"]
-                      for r, g in zip(rows, [rr["gamma"][mi] for rr in rows], strict=True)])
-            for mi in range(len(ms))]
+    phis = [_phi_hat(rows, mi, j1) for mi in range(len(ms))]
     gam = [np.median([r["gamma"][mi] for r in rows]) for mi in range(len(ms))]
     ok = int((phis[top] <= cfg["phi"]).sum())
     lo, hi = wilson(ok, len(rows))
@@ -317,8 +321,7 @@ def plot(result: dict):
     a.set_title(f"eq. (4) vs radius: k={cfg['k']}, p={cfg['p']}, n={cfg['n']}, {len(rows)} instances")
     a.legend(fontsize=7)
     j1 = F.index(1.0)
-    phis = [[g * (r["err"][mi][j1] - (1 + 4 / g) * r["rep"][j1]) / r["delta"]
-             for r, g in zip(rows, [rr["gamma"][mi] for rr in rows], strict=True)] for mi in range(len(cfg["ms"]))]
+    phis = [_phi_hat(rows, mi, j1) for mi in range(len(cfg["ms"]))]
     b.boxplot(phis, tick_labels=[str(m) for m in cfg["ms"]])
     b.axhline(cfg["phi"], color="r", lw=1, label=f"reconstructed Phi = {cfg['phi']:g} [X]")
     b.set_xlabel("m")
