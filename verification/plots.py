@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from . import CHECKS
+from .report import controls_cell
 from ._common import SerialExecutor, evaluate
 
 
@@ -12,7 +13,6 @@ def demo(name: str, *, seed: int = 0):
     result = check.run(check.QUICK, seed=seed, executor=SerialExecutor())
     rows = evaluate(check, result)
     for row in rows:
-        ctl = ", ".join(f"{n}: {v}" for n, v in row.controls)
         print(f"{row.id}: {row.verdict}\n  predicted: {row.predicted}\n  measured:  {row.measured}\n  {row.ci}\n"
-              f"  controls (must fail): {ctl}")
+              f"  controls (must fail): {controls_cell(row.controls)}")
     return rows, check.plot(result)

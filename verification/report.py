@@ -8,8 +8,17 @@ from collections.abc import Sequence
 from ._common import VERDICTS, ClaimRow, save_json
 
 
-def controls_cell(row: ClaimRow) -> str:
-    return ", ".join(f"{name}: {verdict}" for name, verdict in row.controls)
+def controls_cell(controls) -> str:
+    """A claim's (control, verdict) pairs as one table cell."""
+    return ", ".join(f"{name}: {verdict}" for name, verdict in controls)
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]], verdicts: Sequence[str]) -> list[str]:
+    """A Markdown table (cells with ``|`` escaped) and, after a blank line, the count of each verdict."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |" for cells in rows]
+    return lines + ["", ", ".join(f"{sum(v == w for v in verdicts)} {w}" for w in VERDICTS)]
+
 
 FIELDS = ("id", "source", "statement", "predicted", "measured", "ci", "verdict", "controls")
 
@@ -19,14 +28,9 @@ def write(rows: Sequence[ClaimRow], out_dir: Path) -> tuple[Path, Path]:
     js = out_dir / "report.json"
     save_json(js, [{k: dataclasses.asdict(r)[k] for k in FIELDS} for r in rows])
     md = out_dir / "report.md"
-    lines = ["| claim | source | predicted | measured | CI | verdict | controls (must fail) |",
-             "|---|---|---|---|---|---|---|"]
-    for r in rows:
-        cells = [r.id, r.source, r.predicted, r.measured, r.ci, f"**{r.verdict}**", controls_cell(r)]
-        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
-    counts = {v: sum(r.verdict == v for r in rows) for v in VERDICTS}
-    lines.append("")
-    lines.append(", ".join(f"{n} {v}" for v, n in counts.items()))
+    lines = _table(("claim", "source", "predicted", "measured", "CI", "verdict", "controls (must fail)"),
+                   [(r.id, r.source, r.predicted, r.measured, r.ci, f"**{r.verdict}**", controls_cell(r.controls))
+                    for r in rows], [r.verdict for r in rows])
     md.write_text("\n".join(lines) + "\n")
     return js, md
 
@@ -36,14 +40,13 @@ BEGIN, END = "<!-- claims:begin (python -m verification.report) -->", "<!-- clai
 
 def readme_table(report: list[dict]) -> str:
     """The README's short claim table from ``report.json``: claim, measured, verdict, controls' verdicts."""
-    lines = ["| claim | measured | verdict | controls (must fail) |", "|---|---|---|---|"]
-    for r in report:
-        measured = r["measured"] if len(r["measured"]) <= 160 else r["measured"][:157] + "..."
-        ctl = ", ".join(f"{n}: {v}" for n, v in r["controls"])
-        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in (r["id"], measured, f"**{r['verdict']}**", ctl))
-                     + " |")
-    counts = {v: sum(r["verdict"] == v for r in report) for v in VERDICTS}
-    return "\n".join(lines) + "\n\n" + ", ".join(f"{n} {v}" for v, n in counts.items()) + "\n"
+    def short(text):
+        return text if len(text) <= 160 else text[:157] + "..."
+    lines = _table(("claim", "measured", "verdict", "controls (must fail)"),
+                   [(r["id"], short(r["measured"]), f"**{r['verdict']}**", controls_cell(r["controls"]))
+                    for r in report],
+                   [r["verdict"] for r in report])
+    return "\n".join(lines) + "\n"
 
 
 def update_readme(readme: Path, report_json: Path) -> None:
