@@ -25,10 +25,10 @@ from .operators import GaussianCS, PartialCirculant
 
 __all__ = ["SRECCurve", "srec_curve", "typical_delta", "MEASUREMENTS"]
 
-# name -> factory(in_shape, m, generator): the measurement families S-REC is estimated for
+# name -> factory(in_shape, m, generator, dtype): the measurement families S-REC is estimated for
 MEASUREMENTS: dict[str, Callable] = {
-    "cs-gaussian": lambda shape, m, g: GaussianCS(shape, m, rng=g),
-    "cs-circulant": lambda shape, m, g: PartialCirculant(shape, m, rng=g),
+    "cs-gaussian": lambda shape, m, g, dt: GaussianCS(shape, m, rng=g, dtype=dt),
+    "cs-circulant": lambda shape, m, g, dt: PartialCirculant(shape, m, rng=g, dtype=dt),
 }
 
 
@@ -61,7 +61,8 @@ def srec_curve(G, measurement: str | Callable, ms: Sequence[int], *, split: int 
                delta: float = 0.0, r1: float | None = None, draws: int = 5, pairs: int = 200, restarts: int = 4,
                steps: int = 100, lr: float = 0.02, lr_u: float | None = None, rng: torch.Generator) -> SRECCurve:
     """γ̂(m) for ``G`` at ``split`` (see the module docstring). ``measurement``: a name of :data:`MEASUREMENTS` or
-    a factory ``(in_shape, m, generator) -> Operator``; ``r1`` the latent ball (default 1.5 √k, which holds the
+    a factory ``(in_shape, m, generator, dtype) -> Operator`` (the generator's dtype: a float64 net gets float64
+    matrices, not float32 ones cast up); ``r1`` the latent ball (default 1.5 √k, which holds the
     prior's samples of a k-dimensional N(0, I) latent with high probability)."""
     make = MEASUREMENTS.get(measurement) if isinstance(measurement, str) else measurement
     if make is None:
@@ -82,7 +83,7 @@ def srec_curve(G, measurement: str | Callable, ms: Sequence[int], *, split: int 
     gam = np.zeros((len(ms), draws))
     for i, m in enumerate(ms):
         for j in range(draws):
-            op = make(shape, m, rng).to(dt)
+            op = make(shape, m, rng, dt)
             gam[i, j] = float(srec_extended_range(G, op, r1=r1, r2=r2, delta=delta, split=split, pairs=pairs,
                                                   restarts=restarts, steps=steps, lr=lr, lr_u=lr_u, rng=rng)[0])
     mean = gam.mean(1)
