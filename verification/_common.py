@@ -19,7 +19,7 @@ from ilo_solver.storage import dumps, write_atomically
 
 __all__ = ["ClaimRow", "Control", "evaluate", "replace_in", "paired_bootstrap", "threshold_verdict", "combine",
            "nested_rows", "bisect_grid", "wilson", "mean_ci", "SerialExecutor", "make_executor", "dask_executor",
-           "single_threaded_worker", "save_json", "load_json", "verdict_from", "save_figure", "set_threads"]
+           "single_threaded_worker", "save_json", "load_json", "save_figure", "set_threads"]
 
 VERDICTS = ("holds", "fails", "inconclusive", "not falsifiable")
 NOT_FALSIFIABLE = "not falsifiable"
@@ -163,10 +163,6 @@ def mean_ci(x, level: float = 0.95) -> tuple[float, float, float]:
         return m, m, m
     h = float(stats.t.ppf(0.5 + level / 2, x.size - 1) * x.std(ddof=1) / math.sqrt(x.size))
     return m, m - h, m + h
-
-
-def verdict_from(ok: bool, decisive: bool = True) -> str:
-    return ("holds" if ok else "fails") if decisive else "inconclusive"
 
 
 class SerialExecutor(cf.Executor):
