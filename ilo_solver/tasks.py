@@ -1,4 +1,5 @@
-"""The five inverse problems of the CLI and the benchmarks (the method presets are in :mod:`ilo_solver.presets`).
+"""The five inverse problems of the CLI and the benchmarks (plus ``classify``, built by
+:func:`ilo_solver.guidance.classify_task`) (the method presets are in :mod:`ilo_solver.presets`).
 
 A :class:`Task` bundles the forward operator (for inpainting it carries the mask, which turns on the LPIPS fill
 policy), the observation noise level and the data-fit that suits it (LPIPS only where the observation is an image;
@@ -26,8 +27,11 @@ class Task:
     sigma: float                 # observation noise std (on [-1, 1] images)
     fit: DataFit
     params: dict
+    target: torch.Tensor | None = None   # classify: the observation is this class target, not a measurement of x
 
-    def observe(self, x: torch.Tensor, *, rng: torch.Generator) -> torch.Tensor:
+    def observe(self, x: torch.Tensor | None, *, rng: torch.Generator) -> torch.Tensor:
+        if self.target is not None:
+            return self.target
         return self.op.measure(x[None], self.sigma, rng=rng)
 
 

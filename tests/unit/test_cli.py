@@ -375,3 +375,42 @@ def test_stylegan_as_a_layered_generator_composes_to_G():
         for s in range(L.num_blocks + 1):
             assert torch.allclose(L.forward_from(L.forward_to(z, s), s), full, atol=1e-5), s
     assert L.latent_shape(L.num_blocks) == (3, 32, 32) and L.latent_shape(1)[0] == 32 * 4 * 4 + 3 * 4 * 4 + 32
+
+
+def test_classify_task_writes_probabilities_and_range_distance(tmp_path):
+    out = tmp_path / "c"
+    assert main(["solve", "--task", "classify", "--class", "trouser", "--out", str(out), "--steps-scale", "0.02",
+                 "--restarts", "2", "--radius", "100", "--no-progress"]) == 0
+    m = json.loads((out / "metrics.json").read_text())
+    assert m["target"] == "trouser" and m["classifier"] == "robust" and 0 <= m["probability"] <= 1
+    assert m["probability"] == m["probability_robust"] and m["range_distance"] >= 0 and "psnr" not in m
+    cfg = json.loads((out / "config.json").read_text())
+    assert [r["radius"] for r in cfg["method"]["rounds"][1:]] == [100.0] * 3 and cfg["method"]["r1"] == 10.0
+    assert cfg["method"]["fit"]["ce_weight"] == 1 and cfg["method"]["fit"]["mse_weight"] == 0
+    assert Image.open(out / "reconstruction.png").size == (64, 64)
+    ref = tmp_path / "r"
+    assert main(["solve", "--task", "classify", "--class", "bag", "--classifier", "standard", "--image",
+                 "astronaut", "--anchor", "10", "--method", "csgm", "--out", str(ref), "--steps-scale", "0.02",
+                 "--no-progress"]) == 0
+    m = json.loads((ref / "metrics.json").read_text())
+    assert m["to_reference"] > 0 and m["classifier"] == "standard" and m["range_distance"] < 1e-3   # CSGM: in range
+
+
+@pytest.mark.parametrize("args,msg", [
+    (["--task", "classify"], "needs --class"),
+    (["--task", "classify", "--class", "frog"], "unknown class 'frog'"),
+    (["--task", "classify", "--class", "bag", "--anchor", "1"], "--anchor needs --image"),
+    (["--task", "classify", "--class", "bag", "--method", "sgilo"], "--method ilo, csgm or unconstrained"),
+    (["--task", "classify", "--class", "bag", "--classifier", "/none.safetensors"], "--classifier must be"),
+    (["--task", "classify", "--class", "bag", "--observation", "x.png"], "has no observation"),
+    (["--task", "classify", "--class", "bag", "--anchor", "nan", "--image", "astronaut"], "--anchor must be"),
+    (["--task", "denoise", "--image", "astronaut", "--class", "bag"], "go with --task classify"),
+    (["--task", "denoise", "--image", "astronaut", "--method", "csgm", "--radius", "5"], "--radius applies"),
+    (["--task", "denoise", "--image", "astronaut", "--radius", "-5"], "--radius must be >= 0"),
+])
+def test_classify_arguments_are_checked(tmp_path, capsys, args, msg):
+    out = tmp_path / "out"
+    with pytest.raises(SystemExit) as e:
+        main(["solve", "--out", str(out), "--no-progress", *args])
+    assert e.value.code == 2 and msg in capsys.readouterr().err
+    assert not out.exists()

@@ -202,3 +202,52 @@ def test_datafit_lpips_size_resizes_after_filling():
     assert torch.allclose(fit(x, op, op(y)), lpips(down(x), down(filled)))   # the mask is read from the operator
     with pytest.raises(ValueError, match="lpips_size"):
         DataFit(lpips_size=8)
+
+
+def test_init_starts_the_csgm_round_from_given_latents(rng):
+    G, op, x, y = _problem(rng)
+    z0 = torch.randn(2, 4, generator=rng, dtype=torch.float64)
+    r = ilo(G, y, op, config=csgm_config(0, 0.05, restarts=2), rng=torch.Generator().manual_seed(0), init=z0)
+    assert torch.equal(r.z, z0) and torch.equal(r.x_all, G(z0))     # zero steps: the start itself
+    with pytest.raises(ValueError, match="init must be"):
+        ilo(G, y, op, config=csgm_config(5, restarts=3), rng=rng, init=z0)
+
+
+def test_one_observation_per_restart_is_one_problem_per_restart(rng):
+    """y [R, m]: restart i answers y[i], identically to solving y[i] alone from the same start."""
+    G, op, _, _ = _problem(rng)
+    z = torch.randn(2, 4, generator=rng, dtype=torch.float64)
+    ys = op(G(z))
+    z0 = z + 0.5 * torch.randn(z.shape, generator=rng, dtype=z.dtype)   # not at the answer (Adam would amplify the
+    both = ilo(G, ys, op, config=_cfg(steps=(30, 10, 10), restarts=2), rng=torch.Generator().manual_seed(0),
+               init=z0)                                                 # rounding-level gradients there)
+    one = ilo(G, ys[1:], op, config=_cfg(steps=(30, 10, 10), restarts=1), rng=torch.Generator().manual_seed(0),
+              init=z0[1:])
+    assert torch.allclose(both.x_all[1], one.x_all[0], atol=1e-10)
+    with pytest.raises(ValueError, match="one observation per restart"):
+        ilo(G, ys, op, config=_cfg(restarts=3), rng=rng)
+
+
+def test_classifier_guidance_fit_terms(rng):
+    """cross-entropy = torch's for one-hot targets; the anchor term needs the operator's reference."""
+    from ilo_solver.losses import cross_entropy
+    logits = torch.randn(4, 10, generator=rng, dtype=torch.float64)
+    t = torch.nn.functional.one_hot(torch.tensor([1, 3, 3, 9]), 10).double()
+    ref = torch.nn.functional.cross_entropy(logits, t.argmax(1), reduction="none")
+    assert torch.allclose(cross_entropy(logits, t), ref)
+    with pytest.raises(ValueError, match="same shape"):
+        cross_entropy(logits, t[:, :5])
+    net = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(12, 10)).double()
+    x = torch.randn(4, 3, 2, 2, generator=rng, dtype=torch.float64)
+    x0 = torch.randn(3, 2, 2, generator=rng, dtype=torch.float64)
+    fit = DataFit(mse_weight=0.0, ce_weight=2.0, anchor_weight=3.0)
+    op = O.Classifier(net, (3, 2, 2), 10, reference=x0)
+    want = 2 * cross_entropy(net(x), t) + 3 * ((x - x0) ** 2).flatten(1).mean(1)
+    assert torch.allclose(fit(x, op, t), want)
+    with pytest.raises(ValueError, match="needs an operator with a reference"):
+        fit(x, O.Classifier(net, (3, 2, 2), 10), t)
+    with pytest.raises(ValueError, match="reference must have shape"):
+        O.Classifier(net, (3, 2, 2), 10, reference=torch.zeros(3, 2))
+    assert torch.equal(op.target(3), torch.nn.functional.one_hot(torch.tensor([3]), 10).float())
+    with pytest.raises(ValueError, match="class index"):
+        op.target(10)
