@@ -26,8 +26,8 @@ from ._common import (NOT_FALSIFIABLE, ClaimRow, dask_executor, evaluate, load_j
                       save_json, set_threads)
 
 
-def _key(name: str, *, quick: bool, seed: int) -> dict:
-    cfg = CHECKS[name].QUICK if quick else CHECKS[name].DEFAULT
+def _key(mod, *, quick: bool, seed: int) -> dict:
+    cfg = mod.QUICK if quick else mod.DEFAULT
     # normalised through JSON (tuples -> lists) so that it compares equal to the saved key
     return json.loads(dumps(dict(config=dataclasses.asdict(cfg), seed=seed, quick=quick)))
 
@@ -65,14 +65,16 @@ def _exclusive(out: Path):
 
 
 def run_checks(names, *, quick: bool, out: Path, seed: int, executor: cf.Executor, force: bool = False,
-               progress: bool = True) -> list[ClaimRow]:
+               progress: bool = True, checks: dict | None = None) -> list[ClaimRow]:
     """Run (or reuse) the checks ``names``, draw their figures, and write the report of every claim that has a
     finished result in ``out`` for these settings -- so running one claim does not drop the others' rows.
-    A reused result is said to be reused, with when and where it was computed."""
+    A reused result is said to be reused, with when and where it was computed. ``checks``: the registry of
+    check modules (default :data:`verification.CHECKS`; ``benchmarks.paper`` passes its own)."""
+    checks = CHECKS if checks is None else checks
     with _exclusive(out):
         for name in tqdm(names, desc="claims", disable=not progress):
-            mod = CHECKS[name]
-            key = _key(name, quick=quick, seed=seed)
+            mod = checks[name]
+            key = _key(mod, quick=quick, seed=seed)
             saved = None if force else _cached(name, out, key, warn=True)
             reused = saved is not None
             if saved is None:
@@ -91,8 +93,8 @@ def run_checks(names, *, quick: bool, out: Path, seed: int, executor: cf.Executo
                     f"{saved['seconds']:.1f} s"
                 tqdm.write(f"{name}: {how}, " + ", ".join(f"{r.id.split('.')[-1]}={r.verdict}" for r in new))
         rows: list[ClaimRow] = []
-        for name, mod in CHECKS.items():
-            saved = _cached(name, out, _key(name, quick=quick, seed=seed))
+        for name, mod in checks.items():
+            saved = _cached(name, out, _key(mod, quick=quick, seed=seed))
             if saved is not None:
                 rows.extend(evaluate(mod, saved["result"]))
         report.write(rows, out)
