@@ -12,8 +12,8 @@ autodoc_default_options = {"members": True, "undoc-members": False}
 autodoc_typehints = "none"
 autosummary_generate = False
 html_theme = "furo"
-exclude_patterns = ["_build", "figures/*", "paper/*", "auto_examples/*.ipynb", "auto_examples/*.py", "auto_examples/*.zip",
-                    "auto_examples/*.json", "auto_examples/*.md5", "sg_execution_times.rst"]
+exclude_patterns = ["_build", "figures/*", "paper/*", "auto_examples/*.ipynb", "auto_examples/*.py",
+                    "auto_examples/*.zip", "auto_examples/*.json", "auto_examples/*.md5", "sg_execution_times.rst"]
 suppress_warnings = ["config.cache"]
 sphinx_gallery_conf = {
     "examples_dirs": "examples",
