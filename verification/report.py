@@ -49,16 +49,17 @@ def readme_table(report: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def update_readme(readme: Path, report_json: Path) -> None:
-    """Replace the table between the claim markers of ``readme`` by :func:`readme_table` of ``report_json``."""
+def update_readme(readme: Path, report_json: Path, *, begin: str = BEGIN, end: str = END) -> None:
+    """Replace the table between the markers ``begin``/``end`` of ``readme`` (default: the claim markers) by
+    :func:`readme_table` of ``report_json``."""
     import json
     text = Path(readme).read_text()
-    if BEGIN not in text or END not in text:
-        raise SystemExit(f"{readme} has no claim markers ({BEGIN} ... {END})")
-    head, rest = text.split(BEGIN, 1)
-    _, tail = rest.split(END, 1)
+    if begin not in text or end not in text:
+        raise SystemExit(f"{readme} has no claim markers ({begin} ... {end})")
+    head, rest = text.split(begin, 1)
+    _, tail = rest.split(end, 1)
     table = readme_table(json.loads(Path(report_json).read_text()))
-    Path(readme).write_text(head + BEGIN + "\n" + table + END + tail)
+    Path(readme).write_text(head + begin + "\n" + table + end + tail)
 
 
 if __name__ == "__main__":   # python -m verification.report [README.md] [docs/figures/report.json]
