@@ -200,8 +200,9 @@ def train_classifier(images: torch.Tensor, labels: torch.Tensor, *, epochs: int,
     eval mode) and the per-step training loss."""
     if epochs < 1 or batch < 1 or not (lr > 0 and math.isfinite(lr)):
         raise ValueError(f"epochs >= 1, batch >= 1 and a finite lr > 0 are needed, got {epochs}, {batch}, {lr}")
-    torch.manual_seed(int(torch.randint(0, 2 ** 31 - 1, (1,), generator=rng)))   # the initialisation
-    net = FashionNet(width, hidden)
+    with torch.random.fork_rng(devices=[]):   # the initialisation, drawn from rng; the global generator untouched
+        torch.manual_seed(int(torch.randint(0, 2 ** 31 - 1, (1,), generator=rng)))
+        net = FashionNet(width, hidden)
     opt = torch.optim.Adam(net.parameters(), lr=lr)
     per_epoch = math.ceil(len(images) / batch)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs * per_epoch)
