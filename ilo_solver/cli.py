@@ -429,7 +429,7 @@ def solve_classify(args) -> dict:
     metrics = dict(method=args.method, task="classify", target=CLASSES[label], classifier=args.classifier,
                    prior=args.prior, image=args.image, anchor=args.anchor, radius=args.radius, seed=args.seed,
                    seconds=seconds, seconds_per_round=res.seconds,
-                   probability=float(torch.softmax(clf(x), 1)[0, label]),
+                   probability=float(torch.softmax(clf(res.x), 1)[0, label]),   # clf is on the device
                    **{f"probability_{k}": float(p[label]) for k, p in probs.items()},
                    predicted={k: CLASSES[int(p.argmax())] for k, p in probs.items()},
                    range_distance=float(dist[0]), preprocessing=note,
