@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from verification._common import ClaimRow, Control, paired_bootstrap, replace_in, threshold_verdict
+from verification._common import ClaimRow, Control, mean_ci, paired_bootstrap, replace_in, threshold_verdict
 
 ID = "paper"
 README_BEGIN, README_END = "<!-- paper:begin (python -m benchmarks.paper --readme README.md) -->", "<!-- paper:end -->"
@@ -269,7 +269,6 @@ def _one_percent(result) -> ClaimRow:
 def _sna(result) -> ClaimRow:
     rows = [r for r in result["table1"] if _photo(r)]
     gain = np.array([r["ilo_sna"]["psnr"] - r["ilo_plain"]["psnr"] for r in rows])
-    from verification._common import mean_ci
     m, lo, hi = mean_ci(gain)
     cs = np.mean([r["csgm_lpips_sna"]["psnr"] - r["csgm_lpips_plain"]["psnr"] for r in rows])
     return ClaimRow("paper.sna", "ILO §4.2, Table 1 (σ = 30)",
@@ -325,9 +324,15 @@ def _csgm_for_ilo(res: dict) -> dict:
     rows = [{**r, "ilo": r["csgm_lpips"] or r["csgm"]} for r in res["figure2"]]
     t1 = [{**r, "ilo_sna": r["ilo_plain"]} for r in res["table1"]]
     T1 = max(res["config"]["budgets"])      # Figs. 6-7: the claim's baseline, CSGM with the largest budget
-    rt = [{**j, "runs": [{**r, **{k: v for k, v in next(q for q in j["runs"] if q["T"] == T1 and q["L"] == 1)
-                                  .items() if k not in ("T", "L")}} for r in j["runs"]]} for j in res["runtime"]]
-    return {**res, "figure2": rows, "table1": t1, "runtime": rt}
+    return {**res, "figure2": rows, "table1": t1, "runtime": _replace_runs(res, lambda r: (T1, 1))}
+
+
+def _replace_runs(res: dict, source) -> list:
+    """The runtime jobs with every run's scores taken from the run at ``(T, L) = source(run)`` of the same job."""
+    def scores(job, T, L):
+        return {k: v for k, v in next(q for q in job["runs"] if (q["T"], q["L"]) == (T, L)).items()
+                if k not in ("T", "L")}
+    return [{**j, "runs": [{**r, **scores(j, *source(r))} for r in j["runs"]]} for j in res["runtime"]]
 
 
 def _mean_face_for_ilo(res: dict) -> dict:
@@ -337,9 +342,7 @@ def _mean_face_for_ilo(res: dict) -> dict:
 def _no_extra_steps(res: dict) -> dict:
     """The smallest budget's runs in every budget's place."""
     T0 = min(res["config"]["budgets"])
-    rt = [{**j, "runs": [{**r, **{k: v for k, v in next(q for q in j["runs"] if q["T"] == T0 and q["L"] == r["L"])
-                                  .items() if k not in ("T", "L")}} for r in j["runs"]]} for j in res["runtime"]]
-    return {**res, "runtime": rt}
+    return {**res, "runtime": _replace_runs(res, lambda r: (T0, r["L"]))}
 
 
 RATIO_CLAIMS = ("paper.inpaint_2x", "paper.denoise_25", "paper.superres_32px", "paper.circulant_5pct",

@@ -119,23 +119,21 @@ class FashionClassifier(nn.Module):
     def __init__(self, net: FashionNet, kind: str = "custom"):
         super().__init__()
         self.net, self.kind = net, kind
-        self.register_buffer("luma", torch.tensor(self.LUMA).view(1, 3, 1, 1), persistent=False)
 
     @staticmethod
-    def to_fashion(x: torch.Tensor, luma: torch.Tensor | None = None) -> torch.Tensor:
+    def to_fashion(x: torch.Tensor) -> torch.Tensor:
         """The front end alone: what the 28x28 network sees of a generator image (for figures and tests)."""
         if x.dim() != 4 or x.shape[1] not in (1, 3):
             raise ValueError(f"expects images [B, 3, H, W] (or [B, 1, H, W]) in [-1, 1], got {list(x.shape)}")
         if x.shape[1] == 3:
-            lw = (torch.tensor(FashionClassifier.LUMA).view(1, 3, 1, 1) if luma is None else luma)
-            x = (x * lw.to(x)).sum(1, keepdim=True)
+            x = (x * x.new_tensor(FashionClassifier.LUMA).view(1, 3, 1, 1)).sum(1, keepdim=True)
         g = (x + 1) / 2
         if g.shape[-2:] != (28, 28):
             g = F.interpolate(g, size=(28, 28), mode="bilinear", antialias=True, align_corners=False)
         return g
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(self.to_fashion(x, self.luma))
+        return self.net(self.to_fashion(x))
 
 
 # ------------------------------------------------------------------------------------------------- training
@@ -157,22 +155,15 @@ def pgd_l2(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, eps: float, st
     else:
         delta = torch.zeros_like(x)
     delta = ((x + delta).clamp(0, 1) - x).detach()
-    req = [p.requires_grad for p in model.parameters()]
-    for p in model.parameters():
-        p.requires_grad_(False)
-    try:
-        for _ in range(steps):
-            delta.requires_grad_(True)
-            loss = F.cross_entropy(model(x + delta), y)
-            g, = torch.autograd.grad(loss, delta)
-            with torch.no_grad():
-                delta = delta + alpha * g / g.flatten(1).norm(dim=1).clamp_min(1e-12).view(shape)
-                n = delta.flatten(1).norm(dim=1).view(shape)
-                delta = delta * torch.clamp(eps / n.clamp_min(1e-12), max=1.0)
-                delta = (x + delta).clamp(0, 1) - x
-    finally:
-        for p, r in zip(model.parameters(), req, strict=True):
-            p.requires_grad_(r)
+    for _ in range(steps):
+        delta.requires_grad_(True)
+        loss = F.cross_entropy(model(x + delta), y)
+        g, = torch.autograd.grad(loss, delta)      # the gradient in delta only: no parameter's .grad is touched
+        with torch.no_grad():
+            delta = delta + alpha * g / g.flatten(1).norm(dim=1).clamp_min(1e-12).view(shape)
+            n = delta.flatten(1).norm(dim=1).view(shape)
+            delta = delta * torch.clamp(eps / n.clamp_min(1e-12), max=1.0)
+            delta = (x + delta).clamp(0, 1) - x
     return (x + delta).detach()
 
 

@@ -398,13 +398,13 @@ def solve_classify(args) -> dict:
     """``ilo solve --task classify``: ILO with the classifier as the forward operator (ILO paper §4, Figs. 4-5)."""
     from .classifiers import CLASSES, class_index
     from .generators.dcgan import load_dcgan_faces
-    from .guidance import GUIDANCE_R1, classify_task, range_distance
+    from .guidance import GUIDANCE_R1, class_probability, classify_task, range_distance
     from .images import fit_to_prior, load_image
     from .storage import config_to_dict, dumps, write_result_dir
 
     device = parse_device(args.device)
-    clf = _classifier(args.classifier)
-    judges = {k: _classifier(k) for k in ("robust", "standard")}
+    judges = {k: _classifier(k).to(device) for k in ("robust", "standard")}
+    clf = judges[args.classifier] if args.classifier in judges else _classifier(args.classifier).to(device)
     G = load_dcgan_faces(device)
     label = class_index(args.label)
     ref, note = None, "no reference face"
@@ -424,14 +424,13 @@ def solve_classify(args) -> dict:
     seconds = time.perf_counter() - t0
     x = res.x.cpu()
     dist, _ = range_distance(G, res.x, starts=res.z[res.best:res.best + 1], steps=200, rng=rng)
+    prob = {k: float(class_probability(j, res.x, label)[0]) for k, j in (("guide", clf), *judges.items())}
     with torch.no_grad():
-        probs = {k: torch.softmax(j(x), 1)[0] for k, j in judges.items()}
+        predicted = {k: CLASSES[int(j(res.x).argmax())] for k, j in judges.items()}
     metrics = dict(method=args.method, task="classify", target=CLASSES[label], classifier=args.classifier,
                    prior=args.prior, image=args.image, anchor=args.anchor, radius=args.radius, seed=args.seed,
                    seconds=seconds, seconds_per_round=res.seconds,
-                   probability=float(torch.softmax(clf(res.x), 1)[0, label]),   # clf is on the device
-                   **{f"probability_{k}": float(p[label]) for k, p in probs.items()},
-                   predicted={k: CLASSES[int(p.argmax())] for k, p in probs.items()},
+                   probability=prob["guide"], **{f"probability_{k}": prob[k] for k in judges}, predicted=predicted,
                    range_distance=float(dist[0]), preprocessing=note,
                    **(dict(to_reference=float(((x - ref[None]) ** 2).mean().sqrt())) if ref is not None else {}))
     config = dict(cli=vars(args), task=dict(name="classify", **task.params), method=config_to_dict(cfg))

@@ -22,13 +22,14 @@ from collections.abc import Sequence
 import torch
 
 from . import presets
+from .classifiers import CLASSES
 from .ilo import ilo
 from .losses import DataFit
 from .operators import Classifier
 from .optim import minimize
 from .tasks import Task
 
-__all__ = ["classify_task", "classify_fit", "range_distance", "guidance_sweep", "GUIDANCE_R1"]
+__all__ = ["classify_task", "classify_fit", "class_probability", "range_distance", "guidance_sweep", "GUIDANCE_R1"]
 
 #: the latent ball of the CSGM round: ||z|| <= sqrt(dim z) (the typical norm of z ~ N(0, I)); without it the
 #: cross-entropy alone drives z to norms the generator never saw
@@ -40,7 +41,7 @@ def classify_fit(anchor_weight: float = 0.0) -> DataFit:
     return DataFit(mse_weight=0.0, ce_weight=1.0, anchor_weight=anchor_weight)
 
 
-def classify_task(classifier: torch.nn.Module, label: int, shape=(3, 64, 64), *, num_classes: int = 10,
+def classify_task(classifier: torch.nn.Module, label: int, shape=(3, 64, 64), *, num_classes: int = len(CLASSES),
                   reference: torch.Tensor | None = None, anchor_weight: float = 0.0) -> Task:
     """The task "make ``classifier`` say class ``label``": a :class:`~ilo_solver.operators.Classifier` operator,
     the one-hot target as its observation (:meth:`Task.observe` ignores the image) and :func:`classify_fit`.
@@ -78,10 +79,13 @@ def range_distance(G, x: torch.Tensor, *, starts: torch.Tensor | None = None, re
     return d.min(0).values.sqrt(), z.view(k, B, *z.shape[1:])[best, torch.arange(B)]
 
 
-def _probabilities(classifier, x, labels, batch: int = 256) -> torch.Tensor:
-    with torch.no_grad():
-        p = torch.cat([torch.softmax(classifier(x[i:i + batch]), 1) for i in range(0, len(x), batch)])
-    return p[torch.arange(len(x)), labels]
+@torch.no_grad()
+def class_probability(classifier: torch.nn.Module, x: torch.Tensor, labels, batch: int = 256) -> torch.Tensor:
+    """``softmax(classifier(x[b]))[labels[b]]`` for every image (``labels``: one int for all, or one per image),
+    in batches of ``batch``."""
+    p = torch.cat([torch.softmax(classifier(x[i:i + batch]), 1) for i in range(0, len(x), batch)])
+    labels = torch.as_tensor(labels, dtype=torch.long, device=p.device).expand(len(x))
+    return p[torch.arange(len(x), device=p.device), labels]
 
 
 def guidance_sweep(G, classifier: torch.nn.Module, labels: Sequence[int], references: torch.Tensor | None,
@@ -104,8 +108,8 @@ def guidance_sweep(G, classifier: torch.nn.Module, labels: Sequence[int], refere
     if list(radii) != sorted(radii) or not radii or radii[0] != 0:
         raise ValueError(f"radii must be increasing and start at 0 (CSGM), got {list(radii)}")
     shape = tuple(G.latent_shape(G.num_blocks))
-    op = Classifier(classifier, shape, 10, reference=references)
-    y = torch.nn.functional.one_hot(labels, 10).to(torch.float32)
+    op = Classifier(classifier, shape, len(CLASSES), reference=references)
+    y = op.target(labels)
     cfg = presets.configure("dcgan-faces", "ilo", fit=classify_fit(anchor_weight), steps_scale=steps_scale,
                             restarts=B, r1=GUIDANCE_R1)
     base = ilo(G, y, op, config=presets.with_radius(cfg, 0), rng=rng, init=init)
@@ -117,9 +121,9 @@ def guidance_sweep(G, classifier: torch.nn.Module, labels: Sequence[int], refere
     flat = x.flatten(0, 1)
     lab = labels.repeat(len(radii))
     out = dict(radii=list(map(float, radii)), labels=labels, x=x, z_csgm=base.z,
-               p=_probabilities(classifier, flat, lab).view(len(radii), B))
+               p=class_probability(classifier, flat, lab).view(len(radii), B))
     for name, ev in (evaluators or {}).items():
-        out[f"p_{name}"] = _probabilities(ev, flat, lab).view(len(radii), B)
+        out[f"p_{name}"] = class_probability(ev, flat, lab).view(len(radii), B)
     d, _ = range_distance(G, flat, starts=base.z.repeat(len(radii), *([1] * (base.z.dim() - 1))),
                           restarts=distance_restarts, steps=distance_steps, rng=rng)
     out["distance"] = d.view(len(radii), B)

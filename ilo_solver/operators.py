@@ -324,13 +324,13 @@ class Classifier(Operator):
     def reference(self) -> torch.Tensor | None:
         return self._reference
 
-    def target(self, index: int, dtype=torch.float32) -> torch.Tensor:
-        """The observation "class ``index``": a one-hot ``[1, num_classes]``."""
-        if not 0 <= int(index) < self.out_shape[0]:
+    def target(self, index, dtype=torch.float32) -> torch.Tensor:
+        """The observation "class ``index``": a one-hot ``[1, num_classes]``; a sequence of indices gives one row
+        each (``[B, num_classes]``, one problem per restart)."""
+        idx = torch.as_tensor(index, dtype=torch.long).reshape(-1)
+        if idx.numel() == 0 or bool(((idx < 0) | (idx >= self.out_shape[0])).any()):
             raise ValueError(f"class index must lie in [0, {self.out_shape[0] - 1}], got {index}")
-        y = torch.zeros(1, self.out_shape[0], dtype=dtype)
-        y[0, int(index)] = 1
-        return y
+        return F.one_hot(idx, self.out_shape[0]).to(dtype)
 
     def A(self, x):
         return self.module(x)

@@ -68,7 +68,7 @@ def _png(x: torch.Tensor) -> str:
 def _sweep(cfg: Config, seed: int, kind: str) -> dict:
     from ilo_solver.classifiers import class_index, shipped_classifier
     from ilo_solver.generators.dcgan import load_dcgan_faces
-    from ilo_solver.guidance import guidance_sweep
+    from ilo_solver.guidance import class_probability, guidance_sweep
     G = load_dcgan_faces()
     labels = [class_index(c) for c in cfg.classes for _ in range(cfg.per_class)]
     gen = torch.Generator().manual_seed(seed * 1_000_003 + 17)      # the problems: the same for both classifiers
@@ -82,9 +82,8 @@ def _sweep(cfg: Config, seed: int, kind: str) -> dict:
                          steps_scale=cfg.steps_scale, evaluators={other: clf[other]},
                          distance_steps=cfg.distance_steps, distance_restarts=cfg.distance_restarts,
                          rng=torch.Generator().manual_seed(seed * 7 + 1))
-    with torch.no_grad():   # the control's probability: a class other than the guided one
-        flat = out["x"].flatten(0, 1)
-        pw = torch.softmax(clf[kind](flat), 1)[torch.arange(len(flat)), wrong.repeat(len(cfg.radii))]
+    # the control's probability: a class other than the guided one
+    pw = class_probability(clf[kind], out["x"].flatten(0, 1), wrong.repeat(len(cfg.radii)))
     first = [cfg.per_class * i for i in range(len(cfg.classes))]     # the figure: each class's first problem
     return dict(kind=kind, labels=labels, p=out["p"].tolist(), p_other=out[f"p_{other}"].tolist(),
                 p_wrong=pw.view(len(cfg.radii), -1).tolist(), distance=out["distance"].tolist(),
