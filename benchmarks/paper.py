@@ -490,6 +490,7 @@ def main(argv=None) -> int:
     ap.add_argument("--workers", type=int, default=1, help="processes (default 1: in process)")
     ap.add_argument("--scheduler", metavar="ADDRESS", help="a dask.distributed scheduler instead of processes")
     ap.add_argument("--force", action="store_true", help="recompute even if a finished result exists")
+    ap.add_argument("--replot", action="store_true", help="redraw the figure even if its result is unchanged")
     ap.add_argument("--readme", type=Path, help="also rewrite the table between the paper markers of this README")
     args = ap.parse_args(argv)
     if args.workers < 1:
@@ -504,7 +505,7 @@ def main(argv=None) -> int:
     try:
         with (dask_executor(args.scheduler) if args.scheduler else make_executor(args.workers)) as ex:
             run_checks([ID], quick=args.quick, out=out, seed=args.seed, executor=ex, force=args.force,
-                       checks={ID: sys.modules[__name__]})
+                       checks={ID: sys.modules[__name__]}, replot=args.replot)
     except (RuntimeError, OSError) as e:
         ap.exit(2, f"python -m benchmarks.paper: error: {e}\n")
     (out / "tables.md").write_text(tables(load_json(out / f"{ID}.json")["result"]))

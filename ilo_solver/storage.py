@@ -163,12 +163,15 @@ def load_score(path: str | Path):
 
 
 # --------------------------------------------------------------------------------------------------- results
-def write_atomically(path: Path, text: str) -> None:
-    """A crash leaves either the old file or the new one, never half of one."""
+def write_atomically(path: Path, data: str | bytes) -> None:
+    """A crash leaves either the old file or the new one, never half of one (text or bytes)."""
     path = Path(path)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        tmp.write_text(text)
+        if isinstance(data, bytes):
+            tmp.write_bytes(data)
+        else:
+            tmp.write_text(data)
         tmp.replace(path)
     finally:
         tmp.unlink(missing_ok=True)

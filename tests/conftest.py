@@ -12,6 +12,10 @@ settings.register_profile("dev", max_examples=200, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 torch.set_num_threads(max(1, min(2, torch.get_num_threads())))
+# `make test-portability` runs the suite with oneDNN off as one of its kernel variants (no environment variable of
+# torch's own switches it).
+if os.environ.get("ILO_TEST_MKLDNN") == "0":
+    torch.backends.mkldnn.enabled = False
 
 
 @pytest.fixture

@@ -1,8 +1,13 @@
 """python -m verification [CLAIM ...] [--quick] [--out DIR] [--seed N] [--workers N | --scheduler ADDRESS] [--force]
-[--strict]
+[--replot] [--strict]
 
 Runs the checks (all by default), reusing finished results in DIR unless --force (an interrupted run loses nothing
 finished), then writes DIR/<claim>.png, DIR/<claim>.json, DIR/report.json and DIR/report.md.
+
+A figure is drawn only when its result is new or changed (or with --replot): each PNG carries the sha256 of the
+result it was drawn from, so a run that reuses every result leaves every file as it was, on any machine (the same
+data can rasterise a few pixels apart on another CPU). Each result records the machine that computed it; report.md
+lists them. A recomputation on another machine can differ in the last digits (kernel order), never in its verdicts.
 """
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ import concurrent.futures as cf
 import contextlib
 import dataclasses
 import fcntl
+import hashlib
 import json
 import platform
 import sys
@@ -47,6 +53,41 @@ def _cached(name: str, out: Path, key: dict, *, warn: bool = False):
     return saved if isinstance(saved, dict) and saved.get("key") == key and "result" in saved else None
 
 
+def machine() -> dict:
+    """Where a result is computed: host, CPU model, the ATen kernels torch picked, torch and Python versions."""
+    import torch
+    cpu = platform.processor()
+    with contextlib.suppress(OSError):
+        cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
+                    if ln.startswith("model name")), cpu)
+    return dict(host=platform.node(), cpu=cpu, capability=torch.backends.cpu.get_cpu_capability(),
+                torch=torch.__version__, python=platform.python_version())
+
+
+FIGURE_KEY = "ilo-result-sha256"   # the PNG text chunk naming the result a figure was drawn from
+
+
+def result_digest(saved: dict) -> str:
+    return hashlib.sha256(dumps(dict(key=saved["key"], result=saved["result"])).encode()).hexdigest()
+
+
+def figure_is_current(path: Path, digest: str) -> bool:
+    """True when ``path`` is a PNG drawn from the result with this digest (its text chunk says so)."""
+    from PIL import Image
+    try:
+        with Image.open(path) as im:
+            return im.format == "PNG" and im.text.get(FIGURE_KEY) == digest
+    except (OSError, ValueError, SyntaxError):
+        return False
+
+
+def provenance(name: str, saved: dict) -> str:
+    c = saved.get("computed", {})
+    where = ", ".join(f"{k} {c[k]}" for k in ("cpu", "capability", "torch") if k in c) or "CPU not recorded"
+    return (f"{name}: computed {c.get('at', 'at an unrecorded time')} on host {c.get('host', 'unrecorded')} "
+            f"({where}), {saved['seconds']:.0f} s")
+
+
 @contextlib.contextmanager
 def _exclusive(out: Path):
     """One run at a time per output directory: a second concurrent run into it stops with a clear error instead of
@@ -65,11 +106,12 @@ def _exclusive(out: Path):
 
 
 def run_checks(names, *, quick: bool, out: Path, seed: int, executor: cf.Executor, force: bool = False,
-               progress: bool = True, checks: dict | None = None) -> list[ClaimRow]:
-    """Run (or reuse) the checks ``names``, draw their figures, and write the report of every claim that has a
-    finished result in ``out`` for these settings -- so running one claim does not drop the others' rows.
-    A reused result is said to be reused, with when and where it was computed. ``checks``: the registry of
-    check modules (default :data:`verification.CHECKS`; ``benchmarks.paper`` passes its own)."""
+               progress: bool = True, checks: dict | None = None, replot: bool = False) -> list[ClaimRow]:
+    """Run (or reuse) the checks ``names``, draw the figures of new or changed results (all with ``replot``), and
+    write the report of every claim that has a finished result in ``out`` for these settings -- so running one claim
+    does not drop the others' rows. A reused result is said to be reused, with when and where it was computed.
+    ``checks``: the registry of check modules (default :data:`verification.CHECKS`; ``benchmarks.paper`` passes
+    its own)."""
     checks = CHECKS if checks is None else checks
     with _exclusive(out):
         for name in tqdm(names, desc="claims", disable=not progress):
@@ -82,9 +124,11 @@ def run_checks(names, *, quick: bool, out: Path, seed: int, executor: cf.Executo
                 result = mod.run(mod.QUICK if quick else mod.DEFAULT, seed=seed, executor=executor)
                 save_json(out / f"{name}.json", dict(key=key, seconds=time.perf_counter() - t, result=result,
                                                      computed=dict(at=time.strftime("%Y-%m-%d %H:%M:%S %Z"),
-                                                                   host=platform.node())))
+                                                                   **machine())))
                 saved = _cached(name, out, key)  # claims and plots always read the saved form
-            save_figure(mod.plot(saved["result"]), out / f"{name}.png")
+            digest = result_digest(saved)
+            if replot or not figure_is_current(out / f"{name}.png", digest):
+                save_figure(mod.plot(saved["result"]), out / f"{name}.png", metadata={FIGURE_KEY: digest})
             if progress:
                 new = evaluate(mod, saved["result"])
                 when = saved.get("computed", {})
@@ -93,11 +137,13 @@ def run_checks(names, *, quick: bool, out: Path, seed: int, executor: cf.Executo
                     f"{saved['seconds']:.1f} s"
                 tqdm.write(f"{name}: {how}, " + ", ".join(f"{r.id.split('.')[-1]}={r.verdict}" for r in new))
         rows: list[ClaimRow] = []
+        where: list[str] = []
         for name, mod in checks.items():
             saved = _cached(name, out, _key(mod, quick=quick, seed=seed))
             if saved is not None:
                 rows.extend(evaluate(mod, saved["result"]))
-        report.write(rows, out)
+                where.append(provenance(name, saved))
+        report.write(rows, out, provenance=where)
     return rows
 
 
@@ -131,6 +177,9 @@ def _main(argv=None) -> int:
                          "cores the full pools fight (landscape --quick took 57 s under load vs 9.6 s with one); on "
                          "2 idle cores theorem1 + srec --quick take 9.95 s with one vs 10.82 s with the defaults")
     ap.add_argument("--force", action="store_true", help="recompute even if a finished result exists")
+    ap.add_argument("--replot", action="store_true",
+                    help="redraw every figure (after a change to a plot function); by default a figure is drawn only "
+                         "when its result is new or changed")
     ap.add_argument("--strict", action="store_true",
                     help="exit 1 when any claim fails or is not falsifiable at this size (make figures uses it)")
     args = ap.parse_args(argv)
@@ -150,7 +199,8 @@ def _main(argv=None) -> int:
         ap.error("--scheduler and --workers are exclusive (the cluster has its own workers)")
     try:
         with (dask_executor(args.scheduler) if args.scheduler else make_executor(args.workers)) as ex:
-            rows = run_checks(names, quick=args.quick, out=args.out, seed=args.seed, executor=ex, force=args.force)
+            rows = run_checks(names, quick=args.quick, out=args.out, seed=args.seed, executor=ex, force=args.force,
+                              replot=args.replot)
     except (RuntimeError, OSError) as e:
         ap.exit(2, f"python -m verification: error: {e}\n")
     except KeyboardInterrupt:

@@ -254,12 +254,17 @@ class _OneThreadEach(cf.Executor):
         self.inner.shutdown(wait=wait, **kwargs)
 
 
-def save_figure(fig, path: Path, *, dpi: int = 110) -> Path:
-    """The one place a claim's figure is written (PNG), then closed."""
+def save_figure(fig, path: Path, *, dpi: int = 110, metadata: dict[str, str] | None = None) -> Path:
+    """The one place a claim's figure is written (PNG, atomically: a crash leaves the old file or the new one),
+    then closed. ``metadata``: PNG text chunks (the runner records the digest of the result drawn)."""
+    import io
+
     import matplotlib.pyplot as plt
     path = Path(path)
-    fig.savefig(path, dpi=dpi)
+    buf = io.BytesIO()
+    fig.savefig(buf, dpi=dpi, format="png", metadata=metadata)
     plt.close(fig)
+    write_atomically(path, buf.getvalue())
     return path
 
 

@@ -5,7 +5,7 @@ import dataclasses
 from pathlib import Path
 from collections.abc import Sequence
 
-from ._common import VERDICTS, ClaimRow, save_json
+from ._common import VERDICTS, ClaimRow, save_json, write_atomically
 
 
 def controls_cell(controls) -> str:
@@ -23,7 +23,9 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]], verdicts: Seque
 FIELDS = ("id", "source", "statement", "predicted", "measured", "ci", "verdict", "controls")
 
 
-def write(rows: Sequence[ClaimRow], out_dir: Path) -> tuple[Path, Path]:
+def write(rows: Sequence[ClaimRow], out_dir: Path, *, provenance: Sequence[str] = ()) -> tuple[Path, Path]:
+    """``report.json`` and ``report.md``; ``provenance``: one line per result saying where it was computed (listed
+    under the table with what a recomputation elsewhere may change)."""
     out_dir = Path(out_dir)
     js = out_dir / "report.json"
     save_json(js, [{k: dataclasses.asdict(r)[k] for k in FIELDS} for r in rows])
@@ -31,7 +33,11 @@ def write(rows: Sequence[ClaimRow], out_dir: Path) -> tuple[Path, Path]:
     lines = _table(("claim", "source", "predicted", "measured", "CI", "verdict", "controls (must fail)"),
                    [(r.id, r.source, r.predicted, r.measured, r.ci, f"**{r.verdict}**", controls_cell(r.controls))
                     for r in rows], [r.verdict for r in rows])
-    md.write_text("\n".join(lines) + "\n")
+    if provenance:
+        lines += ["", "Where these results were computed (a recomputation on another machine can differ in the last "
+                  "digits, within the CIs, as kernels order sums differently; its verdicts must not differ):", ""]
+        lines += [f"- {p}" for p in provenance]
+    write_atomically(md, "\n".join(lines) + "\n")
     return js, md
 
 

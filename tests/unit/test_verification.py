@@ -161,10 +161,13 @@ def test_runner_is_safe_with_its_output(tmp_path, monkeypatch, capsys):
     out = tmp_path / "q"   # covering is the fastest check (about 1 s at quick size)
     run_checks(["covering"], quick=True, out=out, seed=0, executor=SerialExecutor())
     saved = json.loads((out / "covering.json").read_text())
-    assert set(saved["computed"]) == {"at", "host"}
+    assert set(saved["computed"]) == {"at", "host", "cpu", "capability", "torch", "python"}
+    assert "covering: computed " in (out / "report.md").read_text()      # where each result was computed
+    png = (out / "covering.png").read_bytes()
     capsys.readouterr()
     run_checks(["covering"], quick=True, out=out, seed=0, executor=SerialExecutor())
     assert "covering: reused (computed " in _said(capsys)
+    assert (out / "covering.png").read_bytes() == png   # a reused result is not redrawn: the file is untouched
     (out / "covering.json").write_text('{"key": ')   # truncated
     rows = run_checks(["covering"], quick=True, out=out, seed=0, executor=SerialExecutor())
     assert "cannot be read" in _said(capsys) and any(r.id.startswith("covering.") for r in rows)
@@ -184,6 +187,33 @@ def test_runner_is_safe_with_its_output(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(covering, "claims", lambda result: [ClaimRow("covering.x", "s", "st", "p", "m", "holds")])
     assert main(["covering", "--quick", "--out", str(out), "--strict"]) == 1
     assert "not falsifiable" in _said(capsys)
+
+
+def test_a_figure_is_redrawn_only_when_its_result_changes(tmp_path, monkeypatch):
+    """The PNG carries the digest of the result drawn: reusing every result leaves the figure's bytes alone (another
+    CPU can rasterise the same data a few pixels apart, which would dirty a fresh clone); a changed result, a
+    foreign or missing PNG and --replot redraw it."""
+    from verification import covering
+    from verification.__main__ import FIGURE_KEY, figure_is_current
+    out = tmp_path / "q"
+    run_checks(["covering"], quick=True, out=out, seed=0, executor=SerialExecutor(), progress=False)
+    png = out / "covering.png"
+    drawn = []
+    plot = covering.plot
+    monkeypatch.setattr(covering, "plot", lambda r: drawn.append(1) or plot(r))
+    run_checks(["covering"], quick=True, out=out, seed=0, executor=SerialExecutor(), progress=False)
+    assert drawn == []
+    run_checks(["covering"], quick=True, out=out, seed=0, executor=SerialExecutor(), progress=False, replot=True)
+    assert drawn == [1]
+    png.write_bytes(b"not a png")
+    assert not figure_is_current(png, "x")
+    run_checks(["covering"], quick=True, out=out, seed=0, executor=SerialExecutor(), progress=False)
+    assert drawn == [1, 1] and figure_is_current(png, __import__("PIL.Image").Image.open(png).text[FIGURE_KEY])
+    saved = json.loads((out / "covering.json").read_text())
+    saved["result"]["edited"] = 1                       # a result changed under the same key
+    (out / "covering.json").write_text(json.dumps(saved))
+    run_checks(["covering"], quick=True, out=out, seed=0, executor=SerialExecutor(), progress=False)
+    assert drawn == [1, 1, 1]
 
 
 def _said(capsys) -> str:
