@@ -12,7 +12,7 @@ import time
 
 import torch
 
-from ilo_solver.operators import PartialCirculant
+from ilo_solver.physics.operators import PartialCirculant
 
 
 def _interleaved_medians(fns, repeats: int) -> list[float]:

@@ -8,7 +8,7 @@ is reused unless ``--force``.
 
 **Setting.** The paper's prior is StyleGAN-2 on CelebA-HQ at 1024²; ours is the pretrained 64² DCGAN
 (``dcgan-faces``), so the *ratios* between methods are what can carry over. Truths: the two built-in photos
-(``astronaut``, ``grace_hopper``: public domain; the face crop of :data:`ilo_solver.images.BUILTIN` -- rows/cols
+(``astronaut``, ``grace_hopper``: public domain; the face crop of :data:`ilo_solver.io.images.BUILTIN` -- rows/cols
 chosen by hand to frame the face as the DCGAN's training faces are framed -- then an antialiased bicubic resize to
 64²) and generator samples ``sample:i`` = G(z_i) (no representation error: the negative control of every "ILO beats
 CSGM" claim). No other face photos with a redistribution licence exist offline here (scikit-image's LFW subset is
@@ -73,7 +73,7 @@ CLAIM_LEVELS = {("inpaint", 0.01), ("denoise", 25), ("superres", 2), ("circulant
 
 # ------------------------------------------------------------------------------------------------- problems
 def _truth(spec, G):
-    from ilo_solver.images import fit_to_prior, load_image
+    from ilo_solver.io.images import fit_to_prior, load_image
     if isinstance(spec, int) or str(spec).startswith("sample:"):
         i = int(str(spec).split(":")[-1])
         with torch.no_grad():
@@ -83,7 +83,7 @@ def _truth(spec, G):
 
 def _problem(panel: str, level, img: torch.Tensor, seed: int):
     """(task, observation) for one panel level; the noise of denoising is clipped to the image range."""
-    from ilo_solver.tasks import make_task
+    from ilo_solver.physics.tasks import make_task
     gen = torch.Generator().manual_seed(seed)
     if panel == "inpaint":
         task = make_task("inpaint", img.shape, rng=gen, observed=float(level))
@@ -100,7 +100,7 @@ def _problem(panel: str, level, img: torch.Tensor, seed: int):
 
 
 def _method_config(method: str, fit, cfg: Config):
-    from ilo_solver.losses import DataFit
+    from ilo_solver.fit.losses import DataFit
     from ilo_solver.presets import configure
     if method == "csgm_lpips":
         return configure("dcgan-faces", "csgm", fit=fit, restarts=cfg.restarts, steps_scale=cfg.steps_scale)
@@ -111,12 +111,12 @@ def _method_config(method: str, fit, cfg: Config):
 
 
 def _scores(x: torch.Tensor, img: torch.Tensor) -> dict:
-    from ilo_solver.metrics import all_metrics
+    from ilo_solver.fit.metrics import all_metrics
     return dict(mse=float(((x - img) ** 2).mean()), **all_metrics(x, img))
 
 
 def _solve(G, task, y, cfg_m, seed):
-    from ilo_solver.ilo import ilo
+    from ilo_solver.solvers.ilo import ilo
     return ilo(G, y, task.op, config=cfg_m, rng=torch.Generator().manual_seed(seed + 1)).x[0]
 
 
@@ -165,9 +165,9 @@ def _table1_job(cfg: Config, image: str, seed: int) -> dict:
 def _runtime_job(cfg: Config, image: str, seed: int) -> dict:
     """ILO over L layers (rounds at splits 0 .. L-1) with T/L steps each, for every budget T; L = 1 is CSGM."""
     from ilo_solver.generators.dcgan import load_dcgan_faces
-    from ilo_solver.ilo import ILOConfig
     from ilo_solver.optim import Round, scale_steps
     from ilo_solver.presets import PRESETS
+    from ilo_solver.solvers.ilo import ILOConfig
     G = load_dcgan_faces()
     img = _truth(image, G)
     task, y = _problem("inpaint", 0.2, img, seed)

@@ -18,7 +18,7 @@ import time
 
 import torch
 
-from ilo_solver.projection import SegmentedL1Projector, project_l1_ball, project_l1_ball_around
+from ilo_solver.optim.projection import SegmentedL1Projector, project_l1_ball, project_l1_ball_around
 
 METHODS = ("fast", "condat", "michelot", "batched", "sort", "bisect")
 

@@ -15,12 +15,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ilo_solver.fit.metrics import all_metrics
 from ilo_solver.generators.dcgan import load_dcgan_faces
-from ilo_solver.ilo import ilo
-from ilo_solver.images import fit_to_prior, load_image
-from ilo_solver.metrics import all_metrics
+from ilo_solver.io.images import fit_to_prior, load_image
+from ilo_solver.physics.tasks import TASKS, make_task
 from ilo_solver.presets import configure
-from ilo_solver.tasks import TASKS, make_task
+from ilo_solver.solvers.ilo import ilo
 
 METHODS = ("csgm", "ilo", "unconstrained")
 

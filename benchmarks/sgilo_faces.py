@@ -17,13 +17,13 @@ from pathlib import Path
 import torch
 
 from ilo_solver import presets
-from ilo_solver.assets import shipped_score_path
+from ilo_solver.fit.metrics import all_metrics
 from ilo_solver.generators.dcgan import load_dcgan_faces
-from ilo_solver.images import fit_to_prior, load_image
-from ilo_solver.metrics import all_metrics
-from ilo_solver.score import train_code_prior
+from ilo_solver.io.assets import shipped_score_path
+from ilo_solver.io.images import fit_to_prior, load_image
+from ilo_solver.physics.tasks import make_task
+from ilo_solver.priors.score import train_code_prior
 from ilo_solver.storage import load_score, save_score
-from ilo_solver.tasks import make_task
 
 SETTINGS = [("inpaint", dict(observed=0.05)), ("cs-gaussian", dict(ratio=0.02)), ("cs-gaussian", dict(ratio=0.05))]
 

@@ -17,7 +17,7 @@ import torch
 
 from ilo_solver import presets
 from ilo_solver.generators.dcgan import load_dcgan_faces
-from ilo_solver.srec import srec_curve, typical_delta
+from ilo_solver.solvers.srec import srec_curve, typical_delta
 from ilo_solver.storage import dumps, write_atomically
 
 RATIOS = (0.001, 0.003, 0.01, 0.03, 0.1)

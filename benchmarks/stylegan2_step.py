@@ -22,11 +22,11 @@ import time
 import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 
+from ilo_solver.fit.losses import DataFit
 from ilo_solver.generators.stylegan2 import StyleGAN2Generator
-from ilo_solver.ilo_stylegan import StyleILOConfig, ilo_stylegan
-from ilo_solver.losses import DataFit
 from ilo_solver.optim import Round
-from ilo_solver.operators import Identity
+from ilo_solver.physics.operators import Identity
+from ilo_solver.solvers.ilo_stylegan import StyleILOConfig, ilo_stylegan
 
 
 def _time(step, n, dev):

@@ -15,8 +15,8 @@ import time
 
 import torch
 
-from ilo_solver.extended_range import fit_extended_range
 from ilo_solver.generators import ReLUGeneratorBatch
+from ilo_solver.solvers.extended_range import fit_extended_range
 from verification import theorem1
 
 

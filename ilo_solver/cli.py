@@ -14,8 +14,8 @@ import numpy as np
 import torch
 
 from . import presets
-from .observations import OBSERVABLE_TASKS, real_observation
-from .tasks import TASKS, make_task
+from .physics.observations import OBSERVABLE_TASKS, real_observation
+from .physics.tasks import TASKS, make_task
 
 
 def _box(s: str) -> tuple[int, int, int, int]:
@@ -161,7 +161,7 @@ def _ints(s: str) -> tuple[int, ...]:
 def srec(args) -> dict:
     """``ilo srec``: gamma_hat(m) per split with CIs over matrix draws; everything checked before any work."""
     from .generators.dcgan import load_dcgan_faces
-    from .srec import MEASUREMENTS, srec_curve, typical_delta
+    from .solvers.srec import MEASUREMENTS, srec_curve, typical_delta
     from .storage import check_output_dir, dumps, write_result_dir
     style = args.prior.startswith("stylegan2:")
     if args.prior != "dcgan-faces" and not style:
@@ -248,7 +248,7 @@ def _grid(images, titles, path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from .images import to_uint8
+    from .io.images import to_uint8
     fig, axes = plt.subplots(1, len(images), figsize=(3 * len(images), 3.3))
     for ax, im, t in zip(axes, images, titles, strict=True):
         ax.imshow(to_uint8(im), interpolation="nearest")
@@ -265,7 +265,7 @@ def _finite(name: str, v: float, lo: float = 0.0) -> None:
 
 
 def _check_classify_args(args, prior: str) -> None:
-    from .classifiers import class_index
+    from .priors.classifiers import class_index
     if prior != "dcgan-faces" or args.method not in ("ilo", "csgm", "unconstrained"):
         raise ValueError("--task classify runs on the dcgan-faces prior with --method ilo, csgm or unconstrained")
     if args.label is None:
@@ -325,8 +325,8 @@ def _check_solve_args(args) -> str:
 
 def solve(args) -> dict:
     """parse → preset → solve → write: everything is checked before any work, and the outputs appear together."""
+    from .fit.metrics import all_metrics
     from .generators.dcgan import load_dcgan_faces
-    from .metrics import all_metrics
     from .storage import config_to_dict, dumps, load_score, write_result_dir
 
     prior = _check_solve_args(args)
@@ -335,7 +335,7 @@ def solve(args) -> dict:
     style = prior == "stylegan2"
     device = parse_device(args.device)
     if args.method == "sgilo":
-        from .assets import AssetError, shipped_score_path
+        from .io.assets import AssetError, shipped_score_path
         try:   # the shipped prior (dcgan-faces, split 1) unless --score gives another
             score = load_score(args.score if args.score is not None else shipped_score_path()).to(device)
         except AssetError as e:
@@ -386,8 +386,8 @@ def solve(args) -> dict:
 
 
 def _classifier(name: str):
-    from .assets import AssetError
-    from .classifiers import load_classifier, shipped_classifier
+    from .io.assets import AssetError
+    from .priors.classifiers import load_classifier, shipped_classifier
     try:
         return shipped_classifier(name) if name in ("robust", "standard") else load_classifier(name)
     except AssetError as e:
@@ -396,10 +396,10 @@ def _classifier(name: str):
 
 def solve_classify(args) -> dict:
     """``ilo solve --task classify``: ILO with the classifier as the forward operator (ILO paper §4, Figs. 4-5)."""
-    from .classifiers import CLASSES, class_index
     from .generators.dcgan import load_dcgan_faces
-    from .guidance import GUIDANCE_R1, class_probability, classify_task, range_distance
-    from .images import fit_to_prior, load_image
+    from .io.images import fit_to_prior, load_image
+    from .priors.classifiers import CLASSES, class_index
+    from .solvers.guidance import GUIDANCE_R1, class_probability, classify_task, range_distance
     from .storage import config_to_dict, dumps, write_result_dir
 
     device = parse_device(args.device)
@@ -447,7 +447,7 @@ def solve_classify(args) -> dict:
 
 def _observe(args, size: int, rng: torch.Generator):
     """(truth or None, observation y, task, what was done): simulated from --image, or a real --observation."""
-    from .images import fit_to_prior, load_image
+    from .io.images import fit_to_prior, load_image
     if args.observation is None:
         img, source = load_image(args.image)
         img, prep = fit_to_prior(img, size)
@@ -467,7 +467,7 @@ def _observe(args, size: int, rng: torch.Generator):
 def _save_png(x: torch.Tensor, path: Path) -> None:
     from PIL import Image
 
-    from .images import to_uint8
+    from .io.images import to_uint8
     Image.fromarray(to_uint8(x)).save(path)
 
 
@@ -501,7 +501,7 @@ def score_split(score) -> int:
 
 def train_prior(args) -> dict:
     from .generators.dcgan import load_dcgan_faces
-    from .score import train_code_prior
+    from .priors.score import train_code_prior
     from .storage import save_score
 
     if args.prior != "dcgan-faces":
@@ -534,7 +534,7 @@ def train_prior(args) -> dict:
 
 
 def train_classifier(args) -> dict:
-    from .classifiers import train_and_save
+    from .priors.classifiers import train_and_save
     if not (1 <= args.epochs <= 10_000 and 1 <= args.batch <= 65536 and math.isfinite(args.lr) and args.lr > 0
             and args.pgd_steps >= 1 and args.eval_steps >= 0):
         raise ValueError("--epochs must lie in [1, 10000], --batch in [1, 65536], --lr be finite and > 0, "

@@ -16,11 +16,11 @@ from __future__ import annotations
 import dataclasses
 import math
 
-from .ilo import ILOConfig, ilo
-from .ilo_stylegan import StyleCSGMConfig, StyleILOConfig, csgm_stylegan, ilo_stylegan, pulse_config, style_fit
-from .losses import DataFit
-from .optim import Round, SolveResult, scale_steps
-from .sgilo import SGILOConfig, sgilo
+from .fit.losses import DataFit
+from .optim.loop import Round, SolveResult, scale_steps
+from .solvers.ilo import ILOConfig, ilo, with_radius
+from .solvers.ilo_stylegan import StyleCSGMConfig, StyleILOConfig, csgm_stylegan, ilo_stylegan, pulse_config, style_fit
+from .solvers.sgilo import SGILOConfig, sgilo
 
 __all__ = ["PRESETS", "PRIORS", "methods", "configure", "solve", "with_radius", "MAX_RESTARTS"]
 
@@ -68,20 +68,6 @@ def ilo_radius(prior: str, split: int) -> float:
         if rd.split == split:
             return float(rd.radius)
     raise ValueError(f"the {prior} ilo preset has no round at split {split}")
-
-
-def with_radius(cfg: ILOConfig, radius: float) -> ILOConfig:
-    """``cfg`` with every intermediate round's l1 radius set to ``radius`` -- the trade-off knob of classifier
-    guidance (ILO paper §4); ``radius`` = 0 keeps the CSGM round alone (the range itself), ``inf`` the
-    unconstrained search."""
-    if not isinstance(cfg, ILOConfig):
-        raise ValueError(f"with_radius applies to an ILOConfig (dcgan-faces), got {type(cfg).__name__}")
-    if not (isinstance(radius, (int, float)) and radius >= 0 and not math.isnan(radius)):
-        raise ValueError(f"radius must be >= 0 (inf: unconstrained), got {radius!r}")
-    if radius == 0:
-        return dataclasses.replace(cfg, rounds=cfg.rounds[:1])
-    return dataclasses.replace(cfg, rounds=cfg.rounds[:1] + tuple(dataclasses.replace(r, radius=float(radius))
-                                                                  for r in cfg.rounds[1:]))
 
 
 def _prior(prior: str) -> str:

@@ -13,9 +13,9 @@ import math
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -65,9 +65,9 @@ def dumps(obj: Any, **kw) -> str:
 
 # --------------------------------------------------------------------------------------------------- configs
 def _config_types() -> dict:
-    from .ilo import ILOConfig
-    from .ilo_stylegan import StyleCSGMConfig, StyleILOConfig
-    from .sgilo import SGILOConfig
+    from .solvers.ilo import ILOConfig
+    from .solvers.ilo_stylegan import StyleCSGMConfig, StyleILOConfig
+    from .solvers.sgilo import SGILOConfig
     return {c.__name__: c for c in (ILOConfig, StyleILOConfig, StyleCSGMConfig, SGILOConfig)}
 
 
@@ -80,8 +80,8 @@ def config_to_dict(cfg) -> dict:
 
 def config_from_dict(d: dict):
     """The config that :func:`config_to_dict` wrote (rounds, data fit and non-finite floats rebuilt)."""
-    from .losses import DataFit
-    from .optim import Round
+    from .fit.losses import DataFit
+    from .optim.loop import Round
     types = _config_types()
     if not isinstance(d, dict) or d.get("type") not in types:
         raise ValueError(f"not a saved solver config (type must be one of {', '.join(types)})")
@@ -117,8 +117,8 @@ def save_state(result, path) -> None:
 
 
 def load_state(path):
-    from .generators.safe_pickle import safe_torch_load
-    from .ilo import ILOResult
+    from .io.safe_pickle import safe_torch_load
+    from .solvers.ilo import ILOResult
     d = safe_torch_load(path)
     try:
         cfg = config_from_dict(json.loads(d["config"]))
@@ -139,8 +139,8 @@ def save_score(model, path: str | Path, **meta) -> None:
 
 def load_score(path: str | Path):
     """The score model :func:`save_score` wrote; a missing, malformed or mismatching file is one clear error."""
-    from .generators.safe_pickle import first_line, safe_torch_load
-    from .score import VPSDE, ScoreModel
+    from .io.safe_pickle import first_line, safe_torch_load
+    from .priors.score import VPSDE, ScoreModel
     path = Path(path)
     side = path.with_suffix(".json")
     if not path.is_file() or not side.is_file():

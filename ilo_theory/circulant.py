@@ -1,6 +1,7 @@
 r"""Partial circulant matrices with random signs: ILO Lemma 1 and the JL/RIP results behind it.
 
-The operator itself (FFT forward/adjoint, dense oracle) lives in :mod:`ilo_solver.operators`; this module holds the
+The operator itself (FFT forward/adjoint, dense oracle) lives in :mod:`ilo_solver.physics.operators`; this module
+holds the
 row counts. Every :math:`\Omega(\cdot)` constant is the keyword ``C``.
 """
 from __future__ import annotations

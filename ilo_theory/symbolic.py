@@ -6,8 +6,8 @@ monotonicity); the docs render it as a table.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
 import sympy as sp
 

@@ -28,8 +28,17 @@ from tqdm import tqdm
 from ilo_solver.storage import dumps
 
 from . import CHECKS, report
-from ._common import (NOT_FALSIFIABLE, ClaimRow, dask_executor, evaluate, load_json, make_executor, save_figure,
-                      save_json, set_threads)
+from ._common import (
+    NOT_FALSIFIABLE,
+    ClaimRow,
+    dask_executor,
+    evaluate,
+    load_json,
+    make_executor,
+    save_figure,
+    save_json,
+    set_threads,
+)
 
 
 def _key(mod, *, quick: bool, seed: int) -> dict:

@@ -7,9 +7,9 @@ import dataclasses
 import json
 import math
 import multiprocessing
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
-from collections.abc import Callable, Iterable
 
 import numpy as np
 import torch

@@ -9,9 +9,9 @@ import math
 import numpy as np
 import torch
 
-from ilo_solver.extended_range import srec_extended_range
 from ilo_solver.generators import ReLUGenerator, ReLUGeneratorBatch
-from ilo_solver.operators import GaussianCS, PartialCirculant
+from ilo_solver.physics.operators import GaussianCS, PartialCirculant
+from ilo_solver.solvers.extended_range import srec_extended_range
 
 from ._common import ClaimRow, Control, mean_ci, replace_in
 

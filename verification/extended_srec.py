@@ -4,7 +4,8 @@ worst case behind ILO Theorem 1, eq. (5) [X] (docs/theory_notes.md §2 check).
 For each p, ``draws`` independent instances (a fresh G and a fresh Gaussian matrix each, shared across K so that K is
 compared within an instance), and each K with :math:`r_2=K\delta/L_2`, we find per instance the threshold
 :math:`m^*` = the least m of the grid (the first m rows of the instance's matrix, rescaled) at which the adversarial
-estimate :math:`\hat\gamma` (:func:`ilo_solver.extended_range.srec_extended_range`: screened random pairs, hard pairs
+estimate :math:`\hat\gamma` (:func:`ilo_solver.solvers.extended_range.srec_extended_range`: screened random pairs,
+hard pairs
 spread flat over :math:`\lceil K^2\rceil` coordinates, projected Adam) reaches :math:`1-\alpha`, by bisection over
 the grid (a grid point past the end = off-grid, counted against the claim). :math:`\hat\gamma` is an upper estimate,
 so :math:`m^*` is a lower one.
@@ -20,11 +21,19 @@ import math
 import numpy as np
 import torch
 
-from ilo_solver.extended_range import srec_extended_range
 from ilo_solver.generators import ReLUGeneratorBatch
+from ilo_solver.solvers.extended_range import srec_extended_range
 
-from ._common import (ClaimRow, Control, bisect_grid, combine, nested_rows, paired_bootstrap, replace_in,
-                      threshold_verdict)
+from ._common import (
+    ClaimRow,
+    Control,
+    bisect_grid,
+    combine,
+    nested_rows,
+    paired_bootstrap,
+    replace_in,
+    threshold_verdict,
+)
 
 ID = "extended_srec"
 

@@ -4,7 +4,7 @@ of a random ReLU generator (issue: teaching and scale).
 
 Per (k, m) cell, ``instances`` independent draws (own G: k → p → n, z*, Gaussian A), all k's instances batched
 (:class:`~ilo_solver.generators.ReLUGeneratorBatch`); the truth x = G(z*) lies in the range; eq. (4) is solved by
-the library's :func:`~ilo_solver.extended_range.fit_extended_range` at r2 = 0 (CSGM) and at r2 = Kδ/L2 (ILO, K
+the library's :func:`~ilo_solver.solvers.extended_range.fit_extended_range` at r2 = 0 (CSGM) and at r2 = Kδ/L2 (ILO, K
 fixed); CSGM also on depth-3 nets (k → p → p → n), to see m_50 move with the depth d. Success:
 :math:`\|\hat x-x\|\le\epsilon\|x\|`. Bora et al.'s Lemma 4.2 predicts a transition at
 :math:`m\propto kd\log n`: the 50% point :math:`m_{50}(k)` should grow linearly in k (log-log slope 1).
@@ -23,8 +23,8 @@ import math
 import numpy as np
 import torch
 
-from ilo_solver.extended_range import fit_extended_range
 from ilo_solver.generators import ReLUGeneratorBatch
+from ilo_solver.solvers.extended_range import fit_extended_range
 
 from ._common import ClaimRow, Control, replace_in
 

@@ -2,13 +2,14 @@ r"""Classifier-guided out-of-distribution generation (ILO paper §4, Figures 4-5
 as the trade-off between the class and the face manifold, and why the classifier must be robust.
 
 Each problem b has its own start face :math:`x_b=G(z_b)` (z_b ~ N(0, I): independent problems) and a target class
-c_b; ILO (the ``dcgan-faces`` ``ilo`` preset started at z_b, :func:`ilo_solver.guidance.guidance_sweep`) minimises
+c_b; ILO (the ``dcgan-faces`` ``ilo`` preset started at z_b, :func:`ilo_solver.solvers.guidance.guidance_sweep`)
+minimises
 :math:`-\log p_{c_b}(x)+\lambda\,\mathrm{MSE}(x,x_b)` (Fig. 5's morph of a reference face) at each radius of a grid,
 0 (CSGM: faces only) to inf (the unconstrained intermediate search), for the shipped robust classifier (l2 PGD
 adversarial training) and the shipped standard one -- the same problems, starts and seeds for both (paired).
 
 Measured per answer: the guiding classifier's probability of the class, the other classifier's, the distance to the
-range (:func:`~ilo_solver.guidance.range_distance`, RMS per pixel on [-1, 1]) and the RMS distance to the start
+range (:func:`~ilo_solver.solvers.guidance.range_distance`, RMS per pixel on [-1, 1]) and the RMS distance to the start
 face. The paper's statements, as claims:
 
 - **robust_radius_raises_probability** / **robust_radius_leaves_range**: with the robust classifier, a larger radius
@@ -59,16 +60,18 @@ QUICK = Config(classes=("trouser", "dress"), per_class=3, radii=(0.0, 400.0, mat
 def _png(x: torch.Tensor) -> str:
     from PIL import Image
 
-    from ilo_solver.images import to_uint8
+    from ilo_solver.io.images import to_uint8
     buf = io.BytesIO()
     Image.fromarray(to_uint8(x)).save(buf, format="PNG")
     return base64.b64encode(buf.getvalue()).decode()
 
 
 def _sweep(cfg: Config, seed: int, kind: str) -> dict:
-    from ilo_solver.classifiers import class_index, shipped_classifier
+    from ilo_solver import presets
+    from ilo_solver.fit.losses import DataFit
     from ilo_solver.generators.dcgan import load_dcgan_faces
-    from ilo_solver.guidance import class_probability, guidance_sweep
+    from ilo_solver.priors.classifiers import class_index, shipped_classifier
+    from ilo_solver.solvers.guidance import class_probability, guidance_sweep
     G = load_dcgan_faces()
     labels = [class_index(c) for c in cfg.classes for _ in range(cfg.per_class)]
     gen = torch.Generator().manual_seed(seed * 1_000_003 + 17)      # the problems: the same for both classifiers
@@ -79,7 +82,8 @@ def _sweep(cfg: Config, seed: int, kind: str) -> dict:
     other = KINDS[1 - KINDS.index(kind)]
     wrong = torch.tensor([(c + 5) % 10 for c in labels])
     out = guidance_sweep(G, clf[kind], labels, refs, list(cfg.radii), anchor_weight=cfg.anchor, init=z,
-                         steps_scale=cfg.steps_scale, evaluators={other: clf[other]},
+                         config=presets.configure("dcgan-faces", "ilo", fit=DataFit(), steps_scale=cfg.steps_scale),
+                         evaluators={other: clf[other]},
                          distance_steps=cfg.distance_steps, distance_restarts=cfg.distance_restarts,
                          rng=torch.Generator().manual_seed(seed * 7 + 1))
     # the control's probability: a class other than the guided one

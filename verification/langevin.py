@@ -13,9 +13,8 @@ import math
 import numpy as np
 import torch
 
-from ilo_solver.optim import ula_step
-
 from ilo_solver.generators import ReLUGenerator
+from ilo_solver.optim import ula_step
 from ilo_theory import landscape as L
 
 from ._common import ClaimRow, Control, replace_in, wilson

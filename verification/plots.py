@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from . import CHECKS
-from .report import controls_cell
 from ._common import SerialExecutor, evaluate
+from .report import controls_cell
 
 
 def demo(name: str, *, seed: int = 0):

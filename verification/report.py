@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 from collections.abc import Sequence
+from pathlib import Path
 
 from ._common import VERDICTS, ClaimRow, save_json, write_atomically
 

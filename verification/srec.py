@@ -1,7 +1,7 @@
 r"""S-REC on the range of a random ReLU generator (Bora et al. 2017, Lemma 4.2) and the fixed-x event.
 
 - :math:`\hat\gamma(m)` from random pairs **and** an adversarial search (the library's
-  :func:`~ilo_solver.extended_range.srec_extended_range` with r2 = 0) -- the adversarial value is the honest
+  :func:`~ilo_solver.solvers.extended_range.srec_extended_range` with r2 = 0) -- the adversarial value is the honest
   estimate, random pairs overestimate γ. Lemma 4.2 predicts :math:`1-\gamma\propto\sqrt{kd\log n/m}`: we fit the
   log-log slope of :math:`1-\hat\gamma` against m per independent instance, for several k and depths.
 - :math:`P(\|Ax\|>2\|x\|)` against the exact chi-square tail (docs/theory_notes.md §1 [D]).
@@ -14,8 +14,8 @@ import math
 import numpy as np
 import torch
 
-from ilo_solver.extended_range import srec_extended_range
 from ilo_solver.generators import ReLUGenerator, ReLUGeneratorBatch
+from ilo_solver.solvers.extended_range import srec_extended_range
 from ilo_theory import srec as T
 
 from ._common import ClaimRow, Control, combine, mean_ci, replace_in, wilson

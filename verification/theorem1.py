@@ -5,13 +5,14 @@ truth :math:`x=G_2(G_1(z^*)+u^*)+\nu` with an s-sparse intermediate deviation of
 :math:`\rho=\|u^*\|_1=K^*\delta/L_2` and a small off-range part ν. The deviation ρ is **decoupled** from the
 estimator's radius: eq. (3) (the best representation) and eq. (4) (the estimator) are solved at every radius
 :math:`r_2=f\rho` of a grid that runs from 0 (CSGM, Bora et al. 2017) to ∞ (the unconstrained intermediate search),
-with the library's batched estimators (:func:`ilo_solver.extended_range.fit_extended_range`), for fresh Gaussian
+with the library's batched estimators (:func:`ilo_solver.solvers.extended_range.fit_extended_range`), for fresh Gaussian
 matrices at each m < p. Every instance draws its own G, z*, u*, ν and A (one per m); comparisons across radii are
 paired within an instance, and CIs bootstrap over instances.
 
 Claims: the U-shape of the error in the radius; eq. (6) at r2 = ρ; the additive term Φ measured with the S-REC
-constant γ̂ estimated on the same A (:func:`ilo_solver.extended_range.srec_extended_range`); Algorithm 1
-(:func:`ilo_solver.ilo.ilo`) beside the eq. (4) optimum. Controls: ILO's outputs replaced by CSGM's (no ℓ1 ball) or
+constant γ̂ estimated on the same A (:func:`ilo_solver.solvers.extended_range.srec_extended_range`); Algorithm 1
+(:func:`ilo_solver.solvers.ilo.ilo`) beside the eq. (4) optimum. Controls: ILO's outputs replaced by CSGM's (no ℓ1
+ball) or
 by the unconstrained search's, a matrix blind to the deviation, Algorithm 1 without its ball.
 """
 from __future__ import annotations
@@ -22,16 +23,25 @@ import math
 import numpy as np
 import torch
 
-from ilo_solver.extended_range import fit_extended_range, srec_extended_range
 from ilo_solver.generators import ReLUGeneratorBatch
-from ilo_solver.ilo import ILOConfig, ilo
-from ilo_solver.operators import GaussianCS
 from ilo_solver.optim import Round
-from ilo_solver.projection import project_l2_ball
+from ilo_solver.optim.projection import project_l2_ball
+from ilo_solver.physics.operators import GaussianCS
+from ilo_solver.solvers.extended_range import fit_extended_range, srec_extended_range
+from ilo_solver.solvers.ilo import ILOConfig, ilo
 from ilo_theory import bounds as B
 
-from ._common import (ClaimRow, Control, bisect_grid, combine, nested_rows, paired_bootstrap, replace_in,
-                      threshold_verdict, wilson)
+from ._common import (
+    ClaimRow,
+    Control,
+    bisect_grid,
+    combine,
+    nested_rows,
+    paired_bootstrap,
+    replace_in,
+    threshold_verdict,
+    wilson,
+)
 
 ID = "theorem1"
 INF = math.inf

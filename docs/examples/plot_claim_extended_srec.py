@@ -6,7 +6,8 @@ Theorem 1's measurement count (eq. 5) has a :math:`K^2\\log p` term: the :math:`
 :math:`K\\delta/L_2` in the p-dimensional intermediate layer costs :math:`\\lceil 4K^2\\rceil\\log(2p+1)` in
 log-covering number (Maurey), not :math:`p\\log(\\cdot)` (volumetric). We estimate the worst case directly: per
 independent instance (fresh G and A, shared across K) the least m at which the adversarial S-REC estimate
-:math:`\\hat\\gamma` of :math:`G_2(E)` (:func:`~ilo_solver.extended_range.srec_extended_range`, with hard starting
+:math:`\\hat\\gamma` of :math:`G_2(E)` (:func:`~ilo_solver.solvers.extended_range.srec_extended_range`, with hard
+starting
 pairs spread flat over :math:`\\lceil K^2\\rceil` coordinates) reaches :math:`1-\\alpha`, by bisection over m.
 
 Controls: K → 0 (no extension: m* cannot grow with K) and the :math:`\\ell_2` ball of the same radius (its

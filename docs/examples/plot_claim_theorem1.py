@@ -22,7 +22,7 @@ m < p, lets the estimator fit directions A cannot see.
 :math:`x = G_2(G_1(z^*) + u^*) + \\nu` with a sparse deviation :math:`\\|u^*\\|_1 = \\rho`, and a fresh Gaussian A
 per m. We solve eqs. (3) and (4) at radii :math:`r_2 = f\\rho` from 0 (CSGM) to ∞ (the unconstrained intermediate
 search), all instances and radii in one batched tensor
-(:class:`~ilo_solver.generators.ReLUGeneratorBatch`, :func:`~ilo_solver.extended_range.fit_extended_range`).
+(:class:`~ilo_solver.generators.ReLUGeneratorBatch`, :func:`~ilo_solver.solvers.extended_range.fit_extended_range`).
 
 **Negative controls.** Each claim is re-judged, by the same code, on the experiment with one ingredient broken:
 CSGM's or the unconstrained search's outputs in place of ILO's, a measurement matrix whose rows are orthogonal to

@@ -12,12 +12,12 @@ CPU; ``ilo solve`` and ``benchmarks/real_faces.py`` use the full schedule.
 import matplotlib.pyplot as plt
 import torch
 
+from ilo_solver.fit.metrics import all_metrics
 from ilo_solver.generators.dcgan import load_dcgan_faces
-from ilo_solver.ilo import ilo
-from ilo_solver.images import fit_to_prior, load_image, to_uint8
-from ilo_solver.metrics import all_metrics
+from ilo_solver.io.images import fit_to_prior, load_image, to_uint8
+from ilo_solver.physics.tasks import make_task
 from ilo_solver.presets import configure
-from ilo_solver.tasks import make_task
+from ilo_solver.solvers.ilo import ilo
 
 G = load_dcgan_faces()
 img, _ = fit_to_prior(load_image("astronaut")[0], 64)

@@ -13,7 +13,7 @@ score-based model (a VP-SDE, :math:`\\beta` from 0.1 to 20) and samples the post
 Here everything is linear, so every answer is known in closed form: :math:`G_1(z)=Wz` makes the prior of the
 codes :math:`N(0,WW^T)` (rank 4 in 16 dimensions), :math:`G_2(h)=Bh` and a Gaussian A make the posterior Gaussian.
 We train a small score model by denoising score matching, compare it with the exact score, and run the calibrated
-chain (:func:`ilo_solver.sgilo.bayes_parameters` makes it target the Bayesian posterior). The official code's
+chain (:func:`ilo_solver.solvers.sgilo.bayes_parameters` makes it target the Bayesian posterior). The official code's
 "practical" mode (Adam + a tiny score drift + fixed noise) is a different algorithm; the README's benchmark shows
 both ILO and SGILO on real faces.
 """
@@ -22,8 +22,8 @@ import math
 import matplotlib.pyplot as plt
 import torch
 
-from ilo_solver.score import ScoreModel, train_score
-from ilo_solver.sgilo import SGILOConfig, bayes_parameters, langevin_posterior
+from ilo_solver.priors.score import ScoreModel, train_score
+from ilo_solver.solvers.sgilo import SGILOConfig, bayes_parameters, langevin_posterior
 
 g = torch.Generator().manual_seed(0)
 k, p, n, m, sigma_y, t = 4, 16, 32, 8, 0.1, 0.1

@@ -24,13 +24,13 @@ import math
 import matplotlib.pyplot as plt
 import torch
 
-from ilo_solver import operators as O
+from ilo_solver.fit.losses import DataFit
 from ilo_solver.generators.stylegan2 import StyleGAN2Generator
-from ilo_solver.ilo_stylegan import StyleCSGMConfig, StyleILOConfig, pulse_config
-from ilo_solver.images import to_uint8
-from ilo_solver.losses import DataFit
+from ilo_solver.io.images import to_uint8
 from ilo_solver.optim import Round
+from ilo_solver.physics import operators as O
 from ilo_solver.presets import solve
+from ilo_solver.solvers.ilo_stylegan import StyleCSGMConfig, StyleILOConfig, pulse_config
 
 torch.manual_seed(0)  # the random weights of the generator
 G = StyleGAN2Generator(32, style_dim=64, n_mlp=2, channels={4: 64, 8: 64, 16: 32, 32: 32}).requires_grad_(False)

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import torch
 
-from .safe_pickle import first_line, safe_torch_load
+from ..io.safe_pickle import first_line, safe_torch_load
 from .stylegan2 import StyleGAN2Generator
 
 __all__ = ["load_generator", "infer_config", "convert_to_safetensors"]

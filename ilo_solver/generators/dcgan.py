@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..assets import package_file
+from ..io.assets import package_file
 from .base import LayeredGenerator
 
 __all__ = ["DCGANFaces", "load_dcgan_faces"]

@@ -60,7 +60,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .safe_pickle import RestrictedUnpickler, UnsafePickleError, first_line
+from ..io.safe_pickle import RestrictedUnpickler, UnsafePickleError, first_line
 
 __all__ = ["UnsafePickleError", "PersistentRecord", "TFNetworkRecord", "read_nvidia_pickle", "to_rosinality",
            "tf_to_rosinality", "load_nvidia_generator"]

@@ -7,7 +7,7 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ilo_solver.projection import METHODS, project_l1_ball, project_l1_ball_around
+from ilo_solver.optim.projection import METHODS, project_l1_ball, project_l1_ball_around
 from tests.property.strategies import radii_for, vectors
 
 CONCRETE = [m for m in METHODS if m != "auto"]
@@ -147,7 +147,7 @@ def test_batched_equals_per_row_reference(B, n, data):
 def test_segmented_equals_one_at_a_time(sizes, data):
     """Several tensors, each with its own centre and radius (inf / 0 / inside / outside), in one segmented call:
     the same as :func:`project_l1_ball_around` on each (float64 and float32)."""
-    from ilo_solver.projection import SegmentedL1Projector
+    from ilo_solver.optim.projection import SegmentedL1Projector
     g = torch.Generator().manual_seed(data.draw(st.integers(0, 2 ** 31 - 1)))
     scale = data.draw(st.sampled_from([1e-3, 1.0, 1e3]))
     vs = [torch.randn(n, generator=g, dtype=torch.float64).reshape(-1, 1) * scale for n in sizes]
@@ -168,7 +168,7 @@ def test_segmented_equals_one_at_a_time(sizes, data):
 
 
 def test_segmented_rejects_bad_input():
-    from ilo_solver.projection import SegmentedL1Projector
+    from ilo_solver.optim.projection import SegmentedL1Projector
     with pytest.raises(ValueError, match="radii"):
         SegmentedL1Projector([3], [-1.0])
     with pytest.raises(ValueError, match="one positive size"):
@@ -182,7 +182,7 @@ def test_segmented_rejects_bad_input():
 def test_multi_tensor_renormalisation_equals_one_at_a_time(items):
     """The ILO loop's noise renormalisation (four multi-tensor operations) against the per-tensor reference,
     including all-zero tensors (the 1e-12 floor)."""
-    from ilo_solver.projection import _renormalise_each_, renormalise_tensors_
+    from ilo_solver.optim.projection import _renormalise_each_, renormalise_tensors_
     ts = [torch.from_numpy(v.copy()) for v, _ in items]
     norms = [torch.tensor(n, dtype=torch.float64) for _, n in items]
     fast, ref = [t.clone() for t in ts], [t.clone() for t in ts]

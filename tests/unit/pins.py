@@ -57,13 +57,13 @@ def _drawn_in_float64():
 
 def _dcgan():
     from ilo_solver.generators.dcgan import load_dcgan_faces
-    from ilo_solver.images import fit_to_prior, load_image
+    from ilo_solver.io.images import fit_to_prior, load_image
     return load_dcgan_faces().to(DTYPE), fit_to_prior(load_image("astronaut")[0].to(DTYPE), 64)[0]
 
 
 def pin_dcgan() -> dict:
     from ilo_solver import presets
-    from ilo_solver.tasks import make_task
+    from ilo_solver.physics.tasks import make_task
     G, img = _dcgan()
     out = {}
     for name, task_name, kw, method, extra in (
@@ -99,9 +99,9 @@ def small_stylegan(dtype=torch.float32):
 
 
 def pin_stylegan() -> dict:
-    from ilo_solver import operators as O
     from ilo_solver import presets
-    from ilo_solver.losses import DataFit
+    from ilo_solver.fit.losses import DataFit
+    from ilo_solver.physics import operators as O
     G, x, _ = small_stylegan(DTYPE)
     out = {}
     for task in ("cs", "inpaint", "denoise"):
@@ -123,8 +123,8 @@ def pin_stylegan() -> dict:
 
 
 def pin_sgilo() -> dict:
-    from ilo_solver.score import ScoreModel
-    from ilo_solver.sgilo import SGILOConfig, bayes_parameters, langevin_posterior
+    from ilo_solver.priors.score import ScoreModel
+    from ilo_solver.solvers.sgilo import SGILOConfig, bayes_parameters, langevin_posterior
     g = torch.Generator().manual_seed(0)
     K, P, N, M = 4, 16, 32, 8
     W = torch.randn(P, K, generator=g, dtype=torch.float64) / math.sqrt(K)
@@ -152,9 +152,9 @@ def pin_sgilo() -> dict:
 
 def pin_sgilo_dcgan() -> dict:
     from ilo_solver.optim import Round
-    from ilo_solver.score import ScoreModel
-    from ilo_solver.sgilo import SGILOConfig, sgilo
-    from ilo_solver.tasks import make_task
+    from ilo_solver.physics.tasks import make_task
+    from ilo_solver.priors.score import ScoreModel
+    from ilo_solver.solvers.sgilo import SGILOConfig, sgilo
     G, img = _dcgan()
     gen = torch.Generator().manual_seed(0)
     task = make_task("cs-gaussian", rng=gen, ratio=0.05)

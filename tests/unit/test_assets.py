@@ -4,8 +4,8 @@ import pickle
 
 import pytest
 
-from ilo_solver import assets
-from ilo_solver.generators.safe_pickle import RestrictedUnpickler, UnsafePickleError
+from ilo_solver.io import assets
+from ilo_solver.io.safe_pickle import RestrictedUnpickler, UnsafePickleError
 
 
 def test_the_lpips_decoder_refuses_code():

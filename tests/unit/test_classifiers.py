@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 import torch
 
-from ilo_solver import classifiers as C
-from ilo_solver.assets import PINNED_DATA, sha256
+from ilo_solver.io.assets import PINNED_DATA, sha256
+from ilo_solver.priors import classifiers as C
 
 FIXTURE = Path(__file__).resolve().parents[1] / "data" / "fashion_mnist_test_first1000.npz"
 
@@ -149,7 +149,7 @@ def test_save_load_round_trip_and_errors(tmp_path):
 @pytest.mark.parametrize("kind", ["standard", "robust"])
 def test_shipped_weights_are_pinned_and_their_sidecar_is_honest(kind):
     """The recorded test accuracy (full 10 000) re-measured on the committed first 1000 test images."""
-    d = Path(C.__file__).with_name("data")
+    from ilo_solver.io.assets import DATA_DIR as d
     for name in (f"fashion_{kind}.safetensors", f"fashion_{kind}.json"):
         assert sha256(d / name) == PINNED_DATA[name]
     meta = json.loads((d / f"fashion_{kind}.json").read_text())

@@ -231,7 +231,7 @@ def test_sgilo_cli_and_benchmark_share_the_preset():
     from pathlib import Path
 
     from ilo_solver import presets
-    from ilo_solver.losses import DataFit
+    from ilo_solver.fit.losses import DataFit
     spec = importlib.util.spec_from_file_location("sgilo_faces", Path(__file__).parents[2] / "benchmarks"
                                                   / "sgilo_faces.py")
     bench = importlib.util.module_from_spec(spec)
@@ -249,7 +249,7 @@ def _photo(tmp_path, name, arr):
 
 @pytest.fixture
 def face64():
-    from ilo_solver.images import fit_to_prior, load_image, to_uint8
+    from ilo_solver.io.images import fit_to_prior, load_image, to_uint8
     return to_uint8(fit_to_prior(load_image("astronaut")[0], 64)[0])
 
 
@@ -259,8 +259,8 @@ def test_real_observations_without_a_truth(tmp_path, face64, capsys):
     against a --reference."""
     import torch
 
-    from ilo_solver.images import fit_to_prior, load_image
-    from ilo_solver.observations import estimate_noise_sigma
+    from ilo_solver.io.images import fit_to_prior, load_image
+    from ilo_solver.physics.observations import estimate_noise_sigma
     low = np.asarray(Image.fromarray(face64).resize((16, 16), Image.BICUBIC))
     rc, out = _run(tmp_path / "sr", "--task", "superres", "--observation", _photo(tmp_path, "low.png", low),
                    "--method", "ilo")
@@ -285,7 +285,7 @@ def test_real_observations_without_a_truth(tmp_path, face64, capsys):
     g = torch.Generator().manual_seed(0)
     clean = fit_to_prior(load_image("astronaut")[0], 64)[0]
     noisy = (clean + 0.1 * torch.randn(clean.shape, generator=g)).clamp(-1, 1)
-    from ilo_solver.images import to_uint8
+    from ilo_solver.io.images import to_uint8
     path = _photo(tmp_path, "noisy.png", to_uint8(noisy))
     est = estimate_noise_sigma(load_image(path)[0])
     assert 0.07 < est < 0.13, est   # truth 0.1 (clipped, 8-bit)

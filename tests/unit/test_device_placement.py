@@ -1,18 +1,17 @@
 """The GPU code paths, checked without a GPU: every solver runs on PyTorch's ``meta`` device (shapes and devices,
 no data). There, a tensor left on the CPU next to a device tensor raises, and so does every read of a value
 (``.item()``, ``float(t)``, ``.tolist()``, ``if t:``), the reads that stall a GPU loop. The solvers read only
-through :func:`ilo_solver._host.read`, replaced here by a counter: the tests pin where, and how often, they read.
+through :func:`ilo_solver.optim._host.read`, replaced here by a counter: the tests pin where, and how often, they read.
 Not covered: SNA's generator on the device (the meta device has no random generator; it needs an accelerator)."""
 import math
 
 import pytest
 import torch
 
-from ilo_solver import _host
-from ilo_solver import operators as O
+from ilo_solver.fit.losses import DataFit
 from ilo_solver.generators.stylegan2 import StyleGAN2Generator
-from ilo_solver.losses import DataFit
-from ilo_solver.optim import Round
+from ilo_solver.optim import Round, _host
+from ilo_solver.physics import operators as O
 
 META = torch.device("meta")
 INF = math.inf
@@ -35,7 +34,7 @@ def test_the_meta_device_catches_what_the_tests_rely_on():
         float(x.sum())
     with pytest.raises(RuntimeError, match="device"):
         x * torch.randn(3)   # a CPU tensor (not a 0-d scalar) next to a device tensor
-    from ilo_solver.stylegan_latent import from_gaussian
+    from ilo_solver.priors.stylegan_latent import from_gaussian
     with pytest.raises(RuntimeError, match="device"):   # the bug this file found: PULSE's fit left on the CPU
         from_gaussian(x, torch.zeros(3), torch.ones(3))
 
@@ -47,7 +46,7 @@ def _style_generator():
 
 @pytest.mark.parametrize("task", ["inpaint", "cs"])
 def test_stylegan_solvers_stay_on_the_device_and_read_once_per_round(reads, task):
-    from ilo_solver.ilo_stylegan import StyleCSGMConfig, StyleILOConfig, csgm_stylegan, ilo_stylegan
+    from ilo_solver.solvers.ilo_stylegan import StyleCSGMConfig, StyleILOConfig, csgm_stylegan, ilo_stylegan
     G = _style_generator().to(META)
     if task == "inpaint":
         mask = O.random_mask((3, 32, 32), 0.5, rng=torch.Generator().manual_seed(0))
@@ -72,11 +71,11 @@ def test_stylegan_solvers_stay_on_the_device_and_read_once_per_round(reads, task
 
 def test_dcgan_ilo_and_sgilo_stay_on_the_device(reads):
     from ilo_solver.generators.dcgan import load_dcgan_faces
-    from ilo_solver.ilo import ilo
-    from ilo_solver.score import ScoreModel
-    from ilo_solver.sgilo import SGILOConfig, sgilo
+    from ilo_solver.physics.tasks import make_task
     from ilo_solver.presets import configure
-    from ilo_solver.tasks import make_task
+    from ilo_solver.priors.score import ScoreModel
+    from ilo_solver.solvers.ilo import ilo
+    from ilo_solver.solvers.sgilo import SGILOConfig, sgilo
     G = load_dcgan_faces(META)
     for name in ("inpaint", "cs-circulant", "denoise", "superres", "cs-gaussian"):
         task = make_task(name, (3, 64, 64), rng=torch.Generator().manual_seed(0))
@@ -102,7 +101,7 @@ def test_dcgan_ilo_and_sgilo_stay_on_the_device(reads):
 
 def test_a_visible_progress_bar_reads_every_tenth_step_only(reads):
     from ilo_solver.generators.dcgan import load_dcgan_faces
-    from ilo_solver.ilo import csgm_config, ilo
+    from ilo_solver.solvers.ilo import csgm_config, ilo
     G = load_dcgan_faces(META)
     op = O.GaussianCS((3, 64, 64), 100, rng=torch.Generator().manual_seed(0)).to(META)
     ilo(G, op(torch.zeros(1, 3, 64, 64, device=META)), op, config=csgm_config(25, restarts=2),
@@ -111,7 +110,7 @@ def test_a_visible_progress_bar_reads_every_tenth_step_only(reads):
 
 
 def test_score_training_and_prior_sampling_stay_on_the_device(reads):
-    from ilo_solver.score import ScoreModel, sample_prior, train_score
+    from ilo_solver.priors.score import ScoreModel, sample_prior, train_score
     model = ScoreModel((8, 4, 4), width=16, depth=1).to(META)
     sample = lambda n, g: torch.randn(n, 8, 4, 4, generator=g).to(META)
     losses = train_score(model, sample, steps=5, batch=4, rng=torch.Generator().manual_seed(0))
@@ -123,7 +122,7 @@ def test_score_training_and_prior_sampling_stay_on_the_device(reads):
 def test_lpips_on_another_device_leaves_the_cpu_model_alone():
     """LPIPS caches its networks: using it on a second device must not move the one other callers hold (it did:
     ``Module.to`` is in place, and after a meta-device call the CPU weights were gone)."""
-    from ilo_solver.lpips import lpips
+    from ilo_solver.fit.lpips import lpips
     g = torch.Generator().manual_seed(0)
     a, b = (torch.rand(1, 3, 32, 32, generator=g) * 2 - 1 for _ in range(2))
     before = lpips(a, b, "vgg")

@@ -7,9 +7,9 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ilo_solver.extended_range import fit_extended_range, srec_extended_range
 from ilo_solver.generators import ReLUGenerator, ReLUGeneratorBatch
-from ilo_solver.operators import GaussianCS
+from ilo_solver.physics.operators import GaussianCS
+from ilo_solver.solvers.extended_range import fit_extended_range, srec_extended_range
 
 
 def _setup(seed=0, k=3, p=16, n=40, m=20):

@@ -5,9 +5,10 @@ import pytest
 import torch
 
 from ilo_solver import presets
-from ilo_solver.classifiers import FashionClassifier, FashionNet
+from ilo_solver.fit.losses import DataFit
 from ilo_solver.generators.dcgan import load_dcgan_faces
-from ilo_solver.guidance import classify_task, guidance_sweep, range_distance
+from ilo_solver.priors.classifiers import FashionClassifier, FashionNet
+from ilo_solver.solvers.guidance import classify_task, guidance_sweep, range_distance
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +62,8 @@ def test_sweep_shares_the_csgm_round_and_measures_every_answer(G, rng):
     z = G.sample_latent(2, rng=rng)
     with torch.no_grad():
         refs = G(z)
-    out = guidance_sweep(G, clf, [1, 8], refs, [0.0, 50.0, math.inf], anchor_weight=1.0, init=z, steps_scale=0.03,
+    out = guidance_sweep(G, clf, [1, 8], refs, [0.0, 50.0, math.inf], anchor_weight=1.0, init=z,
+                         config=presets.configure("dcgan-faces", "ilo", fit=DataFit(), steps_scale=0.03),
                          evaluators={"same": clf}, distance_steps=3, rng=rng)
     assert out["x"].shape == (3, 2, 3, 64, 64) and out["p"].shape == (3, 2)
     assert torch.equal(out["p"], out["p_same"])
@@ -70,4 +72,4 @@ def test_sweep_shares_the_csgm_round_and_measures_every_answer(G, rng):
     assert torch.allclose(out["p"][1], p)
     assert torch.allclose(out["to_reference"], ((out["x"] - refs[None]) ** 2).flatten(2).mean(2).sqrt())
     with pytest.raises(ValueError, match="start at 0"):
-        guidance_sweep(G, clf, [1], None, [10.0, 0.0], rng=rng)
+        guidance_sweep(G, clf, [1], None, [10.0, 0.0], config=presets.PRESETS["dcgan-faces"]["ilo"], rng=rng)

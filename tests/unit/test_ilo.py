@@ -4,16 +4,16 @@ import math
 import pytest
 import torch
 
-from ilo_solver import metrics
-from ilo_solver import operators as O
+from ilo_solver.fit import metrics
+from ilo_solver.fit.losses import DataFit, dead_zone_l1, stochastic_noise_addition
+from ilo_solver.fit.lpips import lpips
 from ilo_solver.generators import ReLUGenerator
 from ilo_solver.generators.dcgan import load_dcgan_faces
-from ilo_solver.ilo import ILOConfig, csgm_config, ilo
 from ilo_solver.optim import Round
+from ilo_solver.optim.projection import project_l1_ball
+from ilo_solver.physics import operators as O
+from ilo_solver.solvers.ilo import ILOConfig, csgm_config, ilo
 from ilo_solver.storage import load_state, save_state
-from ilo_solver.losses import DataFit, dead_zone_l1, stochastic_noise_addition
-from ilo_solver.lpips import lpips
-from ilo_solver.projection import project_l1_ball
 
 
 # ------------------------------------------------------------------ assets and LPIPS
@@ -172,7 +172,7 @@ def test_linear_heads_are_bit_identical_to_the_lpips_package():
 
     import torch as t
 
-    from ilo_solver.lpips import LPIPS
+    from ilo_solver.fit.lpips import LPIPS
     spec = importlib.util.find_spec("lpips")
     assert spec is not None, "make venv installs lpips==0.1.4 --no-deps for this check"
     root = Path(list(spec.submodule_search_locations)[0]) / "weights" / "v0.1"
@@ -186,9 +186,9 @@ def test_linear_heads_are_bit_identical_to_the_lpips_package():
 def test_datafit_lpips_size_resizes_after_filling():
     import torch.nn.functional as F
 
-    from ilo_solver.losses import DataFit
-    from ilo_solver.lpips import lpips
-    from ilo_solver.operators import Identity, Inpainting
+    from ilo_solver.fit.losses import DataFit
+    from ilo_solver.fit.lpips import lpips
+    from ilo_solver.physics.operators import Identity, Inpainting
     g = torch.Generator().manual_seed(0)
     x, y = torch.rand(1, 3, 64, 64, generator=g) * 2 - 1, torch.rand(1, 3, 64, 64, generator=g) * 2 - 1
     down = lambda t: F.interpolate(t, size=(32, 32), mode="bicubic", antialias=True, align_corners=False)
@@ -230,7 +230,7 @@ def test_one_observation_per_restart_is_one_problem_per_restart(rng):
 
 def test_classifier_guidance_fit_terms(rng):
     """cross-entropy = torch's for one-hot targets; the anchor term needs the operator's reference."""
-    from ilo_solver.losses import cross_entropy
+    from ilo_solver.fit.losses import cross_entropy
     logits = torch.randn(4, 10, generator=rng, dtype=torch.float64)
     t = torch.nn.functional.one_hot(torch.tensor([1, 3, 3, 9]), 10).double()
     ref = torch.nn.functional.cross_entropy(logits, t.argmax(1), reduction="none")

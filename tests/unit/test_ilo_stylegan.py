@@ -6,10 +6,10 @@ import math
 import pytest
 import torch
 
-from ilo_solver import operators as O
-from ilo_solver.ilo_stylegan import StyleCSGMConfig, StyleILOConfig, csgm_stylegan, ilo_stylegan, pulse_config
-from ilo_solver.losses import DataFit
+from ilo_solver.fit.losses import DataFit
 from ilo_solver.optim import Round, cosine_ramp
+from ilo_solver.physics import operators as O
+from ilo_solver.solvers.ilo_stylegan import StyleCSGMConfig, StyleILOConfig, csgm_stylegan, ilo_stylegan, pulse_config
 
 from .pins import small_stylegan
 
@@ -131,7 +131,7 @@ def test_segmented_projection_matches_per_tensor(control):
 
 
 def test_loop_rng_is_the_callers_on_cpu():
-    from ilo_solver.ilo_stylegan import _loop_rng
+    from ilo_solver.solvers.ilo_stylegan import _loop_rng
     g = torch.Generator().manual_seed(0)
     sna = DataFit(sna_sigma=0.1)
     assert _loop_rng(g, torch.device("cpu"), sna) is g   # CPU runs draw SNA noise from the caller's stream

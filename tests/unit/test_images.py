@@ -4,7 +4,7 @@ import pytest
 import torch
 from PIL import Image
 
-from ilo_solver.images import fit_to_prior, load_image, to_uint8
+from ilo_solver.io.images import fit_to_prior, load_image, to_uint8
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ import pytest
 import torch
 from PIL import Image
 
-from ilo_solver.observations import estimate_noise_sigma, real_observation
+from ilo_solver.physics.observations import estimate_noise_sigma, real_observation
 
 
 @pytest.mark.parametrize("sigma", [0.02, 0.1, 0.3])

@@ -1,4 +1,4 @@
-"""Generic tests over ilo_solver.operators.OPERATORS: adjointness, linearity, dtype, odd sizes, dense oracle."""
+"""Generic tests over ilo_solver.physics.operators.OPERATORS: adjointness, linearity, dtype, odd sizes, dense oracle."""
 import math
 
 import numpy as np
@@ -6,7 +6,7 @@ import pytest
 import torch
 from scipy.linalg import circulant
 
-from ilo_solver import operators as O
+from ilo_solver.physics import operators as O
 
 SHAPES = [(3, 8, 8), (1, 37, 31), (2, 6, 10)]
 

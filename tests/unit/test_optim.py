@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from ilo_solver.optim import MAX_STEPS, Round, check_schedule, cosine_ramp, minimize, scale_steps, ula_step
-from ilo_solver.projection import project_l1_ball
+from ilo_solver.optim.projection import project_l1_ball
 
 
 def _quadratic(rng, device="cpu"):

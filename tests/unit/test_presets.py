@@ -7,10 +7,10 @@ import pytest
 import torch
 
 from ilo_solver import presets
-from ilo_solver.ilo import ILOConfig
-from ilo_solver.ilo_stylegan import StyleCSGMConfig, StyleILOConfig
-from ilo_solver.losses import DataFit
-from ilo_solver.sgilo import SGILOConfig
+from ilo_solver.fit.losses import DataFit
+from ilo_solver.solvers.ilo import ILOConfig
+from ilo_solver.solvers.ilo_stylegan import StyleCSGMConfig, StyleILOConfig
+from ilo_solver.solvers.sgilo import SGILOConfig
 
 FIT = DataFit(lpips_weight=0.2)
 
@@ -67,7 +67,7 @@ def test_bad_requests_are_one_clear_error():
 
 def test_solve_dispatches_on_the_config(rng):
     from ilo_solver.generators import ReLUGenerator
-    from ilo_solver.operators import GaussianCS
+    from ilo_solver.physics.operators import GaussianCS
     G = ReLUGenerator((3, 8, 16, 20), rng=rng)
     op = GaussianCS((20,), 10, rng=rng, dtype=torch.float64)
     y = op(G(torch.randn(1, 3, generator=rng, dtype=torch.float64)))

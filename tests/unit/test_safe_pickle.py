@@ -191,7 +191,7 @@ def test_real_numpy_content_still_loads():
     """What NVIDIA's files really hold -- numeric arrays of any byte order, numpy scalars, dtypes -- rebuilds."""
     import numpy as np
 
-    from ilo_solver.generators.safe_pickle import RestrictedUnpickler
+    from ilo_solver.io.safe_pickle import RestrictedUnpickler
     obj = OrderedDict(a=np.arange(6, dtype=">f4").reshape(2, 3), b=np.float64(1.5), c=np.asfortranarray(
         np.eye(3, dtype=np.int16)), d=np.zeros((0, 4), np.uint8), e=[np.bool_(True), np.complex64(1j)])
     for proto in range(2, 6):

@@ -6,9 +6,9 @@ import math
 import pytest
 import torch
 
-from ilo_solver.score import ScoreModel, VPSDE, sample_prior, train_score
+from ilo_solver.priors.score import VPSDE, ScoreModel, sample_prior, train_score
+from ilo_solver.solvers.sgilo import SGILOConfig, bayes_parameters, langevin_posterior
 from ilo_solver.storage import load_score, save_score
-from ilo_solver.sgilo import SGILOConfig, bayes_parameters, langevin_posterior
 
 K, P, N, M = 4, 16, 32, 8
 
@@ -189,8 +189,8 @@ def test_the_shipped_prior_is_pinned_documented_and_trained():
     prior, as the README's SGILO section says: 1500 steps of a small network, the setting of that table)."""
     import json
 
-    from ilo_solver.assets import shipped_score_path
     from ilo_solver.generators.dcgan import load_dcgan_faces
+    from ilo_solver.io.assets import shipped_score_path
     path = shipped_score_path()
     meta = json.loads(path.with_suffix(".json").read_text())
     assert meta["split"] == 1 and meta["seed"] == 0 and "ilo train-prior" in meta["command"]

@@ -1,10 +1,11 @@
-"""S-REC of any generator (ilo_solver.srec): gamma_hat(m) with CIs over matrix draws, on the range and at a split."""
+"""S-REC of any generator (ilo_solver.solvers.srec): gamma_hat(m) with CIs over matrix draws, on the range and at a
+split."""
 import numpy as np
 import pytest
 import torch
 
 from ilo_solver.generators import ReLUGenerator
-from ilo_solver.srec import srec_curve
+from ilo_solver.solvers.srec import srec_curve
 
 
 def test_curve_shapes_intervals_and_growth():

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from ilo_solver import presets, storage
-from ilo_solver.losses import DataFit
+from ilo_solver.fit.losses import DataFit
 
 
 @pytest.mark.parametrize("prior,method", [(p, m) for p in presets.PRIORS for m in presets.PRESETS[p]])
@@ -31,8 +31,8 @@ def test_the_infinity_convention_and_its_errors():
 
 def test_state_round_trip_and_refusals(tmp_path, rng):
     from ilo_solver.generators import ReLUGenerator
-    from ilo_solver.ilo import ilo
-    from ilo_solver.operators import GaussianCS
+    from ilo_solver.physics.operators import GaussianCS
+    from ilo_solver.solvers.ilo import ilo
     G = ReLUGenerator((3, 8, 16), rng=rng)
     op = GaussianCS((16,), 8, rng=rng, dtype=torch.float64)
     y = op(G(torch.randn(1, 3, generator=rng, dtype=torch.float64)))
@@ -48,7 +48,7 @@ def test_state_round_trip_and_refusals(tmp_path, rng):
 
 
 def test_score_files_fail_clearly(tmp_path):
-    from ilo_solver.score import ScoreModel
+    from ilo_solver.priors.score import ScoreModel
     model = ScoreModel((4,), width=8, depth=1)
     storage.save_score(model, tmp_path / "s.pt", seed=1)
     back = storage.load_score(tmp_path / "s.pt")

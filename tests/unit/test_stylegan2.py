@@ -154,8 +154,8 @@ def test_unsafe_and_unknown_files_are_refused(tmp_path):
 def test_pulse_latent_tools():
     import math
 
-    from ilo_solver.projection import renormalise
-    from ilo_solver.stylegan_latent import from_gaussian, gaussian_fit, geocross
+    from ilo_solver.optim.projection import renormalise
+    from ilo_solver.priors.stylegan_latent import from_gaussian, gaussian_fit, geocross
     G = _small()
     mean, std = gaussian_fit(G.style, 32, n=4000, batch=1000, rng=torch.Generator().manual_seed(0))
     assert mean.shape == std.shape == (32,) and torch.all(std > 0)

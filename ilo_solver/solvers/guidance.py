@@ -16,18 +16,18 @@ one is satisfied by an imperceptible adversarial perturbation.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 
 import torch
 
-from . import presets
-from .classifiers import CLASSES
-from .ilo import ilo
-from .losses import DataFit
-from .operators import Classifier
-from .optim import minimize
-from .tasks import Task
+from ..fit.losses import DataFit
+from ..optim.loop import minimize
+from ..physics.operators import Classifier
+from ..physics.tasks import Task
+from ..priors.classifiers import CLASSES
+from .ilo import ILOConfig, ilo, with_radius
 
 __all__ = ["classify_task", "classify_fit", "class_probability", "range_distance", "guidance_sweep", "GUIDANCE_R1"]
 
@@ -89,15 +89,16 @@ def class_probability(classifier: torch.nn.Module, x: torch.Tensor, labels, batc
 
 
 def guidance_sweep(G, classifier: torch.nn.Module, labels: Sequence[int], references: torch.Tensor | None,
-                   radii: Sequence[float], *, anchor_weight: float = 0.0, init: torch.Tensor | None = None,
-                   steps_scale: float = 1.0,
-                   evaluators: dict[str, torch.nn.Module] | None = None, distance_steps: int = 200,
+                   radii: Sequence[float], *, config: ILOConfig, anchor_weight: float = 0.0,
+                   init: torch.Tensor | None = None, evaluators: dict[str, torch.nn.Module] | None = None,
+                   distance_steps: int = 200,
                    distance_restarts: int = 1, rng: torch.Generator) -> dict:
     """Solve problem b = "class ``labels[b]`` (near ``references[b]``)" for every b at once, at every radius.
 
-    The ``ilo`` preset of ``dcgan-faces`` with :func:`classify_fit` and the latent ball :data:`GUIDANCE_R1`: one
-    CSGM round shared by all radii (each radius resumes it, so the radius-0 answer is every radius's start), then
-    the preset's rounds with their radius replaced (:func:`~ilo_solver.presets.with_radius`); ``init`` (one latent
+    ``config`` (e.g. the ``dcgan-faces`` ``ilo`` preset, its steps scaled) with :func:`classify_fit`, one restart per
+    problem and the latent ball :data:`GUIDANCE_R1`: one CSGM round shared by all radii (each radius resumes it, so
+    the radius-0 answer is every radius's start), then the config's rounds with their radius replaced
+    (:func:`~ilo_solver.solvers.ilo.with_radius`); ``init`` (one latent
     per problem, e.g. the references' own) starts the CSGM round instead of random draws. Returns tensors
     indexed ``[radius, b]``: ``x`` the images, ``p`` the guiding classifier's probability of the class,
     ``p_<name>`` each evaluator's, ``distance`` the :func:`range_distance` (started from the problem's CSGM latent
@@ -110,12 +111,11 @@ def guidance_sweep(G, classifier: torch.nn.Module, labels: Sequence[int], refere
     shape = tuple(G.latent_shape(G.num_blocks))
     op = Classifier(classifier, shape, len(CLASSES), reference=references)
     y = op.target(labels)
-    cfg = presets.configure("dcgan-faces", "ilo", fit=classify_fit(anchor_weight), steps_scale=steps_scale,
-                            restarts=B, r1=GUIDANCE_R1)
-    base = ilo(G, y, op, config=presets.with_radius(cfg, 0), rng=rng, init=init)
+    cfg = dataclasses.replace(config, fit=classify_fit(anchor_weight), restarts=B, r1=GUIDANCE_R1)
+    base = ilo(G, y, op, config=with_radius(cfg, 0), rng=rng, init=init)
     xs = [base.x_all]
     for r in radii[1:]:
-        res = ilo(G, y, op, config=presets.with_radius(cfg, r), rng=torch.Generator().manual_seed(0), resume=base)
+        res = ilo(G, y, op, config=with_radius(cfg, r), rng=torch.Generator().manual_seed(0), resume=base)
         xs.append(res.x_all)
     x = torch.stack(xs)                                    # [R, B, 3, H, W]
     flat = x.flatten(0, 1)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .generators.safe_pickle import RestrictedUnpickler
+from .safe_pickle import RestrictedUnpickler
 
 __all__ = ["package_file", "sha256", "cache_dir", "lpips_weights", "AssetError", "PINNED", "shipped_score_path",
            "shipped_path", "PINNED_DATA"]
@@ -35,6 +35,8 @@ class AssetError(RuntimeError):
 #: trained by ``ilo train-prior --split 1 --steps 1500 --seed 0`` (width 128, depth 4, batch 64, lr 1e-3; 67 s on
 #: 2 CPU threads, torch 2.13.0); the JSON beside it holds that command and the training curve.
 SHIPPED_SCORE = "score_dcgan_split1.pt"
+#: the package's shipped data files (``ilo_solver/data``)
+DATA_DIR = Path(__file__).resolve().parents[1] / "data"
 PINNED_DATA = {
     "score_dcgan_split1.pt": "8cf829d91359e70bcb1bf04515fb1ba41bd67f8d2fc361e3053c16058c88e285",
     "score_dcgan_split1.json": "2b8d547b252863f5a3a50330eea37d6717eb0dabac97697fa996480ff4d4df83",
@@ -50,7 +52,7 @@ PINNED_DATA = {
 def shipped_path(*names: str) -> Path:
     """Path of the shipped data file ``names[0]`` (``ilo_solver/data``), every file of ``names`` (the weights and
     their sidecars) checked against :data:`PINNED_DATA` first."""
-    d = Path(__file__).with_name("data")
+    d = DATA_DIR
     for name in names:
         if name not in PINNED_DATA:
             raise AssetError(f"{name} is not a pinned shipped file")

@@ -15,7 +15,7 @@ from functools import lru_cache
 import torch
 import torch.nn.functional as F
 
-from .assets import lpips_weights
+from ..io.assets import lpips_weights
 
 __all__ = ["LPIPS", "lpips"]
 

@@ -22,8 +22,8 @@ import math
 
 import torch
 
-from .optim import minimize
-from .projection import project_l1_ball, project_l2_ball
+from ..optim.loop import minimize
+from ..optim.projection import project_l1_ball, project_l2_ball
 
 __all__ = ["ExtendedRangeFit", "fit_extended_range", "srec_extended_range"]
 

@@ -35,12 +35,12 @@ import time
 import torch
 from tqdm import tqdm
 
-from . import _host
-from .generators.stylegan2 import StyleGAN2Generator
-from .losses import DataFit
-from .optim import Round, SolveResult, check_schedule, minimize, select_better
-from .projection import SegmentedL1Projector, project_l1_ball_around, renormalise, renormalise_tensors_
-from .stylegan_latent import from_gaussian, gaussian_fit, geocross
+from ..fit.losses import DataFit
+from ..generators.stylegan2 import StyleGAN2Generator
+from ..optim import _host
+from ..optim.loop import Round, SolveResult, check_schedule, minimize, select_better
+from ..optim.projection import SegmentedL1Projector, project_l1_ball_around, renormalise, renormalise_tensors_
+from ..priors.stylegan_latent import from_gaussian, gaussian_fit, geocross
 
 __all__ = ["StyleILOConfig", "StyleILOResult", "ilo_stylegan", "pulse_config", "StyleCSGMConfig", "csgm_stylegan",
            "style_fit"]

@@ -14,14 +14,14 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 
 import torch
 from torch import nn
 from tqdm import tqdm
 
-from . import _host
+from ..optim import _host
 
 __all__ = ["VPSDE", "ScoreModel", "train_score", "train_code_prior", "sample_prior"]
 
@@ -130,7 +130,7 @@ def train_score(model: ScoreModel, sample: Callable[[int, torch.Generator], torc
     start, losses = 0, []
     ck = Path(checkpoint) if checkpoint else None
     if ck is not None and ck.exists():
-        from .generators.safe_pickle import safe_torch_load
+        from ..io.safe_pickle import safe_torch_load
         state = safe_torch_load(ck)
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["opt"])

@@ -12,8 +12,8 @@ import math
 
 import torch
 
+from ..fit.losses import DataFit
 from . import operators as O
-from .losses import DataFit
 
 __all__ = ["TASKS", "Task", "make_task"]
 

@@ -25,14 +25,14 @@ import time
 import torch
 from tqdm import tqdm
 
-from . import _host
-from .generators.base import LayeredGenerator
-from .losses import DataFit
-from .operators import Operator
-from .optim import Round, SolveResult, check_schedule, minimize
-from .projection import project_l1_ball_around, project_l2_ball
+from ..fit.losses import DataFit
+from ..generators.base import LayeredGenerator
+from ..optim import _host
+from ..optim.loop import Round, SolveResult, check_schedule, minimize
+from ..optim.projection import project_l1_ball_around, project_l2_ball
+from ..physics.operators import Operator
 
-__all__ = ["ILOConfig", "ILOResult", "ilo", "csgm_config"]
+__all__ = ["ILOConfig", "ILOResult", "ilo", "csgm_config", "with_radius"]
 
 INF = math.inf
 
@@ -187,3 +187,17 @@ def _check_prefix(old: ILOConfig, new: ILOConfig) -> None:
     if not same:
         raise ValueError("resume: the saved run's config must be a prefix of the new config "
                          f"(saved {old}, new {new})")
+
+
+def with_radius(cfg: ILOConfig, radius: float) -> ILOConfig:
+    """``cfg`` with every intermediate round's l1 radius set to ``radius`` -- the trade-off knob of classifier
+    guidance (ILO paper §4); ``radius`` = 0 keeps the CSGM round alone (the range itself), ``inf`` the
+    unconstrained search."""
+    if not isinstance(cfg, ILOConfig):
+        raise ValueError(f"with_radius applies to an ILOConfig (dcgan-faces), got {type(cfg).__name__}")
+    if not (isinstance(radius, (int, float)) and radius >= 0 and not math.isnan(radius)):
+        raise ValueError(f"radius must be >= 0 (inf: unconstrained), got {radius!r}")
+    if radius == 0:
+        return dataclasses.replace(cfg, rounds=cfg.rounds[:1])
+    return dataclasses.replace(cfg, rounds=cfg.rounds[:1] + tuple(dataclasses.replace(r, radius=float(radius))
+                                                                  for r in cfg.rounds[1:]))

@@ -21,7 +21,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from .images import fit_to_prior, load_image
+from ..io.images import fit_to_prior, load_image
 from .tasks import Task, make_task
 
 __all__ = ["OBSERVABLE_TASKS", "real_observation", "estimate_noise_sigma"]

@@ -261,7 +261,7 @@ def shipped_classifier(kind: str) -> FashionClassifier:
     """The committed ``standard`` or ``robust`` classifier (``ilo_solver/data/fashion_{kind}.safetensors``), its
     weights and sidecar checked against :data:`~ilo_solver.assets.PINNED_DATA`; the sidecar records the training
     command and the test accuracies, clean and under attack."""
-    from .assets import shipped_path
+    from ..io.assets import shipped_path
     if kind not in ("standard", "robust"):
         raise ValueError(f"the shipped classifiers are 'standard' and 'robust', got {kind!r}")
     return load_classifier(shipped_path(f"fashion_{kind}.safetensors", f"fashion_{kind}.json"), kind)

@@ -20,8 +20,8 @@ import numpy as np
 import torch
 from scipy import stats
 
+from ..physics.operators import GaussianCS, PartialCirculant
 from .extended_range import srec_extended_range
-from .operators import GaussianCS, PartialCirculant
 
 __all__ = ["SRECCurve", "srec_curve", "typical_delta", "MEASUREMENTS"]
 

@@ -27,13 +27,13 @@ import time
 import torch
 from tqdm import tqdm
 
-from . import _host
-from .generators.base import LayeredGenerator
+from ..fit.losses import DataFit
+from ..generators.base import LayeredGenerator
+from ..optim import _host
+from ..optim.loop import Round, SolveResult, minimize, ula_step
+from ..physics.operators import Operator
+from ..priors.score import ScoreModel
 from .ilo import ILOConfig, ILOResult, ilo
-from .losses import DataFit
-from .operators import Operator
-from .optim import Round, SolveResult, minimize, ula_step
-from .score import ScoreModel
 
 __all__ = ["SGILOConfig", "SGILOResult", "sgilo", "langevin_posterior", "bayes_parameters"]
 

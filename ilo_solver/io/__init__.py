@@ -1,0 +1,13 @@
+"""Files in and out, below everything else: pinned package assets (:mod:`.assets`), image files (:mod:`.images`) and
+the restricted unpickler that reads checkpoints without executing them (:mod:`.safe_pickle`).
+
+Import rule: ``io`` imports nothing from ``ilo_solver`` outside itself (every other part may import it). Result
+directories and configs are written by :mod:`ilo_solver.storage`, which sits above the solvers because it knows
+their config types.
+"""
+from .assets import AssetError, package_file, sha256, shipped_path, shipped_score_path
+from .images import BUILTIN, FORMATS, fit_to_prior, load_image, to_uint8
+from .safe_pickle import RestrictedUnpickler, UnsafePickleError, safe_torch_load
+
+__all__ = ["AssetError", "package_file", "sha256", "shipped_path", "shipped_score_path", "BUILTIN", "FORMATS",
+           "fit_to_prior", "load_image", "to_uint8", "RestrictedUnpickler", "UnsafePickleError", "safe_torch_load"]
