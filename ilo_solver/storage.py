@@ -65,10 +65,9 @@ def dumps(obj: Any, **kw) -> str:
 
 # --------------------------------------------------------------------------------------------------- configs
 def _config_types() -> dict:
-    from .solvers.ilo import ILOConfig
-    from .solvers.ilo_stylegan import StyleCSGMConfig, StyleILOConfig
-    from .solvers.sgilo import SGILOConfig
-    return {c.__name__: c for c in (ILOConfig, StyleILOConfig, StyleCSGMConfig, SGILOConfig)}
+    """The config types of every registered solver (:data:`ilo_solver.presets.SOLVERS`), by class name."""
+    from .presets import SOLVERS
+    return {c.__name__: c for c in SOLVERS}
 
 
 def config_to_dict(cfg) -> dict:
@@ -177,6 +176,28 @@ def write_atomically(path: Path, data: str | bytes) -> None:
         tmp.unlink(missing_ok=True)
 
 
+def save_figure(fig, path: Path, *, dpi: int = 110, metadata: dict[str, str] | None = None) -> Path:
+    """The one place a figure is written (PNG, atomically: a crash leaves the old file or the new one), then closed.
+    ``metadata``: PNG text chunks (the verification runner records the digest of the result drawn)."""
+    import io
+
+    import matplotlib.pyplot as plt
+    path = Path(path)
+    buf = io.BytesIO()
+    fig.savefig(buf, dpi=dpi, format="png", metadata=metadata)
+    plt.close(fig)
+    write_atomically(path, buf.getvalue())
+    return path
+
+
+def save_png(x, path: Path) -> None:
+    """An image ``[3, H, W]`` in [-1, 1] as an 8-bit PNG."""
+    from PIL import Image
+
+    from .io.images import to_uint8
+    Image.fromarray(to_uint8(x)).save(path, format="PNG")
+
+
 def check_output_dir(out: Path, *, overwrite: bool = False) -> Path:
     """Before any work: ``out`` must be a directory that can be created (or, with ``overwrite``, replaced) beside
     writable siblings. Raises ``ValueError`` with the reason."""
@@ -184,7 +205,7 @@ def check_output_dir(out: Path, *, overwrite: bool = False) -> Path:
     if out.exists() and not out.is_dir():
         raise ValueError(f"output {out} exists and is not a directory")
     if out.exists() and any(out.iterdir()) and not overwrite:
-        raise ValueError(f"output directory {out} exists and is not empty; pass overwrite=True to "
+        raise ValueError(f"output directory {out} exists and is not empty; pass --overwrite (overwrite=True) to "
                          "replace it")
     parent = out.resolve().parent
     anc = parent

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from scipy import stats
 
-from ilo_solver.storage import dumps, write_atomically
+from ilo_solver.storage import dumps, save_figure, write_atomically
 
 __all__ = ["ClaimRow", "Control", "evaluate", "replace_in", "paired_bootstrap", "threshold_verdict", "combine",
            "nested_rows", "bisect_grid", "wilson", "mean_ci", "SerialExecutor", "make_executor", "dask_executor",
@@ -252,20 +252,6 @@ class _OneThreadEach(cf.Executor):
 
     def shutdown(self, wait=True, **kwargs):
         self.inner.shutdown(wait=wait, **kwargs)
-
-
-def save_figure(fig, path: Path, *, dpi: int = 110, metadata: dict[str, str] | None = None) -> Path:
-    """The one place a claim's figure is written (PNG, atomically: a crash leaves the old file or the new one),
-    then closed. ``metadata``: PNG text chunks (the runner records the digest of the result drawn)."""
-    import io
-
-    import matplotlib.pyplot as plt
-    path = Path(path)
-    buf = io.BytesIO()
-    fig.savefig(buf, dpi=dpi, format="png", metadata=metadata)
-    plt.close(fig)
-    write_atomically(path, buf.getvalue())
-    return path
 
 
 def save_json(path: Path, obj: Any) -> None:

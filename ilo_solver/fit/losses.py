@@ -15,6 +15,7 @@ r"""Data-fit losses for ILO/CSGM, all per batch element (shape ``[B]``) so that 
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import torch
 
@@ -89,8 +90,9 @@ class DataFit:
     def __post_init__(self):
         for f in ("mse_weight", "lpips_weight", "dead_zone_weight", "dead_zone_tau", "sna_sigma", "ce_weight",
                   "anchor_weight"):
-            if getattr(self, f) < 0:
-                raise ValueError(f"{f} must be >= 0, got {getattr(self, f)}")
+            v = getattr(self, f)
+            if not (isinstance(v, (int, float)) and math.isfinite(v) and v >= 0):
+                raise ValueError(f"{f} must be finite and >= 0, got {v!r}")
         if self.lpips_size is not None and self.lpips_size < 32:
             raise ValueError(f"lpips_size must be >= 32 or None, got {self.lpips_size}")
         if self.lpips_net not in ("alex", "vgg"):

@@ -26,7 +26,7 @@ import torch
 from ..io.safe_pickle import first_line, safe_torch_load
 from .stylegan2 import StyleGAN2Generator
 
-__all__ = ["load_generator", "infer_config", "convert_to_safetensors"]
+__all__ = ["load_generator", "infer_config", "convert_to_safetensors", "convert_checkpoint"]
 
 _META_KEY = "ilo_toolkit.stylegan2_config"
 _W_AVG = "w_avg"   # not a state-dict name (those are rosinality's), so it cannot collide
@@ -129,3 +129,20 @@ def _load_pt(path: Path):
     allowed class: ``argparse.Namespace``, which rosinality's training checkpoints carry as ``args`` (an attribute
     bag: rebuilding it runs no code; what it holds must itself be loadable under ``weights_only``)."""
     return safe_torch_load(path, extra_globals=[argparse.Namespace])
+
+
+def convert_checkpoint(path: str | Path, out: str | Path) -> dict:
+    """``ilo convert``: :func:`convert_to_safetensors` into ``out`` (a new ``.safetensors`` file), written through a
+    temporary directory beside it so that a failure leaves nothing; returns the generator's configuration as read
+    back from ``out``."""
+    import tempfile
+    out = Path(out)
+    if out.suffix != ".safetensors":
+        raise ValueError(f"the output must end in .safetensors, got {out}")
+    if out.exists():
+        raise ValueError(f"{out} exists; not overwriting it")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=out.parent) as tmp:
+        convert_to_safetensors(path, Path(tmp) / out.name).replace(out)
+    G = load_generator(out)
+    return dict(out=str(out), **G.config(), w_avg=G.w_avg is not None)

@@ -271,6 +271,14 @@ def train_and_save(*, out: Path, data: Path | None, epochs: int, eps: float, pgd
                    eval_steps: int, batch: int, lr: float, width: int, hidden: int, seed: int, command: str,
                    progress: bool = False) -> dict:
     """``ilo train-classifier``: load the data, train, measure clean and attacked test accuracy, write the pair."""
+    if not (1 <= epochs <= 10_000 and 1 <= batch <= 65536 and math.isfinite(lr) and lr > 0 and pgd_steps >= 1
+            and eval_steps >= 0):
+        raise ValueError("--epochs must lie in [1, 10000], --batch in [1, 65536], --lr be finite and > 0, "
+                         "--pgd-steps >= 1 and --eval-steps >= 0")
+    for name, v in (("--eps", eps), ("--eval-eps", eval_eps)):
+        if not (math.isfinite(v) and v >= 0):
+            raise ValueError(f"{name} must be finite and >= 0, got {v}")
+    out = Path(out)
     if out.exists() or out.with_suffix(".json").exists():
         raise ValueError(f"{out} (or its .json) exists; not overwriting it")
     if out.suffix != ".safetensors":

@@ -199,5 +199,8 @@ def with_radius(cfg: ILOConfig, radius: float) -> ILOConfig:
         raise ValueError(f"radius must be >= 0 (inf: unconstrained), got {radius!r}")
     if radius == 0:
         return dataclasses.replace(cfg, rounds=cfg.rounds[:1])
+    if len(cfg.rounds) < 2:
+        raise ValueError("the radius applies to the rounds after the CSGM round (the ilo and unconstrained methods); "
+                         "this config has none")
     return dataclasses.replace(cfg, rounds=cfg.rounds[:1] + tuple(dataclasses.replace(r, radius=float(radius))
                                                                   for r in cfg.rounds[1:]))

@@ -35,7 +35,17 @@ from ..physics.operators import Operator
 from ..priors.score import ScoreModel
 from .ilo import ILOConfig, ILOResult, ilo
 
-__all__ = ["SGILOConfig", "SGILOResult", "sgilo", "langevin_posterior", "bayes_parameters"]
+__all__ = ["SGILOConfig", "SGILOResult", "sgilo", "langevin_posterior", "bayes_parameters", "split_for"]
+
+
+def split_for(G: LayeredGenerator, score: ScoreModel) -> int:
+    """The intermediate split of ``G`` whose code shape the score model was trained for (the first, if several)."""
+    shape = tuple(score.shape)
+    splits = [i for i in range(1, G.num_blocks) if tuple(G.latent_shape(i)) == shape]
+    if not splits:
+        raise ValueError(f"score model shape {shape} matches no intermediate split of the generator (its codes: "
+                         + ", ".join(str(tuple(G.latent_shape(i))) for i in range(1, G.num_blocks)) + ")")
+    return splits[0]
 
 
 def bayes_parameters(noise_sigma: float) -> tuple[float, float]:

@@ -39,20 +39,20 @@ def test_csgm_and_seed_reproducibility(tmp_path):
 
 
 @pytest.mark.parametrize("args,msg", [
-    (["--task", "deblur"], "unknown --task"),
+    (["--task", "deblur"], "invalid choice"),
     (["--task", "cs-gaussian", "--ratio", "1.5"], "ratio"),
     (["--task", "inpaint", "--observed", "0"], "observed"),
-    (["--task", "denoise", "--method", "pulse"], "unknown --method"),
+    (["--task", "denoise", "--method", "pulse"], "unknown method"),
     (["--task", "denoise", "--image", "/nonexistent.png"], "neither a built-in"),
     (["--task", "superres", "--factor", "5"], "divisible"),
     (["--task", "inpaint", "--box", "60,60,10,10"], "inside the 64x64 image"),
     (["--task", "inpaint", "--box", "0,0,64,64"], "hides the whole"),
     (["--task", "denoise", "--device", "foo"], "not a device name"),
     (["--task", "denoise", "--device", "meta"], "use cpu, cuda"),
-    (["--task", "denoise", "--prior", "biggan"], "unknown --prior"),
-    (["--task", "denoise", "--prior", "stylegan2"], "unknown --prior"),
+    (["--task", "denoise", "--prior", "biggan"], "unknown prior"),
+    (["--task", "denoise", "--prior", "stylegan2"], "needs a checkpoint"),
     (["--task", "denoise", "--sigma", "inf"], "sigma must be finite"),
-    (["--task", "denoise", "--dead-zone", "inf"], "--dead-zone must be finite"),
+    (["--task", "denoise", "--dead-zone", "inf"], "dead_zone_weight must be finite"),
     (["--task", "denoise", "--steps-scale", "inf"], "steps_scale must be finite"),
     (["--task", "denoise", "--steps-scale", "1e12"], "steps in one round"),
     (["--task", "denoise", "--restarts", "1000000"], "restarts must be an integer in [1, 1024]"),
@@ -118,7 +118,7 @@ def test_stylegan2_prior_errors(tmp_path, capsys):
     ck = tmp_path / "g.pt"
     torch.save(StyleGAN2Generator(32, style_dim=32, n_mlp=2, channels={4: 32, 8: 32, 16: 16, 32: 16}).state_dict(), ck)
     for prior, method, msg in ((f"stylegan2:{ck}", "foo", "for the stylegan2 prior"),
-                               ("dcgan-faces", "pulse", "unknown --method 'pulse'")):
+                               ("dcgan-faces", "pulse", "unknown method 'pulse'")):
         with pytest.raises(SystemExit):
             main(["solve", "--image", "astronaut", "--task", "denoise", "--prior", prior, "--method", method,
                   "--out", str(tmp_path / "o")])
@@ -169,7 +169,7 @@ def test_convert_command(tmp_path, monkeypatch, capsys):
 def test_device_names():
     import torch
 
-    from ilo_solver.cli import parse_device
+    from ilo_solver.presets import parse_device
     assert parse_device("cpu") == torch.device("cpu")
     if torch.cuda.is_available():
         assert parse_device("cuda").type == "cuda"
@@ -296,8 +296,8 @@ def test_real_observations_without_a_truth(tmp_path, face64, capsys):
 
 
 @pytest.mark.parametrize("args,msg", [
-    (["--task", "cs-gaussian", "--observation", "x.png"], "applies to superres, inpaint, denoise"),
-    (["--task", "denoise", "--image", "astronaut", "--observation", "x.png"], "either --image"),
+    (["--task", "cs-gaussian", "--observation", "x.png"], "can be given for superres, inpaint, denoise"),
+    (["--task", "denoise", "--image", "astronaut", "--observation", "x.png"], "not allowed with argument"),
     (["--task", "denoise"], "either --image"),
     (["--task", "denoise", "--image", "astronaut", "--mask", "m.png"], "go with --observation"),
 ])
@@ -379,7 +379,7 @@ def test_stylegan_as_a_layered_generator_composes_to_G():
 
 def test_classify_task_writes_probabilities_and_range_distance(tmp_path):
     out = tmp_path / "c"
-    assert main(["solve", "--task", "classify", "--class", "trouser", "--out", str(out), "--steps-scale", "0.02",
+    assert main(["classify", "--class", "trouser", "--out", str(out), "--steps-scale", "0.02",
                  "--restarts", "2", "--radius", "100", "--no-progress"]) == 0
     m = json.loads((out / "metrics.json").read_text())
     assert m["target"] == "trouser" and m["classifier"] == "robust" and 0 <= m["probability"] <= 1
@@ -389,7 +389,7 @@ def test_classify_task_writes_probabilities_and_range_distance(tmp_path):
     assert cfg["method"]["fit"]["ce_weight"] == 1 and cfg["method"]["fit"]["mse_weight"] == 0
     assert Image.open(out / "reconstruction.png").size == (64, 64)
     ref = tmp_path / "r"
-    assert main(["solve", "--task", "classify", "--class", "bag", "--classifier", "standard", "--image",
+    assert main(["classify", "--class", "bag", "--classifier", "standard", "--image",
                  "astronaut", "--anchor", "10", "--method", "csgm", "--out", str(ref), "--steps-scale", "0.02",
                  "--no-progress"]) == 0
     m = json.loads((ref / "metrics.json").read_text())
@@ -397,20 +397,21 @@ def test_classify_task_writes_probabilities_and_range_distance(tmp_path):
 
 
 @pytest.mark.parametrize("args,msg", [
-    (["--task", "classify"], "needs --class"),
-    (["--task", "classify", "--class", "frog"], "unknown class 'frog'"),
-    (["--task", "classify", "--class", "bag", "--anchor", "1"], "--anchor needs --image"),
-    (["--task", "classify", "--class", "bag", "--method", "sgilo"], "--method ilo, csgm or unconstrained"),
-    (["--task", "classify", "--class", "bag", "--classifier", "/none.safetensors"], "--classifier must be"),
-    (["--task", "classify", "--class", "bag", "--observation", "x.png"], "has no observation"),
-    (["--task", "classify", "--class", "bag", "--anchor", "nan", "--image", "astronaut"], "--anchor must be"),
-    (["--task", "denoise", "--image", "astronaut", "--class", "bag"], "go with --task classify"),
-    (["--task", "denoise", "--image", "astronaut", "--method", "csgm", "--radius", "5"], "--radius applies"),
-    (["--task", "denoise", "--image", "astronaut", "--radius", "-5"], "--radius must be >= 0"),
+    (["classify"], "the following arguments are required: --class"),
+    (["classify", "--class", "frog"], "invalid choice: 'frog'"),
+    (["classify", "--class", "bag", "--anchor", "1"], "--anchor needs --image"),
+    (["classify", "--class", "bag", "--method", "sgilo"], "invalid choice: 'sgilo'"),
+    (["classify", "--class", "bag", "--classifier", "/none.safetensors"], "/none.safetensors"),
+    (["classify", "--class", "bag", "--observation", "x.png"], "unrecognized arguments: --observation"),
+    (["classify", "--class", "bag", "--anchor", "nan", "--image", "astronaut"], "anchor"),
+    (["solve", "--task", "classify"], "invalid choice: 'classify'"),
+    (["solve", "--task", "denoise", "--image", "astronaut", "--class", "bag"], "unrecognized arguments: --class"),
+    (["solve", "--task", "denoise", "--image", "astronaut", "--method", "csgm", "--radius", "5"], "radius applies"),
+    (["solve", "--task", "denoise", "--image", "astronaut", "--radius", "-5"], "radius must be >= 0"),
 ])
 def test_classify_arguments_are_checked(tmp_path, capsys, args, msg):
     out = tmp_path / "out"
     with pytest.raises(SystemExit) as e:
-        main(["solve", "--out", str(out), "--no-progress", *args])
+        main([*args, "--out", str(out), "--no-progress"])
     assert e.value.code == 2 and msg in capsys.readouterr().err
     assert not out.exists()

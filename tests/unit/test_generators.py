@@ -5,6 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ilo_solver.generators import ReLUGenerator, ReLUGeneratorBatch
+from ilo_solver.generators.dcgan import load_dcgan_faces
 
 
 @pytest.mark.parametrize("bias", [False, True])
@@ -74,3 +75,16 @@ def test_generator_batch_errors():
         G.instance(2)
     with pytest.raises(ValueError, match="instances"):
         ReLUGeneratorBatch(0, (2, 4), rng=torch.Generator())
+
+
+def test_dcgan_faces_split_and_eval(rng):
+    G = load_dcgan_faces()
+    z = G.sample_latent(3, rng=rng)
+    x = G(z)
+    assert x.shape == (3, 3, 64, 64) and x.abs().max() <= 1
+    for i in range(G.num_blocks + 1):
+        h = G.forward_to(z, i)
+        assert tuple(h.shape[1:]) == G.latent_shape(i)
+        assert torch.equal(G.forward_from(h, i), x)
+    G.train()
+    assert not G.training and torch.allclose(G(z[:1]), x[:1], atol=1e-5)  # eval BatchNorm: no batch dependence

@@ -75,7 +75,7 @@ def test_solve_dispatches_on_the_config(rng):
                               rounds=presets.PRESETS["dcgan-faces"]["ilo"].rounds[:3])
     res = presets.solve(G, y, op, config=_scaled(cfg), rng=torch.Generator().manual_seed(0))
     assert res.x.shape == (1, 20) and len(res.losses) == len(res.seconds) == 3
-    with pytest.raises(ValueError, match="SGILO needs a score model"):
+    with pytest.raises(ValueError, match="needs a score model"):
         presets.solve(G, y, op, config=presets.PRESETS["dcgan-faces"]["sgilo"], rng=rng)
     with pytest.raises(ValueError, match="used by SGILO only"):
         presets.solve(G, y, op, config=cfg, rng=rng, score=object())

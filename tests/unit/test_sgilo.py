@@ -6,9 +6,9 @@ import math
 import pytest
 import torch
 
-from ilo_solver.priors.score import VPSDE, ScoreModel, sample_prior, train_score
+from ilo_solver.priors.score import ScoreModel, sample_prior, train_score
 from ilo_solver.solvers.sgilo import SGILOConfig, bayes_parameters, langevin_posterior
-from ilo_solver.storage import load_score, save_score
+from ilo_solver.storage import load_score
 
 K, P, N, M = 4, 16, 32, 8
 
@@ -36,13 +36,6 @@ def exact_cov(model, W, t):
     t = torch.as_tensor(t, dtype=torch.float64)
     sde = model.sde
     return sde.alpha(t) ** 2 * W @ W.T + sde.sigma(t) ** 2 * model.std ** 2 * torch.eye(P, dtype=torch.float64)
-
-
-def test_vpsde_constants():
-    sde = VPSDE()
-    t = torch.tensor(0.01, dtype=torch.float64)
-    assert float(sde.beta(t)) == pytest.approx(0.299)
-    assert float(sde.sigma(t)) == pytest.approx(0.0446, abs=1e-4)  # docs/theory_notes.md §6
 
 
 @pytest.mark.slow   # trains the score model (the module fixture, ~8 s)
@@ -122,25 +115,6 @@ def test_practical_mode_runs_and_fits_the_data(linear_problem, trained):
     assert torch.all(fit < 0.1 * (y ** 2).sum())
 
 
-def test_save_load_and_config_errors(tmp_path):
-    torch.manual_seed(0)   # parameter init of a test model
-    model = ScoreModel((P,), width=16, depth=2).double().eval()
-    model.mean.fill_(0.3)
-    model.std.fill_(1.7)   # non-default standardisation, so that a loader dropping it would be caught
-    save_score(model, tmp_path / "s.pt", seed=1)
-    back = load_score(tmp_path / "s.pt")
-    x = torch.randn(3, P, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
-    assert torch.equal(back(x, 0.1), model(x, 0.1))
-    with pytest.raises(ValueError, match="mode"):
-        SGILOConfig(mode="exact")
-    with pytest.raises(ValueError, match="burn_in"):
-        SGILOConfig(steps=10, burn_in=10)
-    with pytest.raises(ValueError, match="noise_sigma"):
-        bayes_parameters(0.0)
-    with pytest.raises(ValueError, match="shape"):
-        ScoreModel((2, 3))
-
-
 def test_training_resumes_exactly(linear_problem, tmp_path):
     W, _, _ = linear_problem
     sample = lambda n, gen: torch.randn(n, K, generator=gen, dtype=torch.float64) @ W.T
@@ -211,3 +185,12 @@ def test_the_shipped_prior_is_pinned_documented_and_trained():
         fresh.std.copy_(trained.std)
         loss = lambda m: float(((m.eps(xt, t) - e) ** 2).mean())
         assert loss(trained) < 0.9 * loss(fresh), (loss(trained), loss(fresh))
+
+
+def test_config_errors():
+    with pytest.raises(ValueError, match="mode"):
+        SGILOConfig(mode="exact")
+    with pytest.raises(ValueError, match="burn_in"):
+        SGILOConfig(steps=10, burn_in=10)
+    with pytest.raises(ValueError, match="noise_sigma"):
+        bayes_parameters(0.0)

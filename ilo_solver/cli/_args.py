@@ -1,0 +1,63 @@
+"""What the subcommands share: the help formatter and argparse types that only parse (ranges are the library's)."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+
+class Help(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """Defaults shown where they say something (not for None/False, nor where the help states its own); the
+    description and epilog (examples) kept as written."""
+
+    def _get_help_string(self, action):
+        if action.default in (None, False) or "default" in (action.help or ""):
+            return action.help
+        return super()._get_help_string(action)
+
+
+def parser(sub, name: str, summary: str, description: str, example: str) -> argparse.ArgumentParser:
+    """A subcommand's parser: a one-line ``summary`` (in ``ilo --help``), a ``description`` and an example."""
+    return sub.add_parser(name, help=summary, description=f"{summary}\n\n{description}".rstrip(),
+                          epilog=f"example:\n  {example}", formatter_class=Help)
+
+
+def floats(s: str) -> tuple[float, ...]:
+    try:
+        return tuple(float(t) for t in s.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {s!r}") from None
+
+
+def ints(s: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(t) for t in s.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {s!r}") from None
+
+
+def box(s: str) -> tuple[int, int, int, int]:
+    v = ints(s)
+    if len(v) != 4:
+        raise argparse.ArgumentTypeError(f"--box needs 4 integers TOP,LEFT,HEIGHT,WIDTH, got {s!r}")
+    return v
+
+
+def add_output(p: argparse.ArgumentParser, files: str) -> None:
+    p.add_argument("--out", type=_path, required=True, help=f"result directory ({files})")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing, non-empty --out directory")
+
+
+def _path(s: str):
+    from pathlib import Path
+    return Path(s)
+
+
+def emit(summary: dict) -> None:
+    """The command's one-line summary on stdout, strict JSON (non-finite numbers as strings)."""
+    from ilo_solver.storage import dumps
+    print(dumps(summary))
+    sys.stdout.flush()
+
+
+__all__ = ["Help", "parser", "floats", "ints", "box", "add_output", "emit", "json"]
