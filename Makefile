@@ -41,7 +41,7 @@ figures: $(STAMP)
 
 # The ILO paper's experiments on the offline prior (~30 min on 2 cores with FORCE=1; docs/paper is reused otherwise).
 paper: $(STAMP)
-	$(PY) -m benchmarks.paper --workers 2 --readme README.md $(if $(FORCE),--force,)
+	$(PY) -m verification.paper --workers 2 --readme README.md $(if $(FORCE),--force,)
 
 figures-quick: $(STAMP)
 	$(PY) -m verification --quick --out results/quick

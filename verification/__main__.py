@@ -119,7 +119,7 @@ def run_checks(names, *, quick: bool, out: Path, seed: int, executor: cf.Executo
     """Run (or reuse) the checks ``names``, draw the figures of new or changed results (all with ``replot``), and
     write the report of every claim that has a finished result in ``out`` for these settings -- so running one claim
     does not drop the others' rows. A reused result is said to be reused, with when and where it was computed.
-    ``checks``: the registry of check modules (default :data:`verification.CHECKS`; ``benchmarks.paper`` passes
+    ``checks``: the registry of check modules (default :data:`verification.CHECKS`; ``verification.paper`` passes
     its own)."""
     checks = CHECKS if checks is None else checks
     with _exclusive(out):

@@ -30,4 +30,5 @@ from .projection import (
 
 __all__ = ["Round", "check_schedule", "scale_steps", "SolveResult", "LoopResult", "select_better", "minimize",
            "cosine_ramp", "ula_step", "MAX_STEPS", "project_l1_ball", "project_l1_ball_around",
-           "SegmentedL1Projector", "project_l2_ball", "renormalise", "renormalise_tensors_", "METHODS"]
+           "SegmentedL1Projector", "project_l2_ball", "renormalise", "renormalise_tensors_", "METHODS",
+           "l1_balls_projector"]

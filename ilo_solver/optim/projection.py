@@ -46,7 +46,7 @@ import torch
 from . import _l1_kernels as _k
 
 __all__ = ["project_l1_ball", "project_l1_ball_around", "SegmentedL1Projector", "project_l2_ball", "renormalise",
-           "renormalise_tensors_", "METHODS"]
+           "renormalise_tensors_", "METHODS", "l1_balls_projector"]
 
 METHODS = ("auto", "fast", "condat", "michelot", "batched", "sort", "bisect")
 
@@ -324,3 +324,27 @@ def renormalise_tensors_(tensors: list, norms: list) -> None:
 def _renormalise_each_(tensors: list, norms: list) -> None:
     for t, nrm in zip(tensors, norms, strict=True):
         t.mul_(nrm / t.norm().clamp_min(1e-12))
+
+
+def l1_balls_projector(centres, radii, *, method: str = "auto"):
+    r"""An in-place map ``project(vs)`` that puts each ``vs[i]`` into :math:`\{w:\|w-c_i\|_1\le r_i\}` (``centres``
+    copied now; radii ``inf`` are skipped) -- the one place the multi-tensor method is chosen: ``"segmented"``
+    (:class:`SegmentedL1Projector`, one sync-free call for all tensors: accelerators), ``"per_tensor"``
+    (:func:`project_l1_ball_around` per tensor: numba on the CPU), ``"auto"`` (segmented off the CPU)."""
+    if method not in ("auto", "per_tensor", "segmented"):
+        raise ValueError(f"method must be 'auto', 'per_tensor' or 'segmented', got {method!r}")
+    finite = [i for i, r in enumerate(radii) if math.isfinite(r)]
+    cs = [centres[i].detach().clone() for i in finite]
+    device = cs[0].device if cs else torch.device("cpu")
+    if method == "auto":
+        method = "per_tensor" if device.type == "cpu" else "segmented"
+    if method == "segmented" and finite:
+        project_all = SegmentedL1Projector([c.numel() for c in cs], [radii[i] for i in finite], device=device)
+
+        def project(vs):
+            torch._foreach_copy_([vs[i] for i in finite], project_all([vs[i] for i in finite], cs))
+    else:
+        def project(vs):
+            for i, c in zip(finite, cs, strict=True):   # in place, one projection per tensor
+                project_l1_ball_around(vs[i].view(1, -1), c.view(1, -1), radii[i], out=vs[i].view(1, -1))
+    return project

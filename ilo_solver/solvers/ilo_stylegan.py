@@ -39,7 +39,7 @@ from ..fit.losses import DataFit
 from ..generators.stylegan2 import StyleGAN2Generator
 from ..optim import _host
 from ..optim.loop import Round, SolveResult, check_schedule, minimize, select_better
-from ..optim.projection import SegmentedL1Projector, project_l1_ball_around, renormalise, renormalise_tensors_
+from ..optim.projection import l1_balls_projector, renormalise, renormalise_tensors_
 from ..priors.stylegan_latent import from_gaussian, gaussian_fit, geocross
 
 __all__ = ["StyleILOConfig", "StyleILOResult", "ilo_stylegan", "pulse_config", "StyleCSGMConfig", "csgm_stylegan",
@@ -115,27 +115,22 @@ def ilo_stylegan(G: StyleGAN2Generator, y: torch.Tensor, op, *, config: StyleILO
                     st = G.stage(j, st, w_start, noises)
             state = tuple(s.clone() for s in st)
         prev = stage
+        # The round's variables: the latent, the first noise maps (5 in round 0, two more each round; the rest fixed)
+        # and, past stage 0, the synthesis state -- each searched in an l1 ball around its start-of-round value.
         n_open = min(len(noises), 5 + 2 * r)
-        start = [u, *noises[:n_open], *(state if stage > 0 else ())]   # the variables' start-of-round values
-        radii = [rd.radius] + [rd.radius_noise] * n_open + [rd.radius_state] * (len(start) - 1 - n_open)
+        start = RoundVariables(u, list(noises[:n_open]), state if stage > 0 else ())
         last = cfg.select_best and r == len(cfg.rounds) - 1
-
-        def objective(vs, stage=stage, n_open=n_open, last=last, noises=noises):
-            x = G.synthesis(from_gaussian(vs[0], mean, std), vs[1:1 + n_open] + noises[n_open:], start=stage,
-                            state=tuple(vs[1 + n_open:]) if stage > 0 else None)
-            fit = cfg.fit(x, op, y, rng=loop_rng)
-            loss = fit + cfg.geocross_weight * geocross(vs[0])
-            return (loss, fit.detach().sum(), x.detach()) if last else loss
-
+        objective = RoundObjective(G, cfg, op, y, mean, std, stage, n_open, noises[n_open:], loop_rng, last)
+        post_step = RoundProjection(cfg, start, start.radii(rd), sphere, noise_norms)
         # foreach: one multi-tensor kernel per Adam operation, whatever the number of variables (the GPU default)
-        res = minimize(start, objective, steps=rd.steps, lr=rd.lr, schedule="cosine", record="sum", keep_best=last,
-                       post_step=_round_projection(cfg, start, radii, n_open, sphere, noise_norms, p.device),
-                       bar=bar, show_loss=False, foreach=True)
+        res = minimize(start.flat(), objective, steps=rd.steps, lr=rd.lr, schedule="cosine", record="sum",
+                       keep_best=last, post_step=post_step, bar=bar, show_loss=False, foreach=True)
         if last:
             best = (res.best_score, res.best_value)
-        u, noises = res.params[0], res.params[1:1 + n_open] + noises[n_open:]
+        end = RoundVariables.unflat(res.params, n_open)
+        u, noises = end.latent, end.noises + noises[n_open:]
         if stage > 0:
-            state = tuple(res.params[1 + n_open:])
+            state = end.state
         losses.append(_host.read(res.trace) if rd.steps else [])   # the round's one device -> host read
         seconds.append(time.perf_counter() - t0)
     bar.close()
@@ -147,26 +142,58 @@ def ilo_stylegan(G: StyleGAN2Generator, y: torch.Tensor, op, *, config: StyleILO
     return StyleILOResult(x=x, losses=losses, seconds=seconds, config=cfg, latent=u, noises=noises)
 
 
-def _round_projection(cfg, start, radii, n_open, sphere, noise_norms, device):
-    """The post-step map of a round: every deviation from its start onto its l1 ball (one segmented, sync-free
-    call on accelerators, or one numba projection per tensor on the CPU), then the latent rows back onto the sphere
-    and the opened noise maps back to their initial norms."""
-    finite = [i for i, rad in enumerate(radii) if math.isfinite(rad)]
-    segmented = bool(finite) and (cfg.projection == "segmented" or (cfg.projection == "auto"
-                                                                    and device.type != "cpu"))
-    project_all = SegmentedL1Projector([start[i].numel() for i in finite], [radii[i] for i in finite],
-                                       device=device) if segmented else None
-    centres = [start[i].clone() for i in finite]
+@dataclasses.dataclass(frozen=True)
+class RoundVariables:
+    """What one ILO/PULSE round on StyleGAN-2 optimises, by name: ``latent`` u (w+ rows on the sphere,
+    ``[1, n_latent, D]``), the opened ``noises`` (the first maps; the others stay fixed) and, past stage 0, the
+    synthesis ``state`` at the round's stage (``()`` at stage 0). :meth:`flat` is the list the loop optimises."""
+    latent: torch.Tensor
+    noises: list
+    state: tuple
 
-    def step(vs, k):
-        if project_all is not None:
-            torch._foreach_copy_([vs[i] for i in finite], project_all([vs[i] for i in finite], centres))
-        else:
-            for i, c in zip(finite, centres, strict=True):   # in place, one numba projection per tensor
-                project_l1_ball_around(vs[i].view(1, -1), c.view(1, -1), radii[i], out=vs[i].view(1, -1))
-        vs[0].copy_(renormalise(vs[0], sphere))
-        renormalise_tensors_(vs[1:1 + n_open], noise_norms[:n_open])
-    return step
+    def flat(self) -> list[torch.Tensor]:
+        return [self.latent, *self.noises, *self.state]
+
+    @classmethod
+    def unflat(cls, vs, n_open: int) -> RoundVariables:
+        return cls(vs[0], list(vs[1:1 + n_open]), tuple(vs[1 + n_open:]))
+
+    def radii(self, rd: Round) -> list[float]:
+        """Each variable's l1 radius from the round's row (latent, noise and state radii)."""
+        return [rd.radius] + [rd.radius_noise] * len(self.noises) + [rd.radius_state] * len(self.state)
+
+
+class RoundObjective:
+    """The round's objective on the flat variables: synthesise from ``stage`` with the opened noises (+ the fixed
+    ones), the data fit plus ``geocross_weight`` times the geodesic cross term of the latent (PULSE eq. 4); in the
+    last round with best-iterate selection, also (the fit, the image) for the loop to keep the best."""
+
+    def __init__(self, G, cfg, op, y, mean, std, stage, n_open, fixed_noises, rng, last):
+        self.G, self.cfg, self.op, self.y, self.mean, self.std = G, cfg, op, y, mean, std
+        self.stage, self.n_open, self.fixed, self.rng, self.last = stage, n_open, list(fixed_noises), rng, last
+
+    def __call__(self, vs):
+        v = RoundVariables.unflat(vs, self.n_open)
+        x = self.G.synthesis(from_gaussian(v.latent, self.mean, self.std), v.noises + self.fixed, start=self.stage,
+                             state=v.state if self.stage > 0 else None)
+        fit = self.cfg.fit(x, self.op, self.y, rng=self.rng)
+        loss = fit + self.cfg.geocross_weight * geocross(v.latent)
+        return (loss, fit.detach().sum(), x.detach()) if self.last else loss
+
+
+class RoundProjection:
+    """The post-step map of a round: every variable's deviation from its start onto its l1 ball
+    (:func:`~ilo_solver.optim.projection.l1_balls_projector`, which chooses the method), then the latent rows back
+    onto the sphere and the opened noise maps back to their initial norms."""
+
+    def __init__(self, cfg, start: RoundVariables, radii, sphere, noise_norms):
+        self.project = l1_balls_projector(start.flat(), radii, method=cfg.projection)
+        self.n_open, self.sphere, self.norms = len(start.noises), sphere, noise_norms[:len(start.noises)]
+
+    def __call__(self, vs, k):
+        self.project(vs)
+        vs[0].copy_(renormalise(vs[0], self.sphere))
+        renormalise_tensors_(vs[1:1 + self.n_open], self.norms)
 
 
 @dataclasses.dataclass(frozen=True)

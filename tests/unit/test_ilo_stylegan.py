@@ -150,3 +150,14 @@ def test_progress_bar_counts_steps_and_changes_nothing(control, capsys):
     a = csgm_stylegan(G, y, op, config=csgm, rng=torch.Generator().manual_seed(0), progress=True)
     assert "CSGM" in capsys.readouterr().err
     assert torch.equal(a.x, csgm_stylegan(G, y, op, config=csgm, rng=torch.Generator().manual_seed(0)).x)
+
+
+def test_round_variables_flat_and_unflat_are_inverse():
+    from ilo_solver.optim import Round
+    from ilo_solver.solvers.ilo_stylegan import RoundVariables
+    u, n1, n2, s1 = (torch.full((2,), float(i)) for i in range(4))
+    v = RoundVariables(u, [n1, n2], (s1,))
+    assert [t is w for t, w in zip(v.flat(), [u, n1, n2, s1], strict=True)] == [True] * 4
+    back = RoundVariables.unflat(v.flat(), 2)
+    assert back.latent is u and back.noises == [n1, n2] and back.state == (s1,)
+    assert v.radii(Round(1, 1, 0.1, 5.0, radius_noise=2.0, radius_state=3.0)) == [5.0, 2.0, 2.0, 3.0]

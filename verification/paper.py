@@ -1,7 +1,7 @@
 r"""The ILO paper's experiments (Daras et al., ICML 2021, §4: Figure 2, Table 1, Figures 6-7) rerun on the offline
 prior with the shipped presets, and judged against the paper's numbers.
 
-Usage: ``python -m benchmarks.paper [--quick] [--out DIR] [--workers N | --scheduler ADDRESS] [--force]``
+Usage: ``python -m verification.paper [--quick] [--out DIR] [--workers N | --scheduler ADDRESS] [--force]``
 (``make paper``): figures, raw rows (JSON) and a claims table through the verification report machinery
 (``DIR/paper.json``, ``paper.png``, ``report.md``/``report.json``); a finished result with the same config and seed
 is reused unless ``--force``.
@@ -40,7 +40,8 @@ import torch
 from verification._common import ClaimRow, Control, mean_ci, paired_bootstrap, replace_in, threshold_verdict
 
 ID = "paper"
-README_BEGIN, README_END = "<!-- paper:begin (python -m benchmarks.paper --readme README.md) -->", "<!-- paper:end -->"
+README_BEGIN = "<!-- paper:begin (python -m verification.paper --readme README.md) -->"
+README_END = "<!-- paper:end -->"
 PANELS = ("inpaint", "denoise", "superres", "circulant")
 METHODS = ("csgm", "csgm_lpips", "ilo", "unconstrained")
 
@@ -482,7 +483,7 @@ def tables(result: dict) -> str:
 def main(argv=None) -> int:
     from verification.__main__ import run_checks
     from verification._common import dask_executor, load_json, make_executor, set_threads
-    ap = argparse.ArgumentParser(prog="python -m benchmarks.paper", description=__doc__,
+    ap = argparse.ArgumentParser(prog="python -m verification.paper", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="a small grid at 5%% of the steps (about 2 min)")
     ap.add_argument("--out", type=Path, default=None, help="default: docs/paper (results/paper-quick with --quick)")
@@ -507,7 +508,7 @@ def main(argv=None) -> int:
             run_checks([ID], quick=args.quick, out=out, seed=args.seed, executor=ex, force=args.force,
                        checks={ID: sys.modules[__name__]}, replot=args.replot)
     except (RuntimeError, OSError) as e:
-        ap.exit(2, f"python -m benchmarks.paper: error: {e}\n")
+        ap.exit(2, f"python -m verification.paper: error: {e}\n")
     (out / "tables.md").write_text(tables(load_json(out / f"{ID}.json")["result"]))
     if args.readme is not None:
         from verification.report import update_readme

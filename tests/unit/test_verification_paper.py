@@ -1,10 +1,10 @@
-"""benchmarks.paper at --quick size: every claim of the paper gets a verdict, its controls run, the outputs are
+"""verification.paper at --quick size: every claim of the paper gets a verdict, its controls run, the outputs are
 written together, and a second run reuses the result."""
 import json
 
 import pytest
 
-from benchmarks import paper
+from verification import paper
 from verification._common import VERDICTS
 
 
