@@ -8,11 +8,13 @@ by :func:`from_jsonable` where a float is expected.
 from __future__ import annotations
 
 import dataclasses
+import errno
 import json
 import math
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -198,17 +200,44 @@ def save_png(x, path: Path) -> None:
     Image.fromarray(to_uint8(x)).save(path, format="PNG")
 
 
-def check_output_dir(out: Path, *, overwrite: bool = False) -> Path:
-    """Before any work: ``out`` must be a directory that can be created (or, with ``overwrite``, replaced) beside
-    writable siblings. Raises ``ValueError`` with the reason."""
+#: written into every result directory: what ``--overwrite`` may replace (a directory without it is not ours)
+MARKER = ".ilo-result"
+
+
+class ResultConflict(ValueError):
+    """The output directory appeared (another run, another program) while this run worked: this run's result was
+    kept under another name, which the message gives."""
+
+
+def is_result_dir(path: Path) -> bool:
+    """A directory this toolkit wrote (it holds the :data:`MARKER` file)."""
+    return Path(path).is_dir() and (Path(path) / MARKER).is_file()
+
+
+def check_output_dir(out: Path, *, overwrite: bool = False, inputs=()) -> Path:
+    """Before any work: ``out`` must be a directory that can be created (or, with ``overwrite``, replaces an earlier
+    result of this toolkit -- a directory holding :data:`MARKER` -- and nothing else) beside writable siblings, and
+    no input file (``inputs``) may lie inside it. Raises ``ValueError`` with the reason."""
     out = Path(out)
+    if not out.name or out.name in (".", ".."):
+        raise ValueError(f"output directory {str(out)!r} has no name of its own")
     if out.exists() and not out.is_dir():
         raise ValueError(f"output {out} exists and is not a directory")
-    if out.exists() and any(out.iterdir()) and not overwrite:
-        raise ValueError(f"output directory {out} exists and is not empty; pass --overwrite (overwrite=True) to "
-                         "replace it")
-    parent = out.resolve().parent
-    anc = parent
+    if out.is_symlink():
+        raise ValueError(f"output {out} is a symbolic link; give the directory itself")
+    if out.exists() and any(out.iterdir()):
+        if not overwrite:
+            raise ValueError(f"output directory {out} exists and is not empty; pass --overwrite (overwrite=True) to "
+                             "replace it")
+        if not is_result_dir(out):
+            raise ValueError(f"--overwrite replaces only an earlier result of this toolkit, and {out} is not one (it "
+                             f"has no {MARKER} file): move it away or choose another --out")
+    here = out.resolve()
+    for item in inputs:
+        if item is not None and Path(item).exists() and here in Path(item).resolve().parents:
+            raise ValueError(f"the input {item} lies inside --out {out}, which the result replaces: choose another "
+                             "--out")
+    anc = here.parent
     while not anc.exists():
         anc = anc.parent
     if not anc.is_dir() or not os.access(anc, os.W_OK | os.X_OK):
@@ -216,23 +245,55 @@ def check_output_dir(out: Path, *, overwrite: bool = False) -> Path:
     return out
 
 
-def write_result_dir(out: Path, files: dict[str, Callable[[Path], None]], *, overwrite: bool = False) -> Path:
-    """Write every file (name → writer(path)) into a sibling temporary directory, then move it into place as a
-    whole: a failure (or Ctrl-C) leaves the previous ``out`` or nothing, never a mix."""
-    out = check_output_dir(out, overwrite=overwrite)
+def write_result_dir(out: Path, files: dict[str, Callable[[Path], None]], *, overwrite: bool = False,
+                     inputs=()) -> Path:
+    """Write every file (name → writer(path)) and the :data:`MARKER` into a sibling temporary directory, then move
+    it into place as a whole: a failure (or Ctrl-C) leaves the previous ``out`` or nothing, never a mix.
+
+    Placing is exclusive: one ``rename`` that succeeds only while ``out`` is missing or empty (POSIX), so two runs
+    into the same new ``out`` never delete each other's result. If ``out`` appeared meanwhile, the result is kept
+    beside it (``out.<time>-<pid>``) and :class:`ResultConflict` names it; with ``overwrite``, an earlier result
+    (marker present) is replaced, anything else refused."""
+    out = check_output_dir(out, overwrite=overwrite, inputs=inputs)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
         for name, write in files.items():
             write(tmp / name)
-        if out.exists():
+        (tmp / MARKER).write_text(dumps(dict(tool="ilo_solver", written=time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+                                             files=sorted(files)), indent=1))
+        os.chmod(tmp, 0o777 & ~_umask())
+        if _place(tmp, out):
+            return out
+        if overwrite and is_result_dir(out):
             old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.parent))
             out.replace(old / out.name)
-            tmp.replace(out)
+            placed = _place(tmp, out)
             shutil.rmtree(old, ignore_errors=True)
-        else:
-            tmp.replace(out)
+            if placed:
+                return out
+        kept = out.with_name(f"{out.name}.{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}")
+        tmp.replace(kept)
+        raise ResultConflict(f"{out} was created by another run or program while this one worked"
+                             + ("" if overwrite else " (pass --overwrite to replace an earlier result)")
+                             + f"; this result is kept in {kept}")
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
-    return out
+
+
+def _place(tmp: Path, out: Path) -> bool:
+    """``rename(tmp, out)``, atomic; False when ``out`` exists and is not empty (or not a directory)."""
+    try:
+        os.rename(tmp, out)
+        return True
+    except OSError as e:
+        if e.errno in (errno.ENOTEMPTY, errno.EEXIST, errno.ENOTDIR, errno.EISDIR):
+            return False
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

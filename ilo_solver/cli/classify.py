@@ -50,7 +50,8 @@ def _classifier(name: str, device):
 
 def run(args) -> dict:
     device = presets.parse_device(args.device)
-    check_output_dir(args.out, overwrite=args.overwrite)
+    inputs = (args.image, args.classifier)
+    check_output_dir(args.out, overwrite=args.overwrite, inputs=inputs)
     judges = {k: _classifier(k, device) for k in ("robust", "standard")}
     clf = judges.get(args.classifier) or _classifier(args.classifier, device)
     ref, note = None, "no reference face"
@@ -72,5 +73,6 @@ def run(args) -> dict:
                                 "config.json": lambda p: p.write_text(dumps(config, indent=1)),
                                 "grid.png": lambda p: save_figure(runs.classify_grid(rec, clf, ref, args.method), p,
                                                                   dpi=100),
-                                "reconstruction.png": lambda p: save_png(rec.x, p)}, overwrite=args.overwrite)
+                                "reconstruction.png": lambda p: save_png(rec.x, p)}, overwrite=args.overwrite,
+                     inputs=inputs)
     return {k: metrics[k] for k in SUMMARY_KEYS if k in metrics}

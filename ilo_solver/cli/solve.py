@@ -64,7 +64,8 @@ def run(args) -> dict:
     solve, and write the four result files together."""
     key, _ = presets.parse_prior(args.prior)
     device = presets.parse_device(args.device)
-    check_output_dir(args.out, overwrite=args.overwrite)
+    inputs = (args.image, args.observation, args.mask, args.reference, args.score)
+    check_output_dir(args.out, overwrite=args.overwrite, inputs=inputs)
     prior = presets.load_prior(args.prior, device)
     print(f"prior: {prior.description}", file=sys.stderr)
     rng = torch.Generator().manual_seed(args.seed)
@@ -89,5 +90,6 @@ def run(args) -> dict:
     write_result_dir(args.out, {"metrics.json": lambda p: p.write_text(dumps(metrics, indent=1)),
                                 "config.json": lambda p: p.write_text(dumps(config, indent=1)),
                                 "grid.png": lambda p: save_figure(rec.grid(problem, args.method), p, dpi=100),
-                                "reconstruction.png": lambda p: save_png(rec.x, p)}, overwrite=args.overwrite)
+                                "reconstruction.png": lambda p: save_png(rec.x, p)}, overwrite=args.overwrite,
+                     inputs=inputs)
     return {k: metrics[k] for k in SUMMARY_KEYS if k in metrics}

@@ -39,8 +39,8 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> dict:
-    presets.parse_prior(args.prior)
-    check_output_dir(args.out, overwrite=args.overwrite)
+    _, checkpoint = presets.parse_prior(args.prior)
+    check_output_dir(args.out, overwrite=args.overwrite, inputs=(checkpoint,))
     prior = presets.load_prior(args.prior, "cpu")
     result = runs.srec_study(prior, args.operator, args.ratios, args.splits, radius=args.radius, delta=args.delta,
                              draws=args.draws, pairs=args.pairs, restarts=args.restarts, steps=args.steps,
@@ -49,5 +49,6 @@ def run(args) -> dict:
     title = f"S-REC of {args.prior}, {args.operator}, delta = {result['delta']:.3g}"
     write_result_dir(args.out, {"srec.json": lambda p: p.write_text(dumps(result, indent=1)),
                                 "srec.png": lambda p: save_figure(srec_figure(result["curves"], result["n"], title),
-                                                                  p)}, overwrite=args.overwrite)
+                                                                  p)}, overwrite=args.overwrite,
+                     inputs=(checkpoint,))
     return dict(splits=list(args.splits), ms=result["ms"], mean={c["split"]: c["mean"] for c in result["curves"]})

@@ -42,7 +42,7 @@ import numpy as np
 import torch
 
 __all__ = ["UnsafePickleError", "RestrictedUnpickler", "check_torch_payload", "safe_torch_load",
-           "torch_refusal_reason", "first_line", "MAX_TENSOR_BYTES"]
+           "torch_refusal_reason", "first_line", "MAX_TENSOR_BYTES", "scanned"]
 
 #: the largest total size of the tensors one file may declare (the 1024² FFHQ StyleGAN-2 snapshot holds ~0.4 GB)
 MAX_TENSOR_BYTES = 16 * 2 ** 30
@@ -51,6 +51,24 @@ MAX_TENSOR_BYTES = 16 * 2 ** 30
 class UnsafePickleError(ValueError):
     """The pickle asks for something outside the allow-list (with a permissive loader it would have run code,
     corrupted memory, changed a class or allocated what the file asked)."""
+
+
+class MalformedPickle(ValueError):
+    """The opcode stream is not a well-formed pickle (truncated, an opcode where none exists, a stack or memo entry
+    used before it was made)."""
+
+
+def scanned(data, *, pickles: int | None = 1, what: str = "pickle") -> None:
+    """:func:`~ilo_solver.io.pickle_scan.scan_pickle` of ``data`` (bytes, or a stream at its position: it is
+    advanced past the pickles), before any unpickler runs: a limit exceeded is one :class:`UnsafePickleError`, a
+    malformed stream one :class:`MalformedPickle`."""
+    from .pickle_scan import PickleBomb, scan_pickle
+    try:
+        scan_pickle(data, pickles=pickles)
+    except PickleBomb as e:
+        raise UnsafePickleError(f"{what} refused before unpickling: {e}") from None
+    except ValueError as e:
+        raise MalformedPickle(f"malformed {what}: {e}") from None
 
 
 # --------------------------------------------------------------------------------------------------- numpy
@@ -319,18 +337,30 @@ def check_torch_payload(data: bytes, limit: int = MAX_TENSOR_BYTES) -> int:
         if any(i.compress_type != zipfile.ZIP_STORED for i in infos):
             raise UnsafePickleError("compressed records in a torch zip payload (torch.save never compresses; a "
                                     "compressed record can expand far beyond the file)")
-        total = sum(i.file_size for i in infos)
+        pickles = [i for i in infos if i.filename.endswith(".pkl")]
+        if not pickles:
+            raise UnsafePickleError("a torch zip payload without its data.pkl")
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            for i in pickles:
+                scanned(z.read(i), what=f"record {i.filename}")
+        total = sum(i.file_size for i in infos if not i.filename.endswith(".pkl"))
     elif len(data) > 262 and data[257:262] == b"ustar":
         raise UnsafePickleError("tar-format torch payloads (torch < 0.4) are not read")
     else:
         f = io.BytesIO(data)
+
+        def next_pickle() -> _SizeScanner:   # each pickle scanned (opcodes), then walked (storages)
+            start = f.tell()
+            scanned(f, what="torch legacy payload")
+            f.seek(start)
+            return _SizeScanner(f)
         try:
-            magic = _SizeScanner(f).load()
+            magic = next_pickle().load()
             if type(magic) is not int or magic != torch.serialization.MAGIC_NUMBER:
                 raise UnsafePickleError("not a torch.save file (no torch magic number)")
             for _ in range(2):   # protocol version, system info: plain data
-                _SizeScanner(f).load()
-            scan = _SizeScanner(f)
+                next_pickle().load()
+            scan = next_pickle()
             scan.load()
         except UnsafePickleError:
             raise
@@ -397,6 +427,7 @@ class RestrictedUnpickler(pickle._Unpickler):
     dispatch = dict(pickle._Unpickler.dispatch)
 
     def __init__(self, data: bytes, *, globals: dict | None = None, callables=(), classes=()):
+        scanned(data, pickles=None)   # every pickle in the stream, before anything is built
         super().__init__(io.BytesIO(data))
         self._globals = {**_BASE_GLOBALS, **(globals or {})}
         self._callable_ids = {id(c) for c in (*_BASE_CALLABLE, *callables)}
@@ -411,8 +442,8 @@ class RestrictedUnpickler(pickle._Unpickler):
         module = _compat_pickle.IMPORT_MAPPING.get(module, module)
         if (module, name) in self._globals:
             return self._globals[(module, name)]
-        if module == "torch" and isinstance(getattr(torch, name, None), torch.dtype):
-            return getattr(torch, name)
+        if module == "torch" and isinstance(vars(torch).get(name), torch.dtype):   # vars: no lazy submodule import
+            return vars(torch)[name]
         raise UnsafePickleError(
             f"refusing to load global {module}.{name}: not a tensor, container or known record (a permissive "
             "loader would have imported or run it)")

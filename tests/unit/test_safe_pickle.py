@@ -71,7 +71,9 @@ def _corpus(d: Path) -> dict[str, str]:
         files[f"system_p{proto}.pkl"] = (pickle.dumps(_System(), protocol=proto), r"refusing to load global")
         files[f"nested_p{proto}.pkl"] = (pickle.dumps({"G_ema": [{"x": (1, _System())}]}, protocol=proto),
                                          r"refusing to load global")
-    files["inst.pkl"] = (b"(ios\nsystem\nS'touch " + sentinel.encode() + b"'\ntp0\n.", r"refusing to load global")
+    # (also malformed: its TUPLE has no MARK, which the opcode pre-scan reports first)
+    files["inst.pkl"] = (b"(ios\nsystem\nS'touch " + sentinel.encode() + b"'\ntp0\n.",
+                         r"refusing to load global|malformed pickle")
     files["obj.pkl"] = (_pkl(b"(" + _g("os", "system") + _p(f"touch {sentinel}") + b"o"), r"refusing to load global")
     # code inside a tensor's storage: torch's weights_only unpickler refuses it, and its advice is not passed on
     files["storage_code.pkl"] = (_pkl(_in_tensor(_legacy_storage(1, payload=_System()))), r"tensor storage was refused")

@@ -2,6 +2,7 @@
 models save and load (or fail clearly), and result directories appear whole or not at all."""
 import json
 import math
+from pathlib import Path
 
 import pytest
 import torch
@@ -69,7 +70,7 @@ def test_score_files_fail_clearly(tmp_path):
 def test_result_directories_appear_whole(tmp_path):
     out = tmp_path / "res"
     storage.write_result_dir(out, {"a.txt": lambda p: p.write_text("1"), "b.txt": lambda p: p.write_text("2")})
-    assert sorted(p.name for p in out.iterdir()) == ["a.txt", "b.txt"]
+    assert sorted(p.name for p in out.iterdir()) == [storage.MARKER, "a.txt", "b.txt"]
 
     def boom(p):
         raise OSError("disk full")
@@ -80,9 +81,61 @@ def test_result_directories_appear_whole(tmp_path):
     with pytest.raises(ValueError, match="not empty"):
         storage.write_result_dir(out, {"a.txt": lambda p: p.write_text("x")})
     storage.write_result_dir(out, {"z.txt": lambda p: p.write_text("z")}, overwrite=True)
-    assert sorted(p.name for p in out.iterdir()) == ["z.txt"]
+    assert sorted(p.name for p in out.iterdir()) == [storage.MARKER, "z.txt"]
     (tmp_path / "f").write_text("")
     with pytest.raises(ValueError, match="not a directory"):
         storage.check_output_dir(tmp_path / "f")
     with pytest.raises(ValueError, match="not a writable directory"):
         storage.check_output_dir(tmp_path / "f" / "under")
+
+
+def test_overwrite_replaces_only_an_earlier_result_and_never_an_input(tmp_path):
+    """--overwrite deletes nothing that this toolkit did not write (no marker: refused), and an input inside --out
+    (the photo being restored) is refused before any work."""
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "photo.png").write_text("the user's photo")
+    with pytest.raises(ValueError, match="not one"):
+        storage.write_result_dir(work, {"a.txt": lambda p: p.write_text("1")}, overwrite=True)
+    assert (work / "photo.png").read_text() == "the user's photo"
+    res = tmp_path / "res"
+    storage.write_result_dir(res, {"a.txt": lambda p: p.write_text("1")})
+    (res / "photo.png").write_text("moved in later")
+    with pytest.raises(ValueError, match="lies inside --out"):
+        storage.check_output_dir(res, overwrite=True, inputs=[res / "photo.png"])
+    with pytest.raises(ValueError, match="no name of its own"):
+        storage.check_output_dir(Path(""), overwrite=True)
+    assert (res / "photo.png").exists()
+
+
+_RACER = """
+import sys, time
+from pathlib import Path
+from ilo_solver import storage
+def slow(p):
+    time.sleep(1.5)            # both runs hold their temporary result while the other places its own
+    p.write_text(sys.argv[2])
+try:
+    storage.write_result_dir(Path(sys.argv[1]), {"who.txt": slow})
+    print("placed")
+except storage.ResultConflict as e:
+    print("conflict", e)
+"""
+
+
+def test_two_concurrent_runs_into_one_new_output_lose_nothing(tmp_path):
+    """Two real processes write into the same new --out at once: one places its result, the other gets one clear
+    error naming where its own result was kept -- both results survive (the old code deleted one, 3 trials in 4)."""
+    import subprocess
+    import sys
+    out = tmp_path / "out"
+    script = tmp_path / "racer.py"
+    script.write_text(_RACER)
+    root = Path(__file__).resolve().parents[2]
+    procs = [subprocess.Popen([sys.executable, str(script), str(out), who], cwd=root, stdout=subprocess.PIPE,
+                              text=True) for who in ("A", "B")]
+    said = sorted(p.communicate(timeout=120)[0].strip() for p in procs)
+    assert said[1] == "placed" and said[0].startswith("conflict"), said
+    kept = Path(said[0].rsplit("kept in ", 1)[1])
+    texts = {(out / "who.txt").read_text(), (kept / "who.txt").read_text()}
+    assert texts == {"A", "B"} and storage.is_result_dir(kept)
