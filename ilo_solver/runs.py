@@ -227,10 +227,12 @@ def checkpoint_path(out: str | Path) -> Path:
 
 
 def train_prior(spec: str, split: int, out: str | Path, *, steps: int = 2000, batch: int = 64, width: int = 128,
-                depth: int = 4, lr: float = 1e-3, seed: int = 0, command: str = "", progress: bool = True) -> dict:
+                depth: int = 4, lr: float = 1e-3, seed: int = 0, command: str = "", restart: bool = False,
+                progress: bool = True) -> dict:
     """``ilo train-prior``: a score model on the codes at ``split`` of the ``spec`` prior
     (:func:`~ilo_solver.priors.score.train_code_prior`), saved to ``out`` (``.pt``) with a ``.json`` sidecar; an
-    interrupted run resumes from :func:`checkpoint_path`."""
+    interrupted run resumes from :func:`checkpoint_path` when the same options are given again (other options are
+    refused, naming them; ``restart`` trains afresh). The sidecar records how the saved model was trained."""
     import math
 
     import numpy as np
@@ -257,7 +259,8 @@ def train_prior(spec: str, split: int, out: str | Path, *, steps: int = 2000, ba
     ck = checkpoint_path(out)
     t0 = time.perf_counter()
     model, losses = train_code_prior(prior.G, split, steps=steps, batch=batch, width=width, depth=depth, lr=lr,
-                                     rng=torch.Generator().manual_seed(seed), checkpoint=ck, progress=progress)
+                                     rng=torch.Generator().manual_seed(seed), checkpoint=ck,
+                                     settings=dict(prior=spec, seed=seed), restart=restart, progress=progress)
     meta = dict(prior=spec, split=split, seed=seed, steps=steps, batch=batch, lr=lr,
                 final_loss=float(np.mean(losses[-50:])), seconds=time.perf_counter() - t0, command=command)
     save_score(model, out, **meta)

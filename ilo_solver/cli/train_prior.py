@@ -25,6 +25,8 @@ def add_parser(sub) -> None:
     t.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate")
     t.add_argument("--seed", type=int, default=0, help="seed of the codes and the noise")
     t.add_argument("--out", type=Path, required=True, help="score model file (.pt; a .json config is written beside)")
+    t.add_argument("--restart", action="store_true", help="ignore a checkpoint OUT.ckpt left by an interrupted run "
+                   "(by default it is resumed, if its options are these)")
     t.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
 
@@ -35,7 +37,7 @@ def interrupted(args) -> str:
 
 def run(args) -> dict:
     command = "ilo train-prior " + " ".join(f"--{k.replace('_', '-')} {v}" for k, v in vars(args).items()
-                                             if k not in ("command", "no_progress"))
+                                             if k not in ("command", "no_progress", "restart"))
     return runs.train_prior(args.prior, args.split, args.out, steps=args.steps, batch=args.batch, width=args.width,
-                            depth=args.depth, lr=args.lr, seed=args.seed, command=command,
+                            depth=args.depth, lr=args.lr, seed=args.seed, command=command, restart=args.restart,
                             progress=not args.no_progress)

@@ -24,7 +24,7 @@ from pathlib import Path
 import torch
 
 from ..io.safe_pickle import first_line, safe_torch_load
-from .stylegan2 import StyleGAN2Generator
+from .stylegan2 import StyleGAN2Generator, build_checked
 
 __all__ = ["load_generator", "infer_config", "convert_to_safetensors", "convert_checkpoint"]
 
@@ -82,8 +82,7 @@ def load_generator(path: str | Path, device: str | torch.device = "cpu") -> Styl
                          "(float16, bfloat16, float32 or float64) is needed")
     try:
         cfg = infer_config(sd)
-        G = StyleGAN2Generator(**cfg, **cfg_extra).to(dtypes.pop())  # keep the saved precision
-        G.load_state_dict(sd, strict=True)
+        G = build_checked({**cfg, **cfg_extra}, sd, dtype=dtypes.pop())   # keep the saved precision
     except (ValueError, RuntimeError, TypeError) as e:
         raise ValueError(f"{path}: not a StyleGAN-2 generator this toolkit can build ({first_line(e)})") from None
     return _with_w_avg(G, w_avg, path).eval().requires_grad_(False).to(device)

@@ -379,7 +379,7 @@ def load_nvidia_generator(path: str | Path):
     """(StyleGAN2Generator in eval mode, info dict with ``w_avg``, the format and the embedded source's sha256) from
     an NVIDIA ``.pkl``: a stylegan2-ada-pytorch / stylegan3 snapshot (``G_ema``) or an original TensorFlow StyleGAN-2
     pickle (``Gs``)."""
-    from .stylegan2 import StyleGAN2Generator
+    from .stylegan2 import build_checked
 
     data = read_nvidia_pickle(path)
     tf = not isinstance(data, dict)
@@ -393,7 +393,7 @@ def load_nvidia_generator(path: str | Path):
     if not dtype.is_floating_point:
         raise ValueError(f"{path}: the generator's tensors are {dtype}, not floating point")
     try:
-        G = StyleGAN2Generator(**cfg).to(dtype)
+        G = build_checked(cfg, {k: v.to(dtype) for k, v in sd.items()}, dtype=dtype, strict=False)
         res = G.load_state_dict({k: v.to(dtype) for k, v in sd.items()}, strict=False)
     except (RuntimeError, ValueError, TypeError) as e:
         raise ValueError(f"{path}: the converted weights do not fit a StyleGAN-2 generator ({first_line(e)})") \

@@ -343,3 +343,45 @@ class StyleGAN2Generator(nn.Module):
     def forward(self, z: torch.Tensor, noises=None, impl: str = "fast", truncation: float = 1.0) -> torch.Tensor:
         """Image from z ``[B, style_dim]``; ``truncation`` < 1 applies :meth:`truncate` to w."""
         return self.synthesis(self.truncate(self.mapping(z), truncation), noises, impl=impl)
+
+
+def build_checked(cfg: dict, sd: dict, *, dtype: torch.dtype, strict: bool = True,
+                  max_bytes: int = 8 * 2 ** 30) -> StyleGAN2Generator:
+    """A :class:`StyleGAN2Generator` with the configuration ``cfg`` read from a file, loaded with the state dict
+    ``sd`` -- checked before anything is allocated: the hyper-parameters' types and ranges, the architecture built
+    on the ``meta`` device (no memory) and every parameter's shape compared with the file's tensors (so the model
+    cannot be larger than what the file carries: a 1 KB file of zero-size tensors claiming ``style_dim`` 16384 is
+    refused, not built), its size at most ``max_bytes``, and every weight finite. ``strict``: every parameter must
+    come from ``sd`` (blur kernels and noise buffers are the architecture's own)."""
+    for k in ("size", "style_dim", "n_mlp"):
+        v = cfg.get(k)
+        if isinstance(v, bool) or not isinstance(v, int):
+            raise ValueError(f"{k} must be an integer, got {v!r}")
+    if not (1 <= cfg["style_dim"] <= 4096 and 1 <= cfg["n_mlp"] <= 16):
+        raise ValueError(f"style_dim must lie in [1, 4096] and n_mlp in [1, 16], got {cfg['style_dim']}, "
+                         f"{cfg['n_mlp']}")
+    ch = cfg.get("channels") or {}
+    if not all(isinstance(c, int) and not isinstance(c, bool) and 1 <= c <= 4096 for c in ch.values()):
+        raise ValueError(f"channels must be integers in [1, 4096], got {ch}")
+    lr_mlp = cfg.get("lr_mlp", 0.01)
+    if not (isinstance(lr_mlp, (int, float)) and math.isfinite(lr_mlp) and lr_mlp > 0):
+        raise ValueError(f"lr_mlp must be finite and > 0, got {lr_mlp!r}")
+    with torch.device("meta"):
+        meta = StyleGAN2Generator(**cfg)
+    params = dict(meta.named_parameters())
+    wrong = [k for k, v in params.items() if k in sd and tuple(sd[k].shape) != tuple(v.shape)]
+    missing = [k for k in params if k not in sd]
+    if wrong or (strict and missing):
+        raise ValueError("the file's tensors do not match the architecture they describe ("
+                         + ", ".join([f"{k}: {tuple(sd[k].shape)} for {tuple(params[k].shape)}" for k in wrong[:3]]
+                                     + [f"{k} missing" for k in missing[:3]]) + ")")
+    size = sum(v.numel() for v in meta.parameters()) * torch.empty((), dtype=dtype).element_size()
+    if size > max_bytes:
+        raise ValueError(f"the generator would take {size / 2 ** 30:.1f} GiB, over the limit of "
+                         f"{max_bytes / 2 ** 30:.0f} GiB")
+    bad = [k for k, v in sd.items() if v.is_floating_point() and not bool(torch.isfinite(v).all())]
+    if bad:
+        raise ValueError(f"non-finite weights (NaN or inf) in {', '.join(bad[:3])}")
+    G = StyleGAN2Generator(**cfg).to(dtype)
+    G.load_state_dict(sd, strict=strict)
+    return G

@@ -116,26 +116,46 @@ class ScoreModel(nn.Module):
 
 def train_score(model: ScoreModel, sample: Callable[[int, torch.Generator], torch.Tensor], *, steps: int,
                 batch: int = 256, lr: float = 1e-3, t_min: float = 1e-3, rng: torch.Generator,
-                checkpoint: str | Path | None = None, checkpoint_every: int = 200,
-                progress: bool = False) -> list[float]:
+                checkpoint: str | Path | None = None, checkpoint_every: int = 200, settings: dict | None = None,
+                restart: bool = False, progress: bool = False) -> list[float]:
     """Denoising score matching on codes drawn by ``sample(n, rng)`` (e.g. G1(z) for z ~ N(0, I)).
 
     The scalar standardisation is fitted on a first batch of 4096 codes. With ``checkpoint``, training resumes
     from it if present and saves there every ``checkpoint_every`` steps and at the end (model, optimiser, step,
-    random state, losses; written atomically), so an interrupted run resumes where its last checkpoint stopped and
-    ends bit-identical to an uninterrupted one."""
+    random state, losses, and ``settings``: what the run was asked to do, e.g. the training command's options;
+    written atomically), so an interrupted run resumes where its last checkpoint stopped and ends bit-identical to
+    an uninterrupted one. A checkpoint whose ``settings`` (or ``batch``, ``lr``) differ from this call's, or that is
+    already past ``steps``, is refused with the differing names -- resuming it would train something else than
+    asked -- unless ``restart`` (the checkpoint is then ignored and overwritten). A larger ``steps`` continues it."""
     if not isinstance(checkpoint_every, int) or checkpoint_every < 1:
         raise ValueError(f"checkpoint_every must be an integer >= 1, got {checkpoint_every!r}")
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     start, losses = 0, []
     ck = Path(checkpoint) if checkpoint else None
-    if ck is not None and ck.exists():
+    asked = dict(settings or {}, batch=batch, lr=lr, t_min=t_min)
+    if ck is not None and ck.exists() and not restart:
         from ..io.safe_pickle import safe_torch_load
         state = safe_torch_load(ck)
-        model.load_state_dict(state["model"])
-        opt.load_state_dict(state["opt"])
-        rng.set_state(state["rng"])
-        start, losses = int(state["step"]), list(state["losses"])
+        saved = state.get("settings") if isinstance(state, dict) else None
+        if not isinstance(saved, dict):
+            raise ValueError(f"{ck} records no training settings (written by an older version, or not a checkpoint "
+                             "of this command): pass --restart to train afresh")
+        differ = sorted(k for k in set(saved) | set(asked) if saved.get(k) != asked.get(k))
+        if differ:
+            raise ValueError(f"{ck} was trained with other settings ("
+                             + ", ".join(f"{k}: {saved.get(k)!r} there, {asked.get(k)!r} now" for k in differ)
+                             + "): run the same command to resume it, or pass --restart to train afresh")
+        try:
+            model.load_state_dict(state["model"])
+            opt.load_state_dict(state["opt"])
+            rng.set_state(state["rng"])
+            start, losses = int(state["step"]), [float(v) for v in state["losses"]]
+        except (KeyError, TypeError, ValueError, RuntimeError) as e:
+            raise ValueError(f"{ck} is not a resumable checkpoint of this model ({type(e).__name__}: "
+                             f"{str(e).splitlines()[0][:200]}): pass --restart to train afresh") from None
+        if start > steps:
+            raise ValueError(f"{ck} is at step {start}, past the {steps} steps asked for: run with --steps >= "
+                             f"{start} to continue it, or pass --restart to train afresh")
     else:
         with torch.no_grad():
             ref = sample(4096, rng)
@@ -149,7 +169,7 @@ def train_score(model: ScoreModel, sample: Callable[[int, torch.Generator], torc
         losses, trace = losses + _host.read_list(trace), []
         tmp = ck.with_name(ck.name + ".tmp")
         torch.save(dict(model=model.state_dict(), opt=opt.state_dict(), rng=rng.get_state(), step=step,
-                        losses=losses), tmp)
+                        losses=losses, settings=asked), tmp)
         tmp.replace(ck)
 
     for k in tqdm(range(start, steps), desc="score", disable=not progress, initial=start, total=steps):
@@ -176,6 +196,7 @@ def train_score(model: ScoreModel, sample: Callable[[int, torch.Generator], torc
 
 def train_code_prior(G, split: int, *, steps: int, batch: int = 64, width: int = 128, depth: int = 4,
                      lr: float = 1e-3, rng: torch.Generator, checkpoint: str | Path | None = None,
+                     settings: dict | None = None, restart: bool = False,
                      progress: bool = False) -> tuple[ScoreModel, list[float]]:
     """SGILO's prior: a :class:`ScoreModel` on the codes :math:`G_1(z)`, z ~ N(0, I), at ``split`` of a layered
     generator, trained by :func:`train_score` (``ilo train-prior`` and the benchmarks call this)."""
@@ -187,6 +208,7 @@ def train_code_prior(G, split: int, *, steps: int, batch: int = 64, width: int =
         with torch.no_grad():
             return G.forward_to(G.sample_latent(n, rng=g), split)
     losses = train_score(model, sample, steps=steps, batch=batch, lr=lr, rng=rng, checkpoint=checkpoint,
+                         settings=dict(settings or {}, split=split, width=width, depth=depth), restart=restart,
                          progress=progress)
     return model, losses
 

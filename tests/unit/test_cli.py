@@ -415,3 +415,13 @@ def test_classify_arguments_are_checked(tmp_path, capsys, args, msg):
         main([*args, "--out", str(out), "--no-progress"])
     assert e.value.code == 2 and msg in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_train_prior_output_names_cannot_collide_with_its_checkpoint(tmp_path, capsys):
+    """--out NAME.ckpt used to be the checkpoint itself (deleted after the final save, exit 0) and --out NAME.json
+    the sidecar (written over the weights): both are refused before any work."""
+    for name in ("s.ckpt", "s.json", "s"):
+        with pytest.raises(SystemExit) as e:
+            main(["train-prior", "--out", str(tmp_path / name), "--steps", "1"])
+        assert e.value.code == 2 and "must end in .pt" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []

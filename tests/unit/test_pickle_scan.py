@@ -95,3 +95,37 @@ def test_scan_limits_and_what_passes():
                      (b"\x80\x02B\xff\xff\xff\x7f.", "past the end"), (b"\x80\x02a.", "underflow")):
         with pytest.raises(ValueError, match=msg):
             scan_pickle(bad)
+
+
+def test_small_checkpoints_cannot_ask_for_gigabytes_or_carry_nan(tmp_path):
+    """Hyper-parameters read from a file are checked before the generator is built: zero-size tensors whose shapes
+    claim style_dim 16384 (a 1 KB .pt asked 3.4 GB), non-finite weights and a NaN lr_mlp in safetensors metadata
+    are each one clear error; the attack runs under a 1 GiB address-space limit."""
+    from ilo_solver.generators.stylegan2 import StyleGAN2Generator
+    torch.manual_seed(0)
+    G = StyleGAN2Generator(32, style_dim=32, n_mlp=2, channels={4: 16, 8: 16, 16: 8, 32: 8})
+    sd = G.state_dict()
+    for dim, msg in ((16384, "style_dim must lie in"), (2048, "do not match")):   # out of range; in range
+        huge = {k: torch.zeros(0, dim) if k.startswith("style.") and k.endswith("weight") else v[:0]
+                for k, v in sd.items()}
+        torch.save(huge, tmp_path / "huge.pt")
+        assert (tmp_path / "huge.pt").stat().st_size < 200_000
+        r = _run_limited(f"""
+            from ilo_solver.generators.checkpoints import load_generator
+            try:
+                load_generator({str(tmp_path / 'huge.pt')!r})
+            except ValueError as e:
+                print("REFUSED", e)
+            """, tmp_path)
+        assert r.returncode == 0 and r.stdout.startswith("REFUSED") and msg in r.stdout, r.stdout + r.stderr
+    from ilo_solver.generators.checkpoints import load_generator
+    nan = {k: v.clone() for k, v in sd.items()}
+    nan["style.1.weight"][0, 0] = float("nan")
+    torch.save(nan, tmp_path / "nan.pt")
+    with pytest.raises(ValueError, match="non-finite weights"):
+        load_generator(tmp_path / "nan.pt")
+    from safetensors.torch import save_file
+    save_file({k: v.contiguous() for k, v in sd.items()}, str(tmp_path / "lr.safetensors"),
+              metadata={"ilo_toolkit.stylegan2_config": '{"lr_mlp": NaN}'})
+    with pytest.raises(ValueError, match="lr_mlp"):
+        load_generator(tmp_path / "lr.safetensors")

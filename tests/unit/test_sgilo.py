@@ -194,3 +194,26 @@ def test_config_errors():
         SGILOConfig(steps=10, burn_in=10)
     with pytest.raises(ValueError, match="noise_sigma"):
         bayes_parameters(0.0)
+
+
+def test_a_checkpoint_resumes_only_the_training_it_records(linear_problem, tmp_path):
+    """Resuming with other options is refused with their names (the saved lr and RNG used to win silently, and the
+    sidecar recorded the new command); a checkpoint past --steps is refused; restart=True trains afresh; a file that
+    is not a checkpoint of this kind is one clear error."""
+    W, _, _ = linear_problem
+    sample = lambda n, gen: torch.randn(n, K, generator=gen, dtype=torch.float64) @ W.T
+    ck = tmp_path / "ck.pt"
+    model = lambda: ScoreModel((P,), width=16, depth=1).double()
+    train_score(model(), sample, steps=10, batch=8, rng=torch.Generator().manual_seed(0), checkpoint=ck,
+                settings=dict(seed=0))
+    with pytest.raises(ValueError, match=r"other settings \(lr: 0.001 there, 0.01 now, seed: 0 there, 1 now\)"):
+        train_score(model(), sample, steps=10, batch=8, lr=1e-2, rng=torch.Generator().manual_seed(1),
+                    checkpoint=ck, settings=dict(seed=1))
+    with pytest.raises(ValueError, match="at step 10, past the 5 steps"):
+        train_score(model(), sample, steps=5, batch=8, rng=torch.Generator().manual_seed(0), checkpoint=ck,
+                    settings=dict(seed=0))
+    assert len(train_score(model(), sample, steps=5, batch=8, rng=torch.Generator().manual_seed(0), checkpoint=ck,
+                           settings=dict(seed=0), restart=True)) == 5
+    torch.save({"model": {}}, ck)
+    with pytest.raises(ValueError, match="records no training settings"):
+        train_score(model(), sample, steps=5, batch=8, rng=torch.Generator().manual_seed(0), checkpoint=ck)
