@@ -32,7 +32,7 @@ from .solvers.ilo_stylegan import (StyleCSGMConfig, StyleILOConfig, csgm_stylega
 from .solvers.sgilo import SGILOConfig, sgilo
 
 __all__ = ["PRESETS", "PRIORS", "PRIOR_LOADERS", "Prior", "parse_prior", "load_prior", "SOLVERS", "Solver",
-           "register_solver", "parse_device", "methods", "configure", "solve", "with_radius", "ilo_radius",
+           "register_solver", "parse_device", "generator", "methods", "configure", "solve", "with_radius", "ilo_radius",
            "MAX_RESTARTS"]
 
 INF = math.inf
@@ -136,6 +136,14 @@ def load_prior(spec: str, device: str | torch.device = "cpu") -> Prior:
     """The prior named by ``spec`` (:func:`parse_prior`), loaded onto ``device`` (:func:`parse_device`)."""
     key, arg = parse_prior(spec)
     return PRIOR_LOADERS[key](arg, parse_device(device))
+
+
+def generator(seed: int) -> torch.Generator:
+    """A CPU ``torch.Generator`` seeded with ``seed``, an integer in [0, 2**63) (torch's range; larger seeds overflow
+    inside torch with an unhelpful message)."""
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2 ** 63:
+        raise ValueError(f"--seed must be an integer in [0, 2**63), got {seed!r}")
+    return torch.Generator().manual_seed(seed)
 
 
 def parse_device(name: str | torch.device) -> torch.device:

@@ -196,8 +196,11 @@ def srec_study(prior: presets.Prior, operator: str, ratios, splits, *, radius: f
     if len(set(splits)) != len(splits):
         raise ValueError(f"--splits must be distinct, got {splits}")
     for name, v in (("radius", radius), ("delta", delta)):
-        if v is not None and not (math.isfinite(v) and v >= 0):
-            raise ValueError(f"--{name} must be finite and >= 0, got {v}")
+        if v is not None and not (math.isfinite(v) and 0 <= v <= 1e9):
+            raise ValueError(f"--{name} must be finite and in [0, 1e9], got {v}")
+    if not (1 <= pairs <= 100_000 and 2 <= draws <= 1000 and steps <= 1_000_000):
+        raise ValueError(f"--pairs must lie in [1, 1e5] (each screened pair is held in memory), --draws in [2, 1000] "
+                         f"and --steps at most 1e6; got {pairs}, {draws}, {steps}")
     if not (1 <= restarts <= pairs) or steps < 0:
         raise ValueError("--pairs >= --restarts >= 1 and --steps >= 0 are needed")
     if prior.key == "stylegan2" and radius is None and any(s > 0 for s in splits):
@@ -217,6 +220,23 @@ def srec_study(prior: presets.Prior, operator: str, ratios, splits, *, radius: f
         curves.append(srec_curve(G, operator, ms, split=s, r2=r2[s], delta=delta, draws=draws, pairs=pairs,
                                  restarts=restarts, steps=steps, rng=rng).as_dict())
     return dict(prior=prior.spec, operator=operator, n=n, ms=ms, delta=delta, curves=curves)
+
+
+#: the most memory ``train_prior`` may plan for (estimated by :func:`score_training_bytes` before anything is built)
+MAX_TRAINING_BYTES = 8 * 2 ** 30
+
+
+def score_training_bytes(shape, width: int, depth: int, batch: int) -> int:
+    """An estimate of the memory training a :class:`~ilo_solver.priors.score.ScoreModel` takes: its parameters
+    counted on the ``meta`` device (no memory) times 4 float32 copies (weights, gradients, Adam's two moments), plus
+    activations of ``batch`` codes through ``depth`` blocks of ``width`` channels (a generous 16 tensors a block)."""
+    import math
+
+    from .priors.score import ScoreModel
+    with torch.device("meta"):
+        params = sum(p.numel() for p in ScoreModel(tuple(shape), width=width, depth=depth).parameters())
+    spatial = math.prod(shape[1:]) if len(shape) > 1 else 1
+    return 16 * params + 4 * 16 * batch * width * spatial * depth
 
 
 def checkpoint_path(out: str | Path) -> Path:
@@ -255,6 +275,13 @@ def train_prior(spec: str, split: int, out: str | Path, *, steps: int = 2000, ba
     prior = presets.load_prior(spec, "cpu")
     if prior.key != "dcgan-faces":
         raise ValueError(f"score priors are trained for dcgan-faces, not {spec!r}")
+    if not 1 <= split < prior.G.num_blocks:
+        raise ValueError(f"--split must lie in [1, {prior.G.num_blocks - 1}], got {split}")
+    need = score_training_bytes(prior.G.latent_shape(split), width, depth, batch)
+    if need > MAX_TRAINING_BYTES:
+        raise ValueError(f"a score network of width {width} and depth {depth} at batch {batch} would need about "
+                         f"{need / 2 ** 30:.1f} GiB (weights, gradients, Adam's moments, activations), over "
+                         f"{MAX_TRAINING_BYTES / 2 ** 30:.0f} GiB")
     out.parent.mkdir(parents=True, exist_ok=True)
     ck = checkpoint_path(out)
     t0 = time.perf_counter()

@@ -146,20 +146,33 @@ def load_score(path: str | Path):
     side = path.with_suffix(".json")
     if not path.is_file() or not side.is_file():
         raise ValueError(f"score model {path} needs both {path.name} and {side.name} (written by `ilo train-prior`)")
+    state = safe_torch_load(path)     # bounded by the file's own size
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise ValueError(f"{path} is not a state dict of tensors")
     try:
+        if side.stat().st_size > 2 ** 20:
+            raise ValueError("over 1 MiB")
         c = json.loads(side.read_text())["config"]
-        model = ScoreModel(tuple(int(v) for v in c["shape"]), width=int(c["width"]), depth=int(c["depth"]),
-                           sde=VPSDE(**{k: float(v) for k, v in c["sde"].items()}))
-    except (ValueError, KeyError, TypeError, AttributeError) as e:
-        raise ValueError(f"{side} is not a score model config: {e}") from None
-    state = safe_torch_load(path)
-    try:
-        if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
-            raise TypeError("not a state dict of tensors")
-        model.to(state["mean"].dtype)  # keep the saved precision (buffers such as the Fourier frequencies included)
-        model.load_state_dict(state)
-    except (KeyError, TypeError, RuntimeError) as e:
-        raise ValueError(f"{path} does not match its config {side.name}: {first_line(e)}") from None
+        shape, width, depth = tuple(int(v) for v in c["shape"]), int(c["width"]), int(c["depth"])
+        sde = {k: float(v) for k, v in c["sde"].items()}
+        if not (1 <= width <= 4096 and 1 <= depth <= 64 and 1 <= len(shape) <= 3 and all(1 <= v <= 2 ** 16 for v in
+                                                                                        shape)):
+            raise ValueError(f"width {width}, depth {depth} or shape {shape} out of range")
+        if not all(math.isfinite(v) and v > 0 for v in sde.values()):
+            raise ValueError(f"the SDE's constants must be finite and > 0, got {sde}")
+        with torch.device("meta"):   # the architecture, without memory, checked against the weights first
+            meta = ScoreModel(shape, width=width, depth=depth, sde=VPSDE(**sde))
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError, OverflowError) as e:
+        raise ValueError(f"{side} is not a score model config: {first_line(e)}") from None
+    wrong = [k for k, v in meta.state_dict().items() if k not in state or state[k].shape != v.shape]
+    if wrong or set(state) - set(meta.state_dict()):
+        raise ValueError(f"{path} does not match its config {side.name} (tensors {wrong[:3]} differ)")
+    bad = [k for k, v in state.items() if not v.is_floating_point() or not bool(torch.isfinite(v).all())]
+    if bad or not bool((state["std"] > 0).all()):
+        raise ValueError(f"{path}: weights must be finite floating point and std > 0 ({bad[:3] or 'std'})")
+    model = ScoreModel(shape, width=width, depth=depth, sde=VPSDE(**sde))
+    model.to(state["mean"].dtype)  # keep the saved precision (buffers such as the Fourier frequencies included)
+    model.load_state_dict(state)
     return model.eval()
 
 

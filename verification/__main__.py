@@ -18,6 +18,7 @@ import dataclasses
 import fcntl
 import hashlib
 import json
+import os
 import platform
 import sys
 import time
@@ -102,7 +103,12 @@ def _exclusive(out: Path):
     """One run at a time per output directory: a second concurrent run into it stops with a clear error instead of
     mixing seeds and dropping rows (an advisory lock on ``out/.lock``, released when the run ends)."""
     out.mkdir(parents=True, exist_ok=True)
-    with open(out / ".lock", "w") as f:
+    # O_NOFOLLOW: a symbolic link planted as .lock is refused, never followed and truncated
+    try:
+        fd = os.open(out / ".lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+    except OSError as e:
+        raise RuntimeError(f"cannot open the lock {out / '.lock'}: {e.strerror or e}") from None
+    with os.fdopen(fd, "r+") as f:
         try:
             fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -207,10 +213,10 @@ def _main(argv=None) -> int:
     if args.scheduler is not None and args.workers != 1:
         ap.error("--scheduler and --workers are exclusive (the cluster has its own workers)")
     try:
-        with (dask_executor(args.scheduler) if args.scheduler else make_executor(args.workers)) as ex:
+        with (dask_executor(args.scheduler) if args.scheduler is not None else make_executor(args.workers)) as ex:
             rows = run_checks(names, quick=args.quick, out=args.out, seed=args.seed, executor=ex, force=args.force,
                               replot=args.replot)
-    except (RuntimeError, OSError) as e:
+    except (RuntimeError, OSError, ValueError) as e:
         ap.exit(2, f"python -m verification: error: {e}\n")
     except KeyboardInterrupt:
         ap.exit(130, "python -m verification: interrupted; finished claims are kept, nothing half-written\n")

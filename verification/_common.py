@@ -7,6 +7,7 @@ import dataclasses
 import json
 import math
 import multiprocessing
+import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -196,12 +197,15 @@ def single_threaded_worker() -> None:
     set_threads(1)
 
 
+MAX_WORKERS = 256   # processes one run may start (a typo of 10**6 would fork-bomb the machine)
+
+
 def make_executor(workers: int) -> cf.Executor:
     """In-process for one worker, else a process pool of single-threaded workers started fresh by a fork server
     (or spawned where there is none), never forked from this process: once numba's OpenMP threads run here, a
     forked child aborts."""
-    if workers < 1:
-        raise ValueError(f"workers must be >= 1, got {workers}")
+    if workers < 1 or workers > MAX_WORKERS:
+        raise ValueError(f"workers must lie in [1, {MAX_WORKERS}], got {workers}")
     if workers == 1:
         return SerialExecutor()
     method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
@@ -216,6 +220,8 @@ def dask_executor(address: str):
     are explicit arguments of the cells, so a sweep gives the same rows as in process. Every call runs with one torch
     and one numba thread (as the process pool's workers), which also makes the rows bit-identical to an in-process
     run with one thread."""
+    if not isinstance(address, str) or not re.fullmatch(r"(tcp|tls|inproc|ucx|ws|wss)://\S+", address):
+        raise ValueError(f"--scheduler needs a scheduler address such as tcp://host:8786, got {address!r}")
     try:
         from distributed import Client
     except ImportError:

@@ -482,6 +482,7 @@ def tables(result: dict) -> str:
 
 def main(argv=None) -> int:
     from verification.__main__ import run_checks
+    from ilo_solver.storage import write_atomically
     from verification._common import dask_executor, load_json, make_executor, set_threads
     ap = argparse.ArgumentParser(prog="python -m verification.paper", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -501,15 +502,19 @@ def main(argv=None) -> int:
     out = args.out or (Path("results/paper-quick") if args.quick else Path("docs/paper"))
     if args.quick and out.resolve() == Path("docs/paper").resolve():
         ap.error("--quick results never go into the committed docs/paper; choose another --out")
+    if args.readme is not None:   # checked before the run, not after it
+        text = args.readme.read_text() if args.readme.is_file() else None
+        if text is None or README_BEGIN not in text or README_END not in text:
+            ap.error(f"--readme {args.readme} is not a file with the paper markers {README_BEGIN} ... {README_END}")
     if args.workers == 1:
         set_threads(1)
     try:
-        with (dask_executor(args.scheduler) if args.scheduler else make_executor(args.workers)) as ex:
+        with (dask_executor(args.scheduler) if args.scheduler is not None else make_executor(args.workers)) as ex:
             run_checks([ID], quick=args.quick, out=out, seed=args.seed, executor=ex, force=args.force,
                        checks={ID: sys.modules[__name__]}, replot=args.replot)
-    except (RuntimeError, OSError) as e:
+    except (RuntimeError, OSError, ValueError) as e:
         ap.exit(2, f"python -m verification.paper: error: {e}\n")
-    (out / "tables.md").write_text(tables(load_json(out / f"{ID}.json")["result"]))
+    write_atomically(out / "tables.md", tables(load_json(out / f"{ID}.json")["result"]))
     if args.readme is not None:
         from verification.report import update_readme
         update_readme(args.readme, out / "report.json", begin=README_BEGIN, end=README_END)

@@ -65,7 +65,7 @@ def update_readme(readme: Path, report_json: Path, *, begin: str = BEGIN, end: s
     head, rest = text.split(begin, 1)
     _, tail = rest.split(end, 1)
     table = readme_table(json.loads(Path(report_json).read_text()))
-    Path(readme).write_text(head + begin + "\n" + table + end + tail)
+    write_atomically(Path(readme), head + begin + "\n" + table + end + tail)
 
 
 if __name__ == "__main__":   # python -m verification.report [README.md] [docs/figures/report.json]

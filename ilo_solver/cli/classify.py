@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import torch
-
 from ilo_solver import presets, runs
 from ilo_solver.io.images import fit_to_prior, load_image
 from ilo_solver.priors.classifiers import CLASSES, class_index, load_classifier, shipped_classifier
@@ -63,7 +61,7 @@ def run(args) -> dict:
     rec, cfg, task = runs.classify(prior.G, clf, class_index(args.label), method=args.method, judges=judges,
                                    reference=ref, anchor=args.anchor, steps_scale=args.steps_scale,
                                    restarts=args.restarts, radius=args.radius,
-                                   rng=torch.Generator().manual_seed(args.seed), device=device,
+                                   rng=presets.generator(args.seed), device=device,
                                    progress=not args.no_progress)
     metrics = dict(method=args.method, task="classify", classifier=args.classifier, prior="dcgan-faces",
                    image=args.image, anchor=args.anchor, radius=args.radius, seed=args.seed, **rec.metrics,

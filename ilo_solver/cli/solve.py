@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import sys
 
-import torch
-
 from ilo_solver import presets, runs
 from ilo_solver.physics.tasks import TASKS
 from ilo_solver.storage import check_output_dir, config_to_dict, dumps, save_figure, save_png, write_result_dir
@@ -68,7 +66,7 @@ def run(args) -> dict:
     check_output_dir(args.out, overwrite=args.overwrite, inputs=inputs)
     prior = presets.load_prior(args.prior, device)
     print(f"prior: {prior.description}", file=sys.stderr)
-    rng = torch.Generator().manual_seed(args.seed)
+    rng = presets.generator(args.seed)
     problem = runs.make_problem(args.task, prior.size, rng=rng, image=args.image, observation=args.observation,
                                 mask=args.mask, reference=args.reference, observed=args.observed, box=args.box,
                                 sigma=args.sigma, factor=args.factor, ratio=args.ratio)

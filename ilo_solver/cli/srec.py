@@ -2,8 +2,6 @@
 :func:`ilo_solver.runs.srec_study`, write."""
 from __future__ import annotations
 
-import torch
-
 from ilo_solver import presets, runs
 from ilo_solver.figures import srec_figure
 from ilo_solver.solvers.srec import MEASUREMENTS
@@ -44,7 +42,7 @@ def run(args) -> dict:
     prior = presets.load_prior(args.prior, "cpu")
     result = runs.srec_study(prior, args.operator, args.ratios, args.splits, radius=args.radius, delta=args.delta,
                              draws=args.draws, pairs=args.pairs, restarts=args.restarts, steps=args.steps,
-                             rng=torch.Generator().manual_seed(args.seed), progress=not args.no_progress)
+                             rng=presets.generator(args.seed), progress=not args.no_progress)
     result["cli"] = vars(args)
     title = f"S-REC of {args.prior}, {args.operator}, delta = {result['delta']:.3g}"
     write_result_dir(args.out, {"srec.json": lambda p: p.write_text(dumps(result, indent=1)),

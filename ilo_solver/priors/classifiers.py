@@ -53,10 +53,22 @@ def class_index(name: str) -> int:
 
 
 # ------------------------------------------------------------------------------------------------------ data
+#: the most bytes one decompressed IDX file may have (Fashion-MNIST's largest, the training images, has 47 MB): a
+#: gzip bomb stops here instead of filling memory
+MAX_IDX_BYTES = 64 * 2 ** 20
+
+
 def _read_idx(path: Path, ndim: int) -> np.ndarray:
-    """One IDX file (LeCun's format: magic 0x0000 08 ndim, big-endian int32 sizes, uint8 data), gzipped."""
-    with gzip.open(path, "rb") as f:
-        raw = f.read()
+    """One IDX file (LeCun's format: magic 0x0000 08 ndim, big-endian int32 sizes, uint8 data), gzipped; read with a
+    cap of :data:`MAX_IDX_BYTES`."""
+    import zlib
+    try:
+        with gzip.open(path, "rb") as f:
+            raw = f.read(MAX_IDX_BYTES + 1)
+    except (OSError, EOFError, zlib.error) as e:
+        raise ValueError(f"{path} cannot be decompressed ({type(e).__name__}: {e})") from None
+    if len(raw) > MAX_IDX_BYTES:
+        raise ValueError(f"{path} decompresses to more than {MAX_IDX_BYTES // 2 ** 20} MiB: not a Fashion-MNIST file")
     if len(raw) < 4 + 4 * ndim or raw[:3] != b"\x00\x00\x08" or raw[3] != ndim:
         raise ValueError(f"{path} is not a uint8 IDX file with {ndim} dimensions")
     shape = tuple(int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim))

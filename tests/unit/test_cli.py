@@ -425,3 +425,37 @@ def test_train_prior_output_names_cannot_collide_with_its_checkpoint(tmp_path, c
             main(["train-prior", "--out", str(tmp_path / name), "--steps", "1"])
         assert e.value.code == 2 and "must end in .pt" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("args,msg", [
+    (["solve", "--image", "astronaut", "--task", "denoise", "--seed", str(2 ** 64)], "--seed must be an integer"),
+    (["solve", "--image", "astronaut", "--task", "denoise", "--sigma", "1e300"], "sigma must be finite and in"),
+    (["solve", "--image", "astronaut", "--task", "denoise", "--dead-zone", "1e308"], "dead_zone_weight must be"),
+    (["solve", "--image", "astronaut", "--task", "denoise", "--out", ""], "no name of its own"),
+    (["srec", "--pairs", "10000000", "--restarts", "4"], "--pairs must lie in"),
+    (["srec", "--delta", "1e300"], "--delta must be finite"),
+    (["train-prior", "--width", "4096", "--depth", "16", "--steps", "1"], "would need about"),
+])
+def test_values_that_would_fail_after_the_work_are_refused_before_it(tmp_path, capsys, args, msg):
+    """Each of these used to run (minutes, or gigabytes) and then fail with an internal message or an overflow."""
+    out = ["--out", str(tmp_path / ("o.pt" if args[0] == "train-prior" else "o"))]
+    with pytest.raises(SystemExit) as e:
+        main([*args, *([] if "--out" in args else out), "--no-progress"])
+    assert e.value.code == 2 and msg in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_gzip_bomb_in_the_data_is_refused_with_its_name(tmp_path):
+    import gzip
+
+    from ilo_solver.priors.classifiers import MAX_IDX_BYTES, load_fashion_mnist
+    with gzip.open(tmp_path / "train-images-idx3-ubyte.gz", "wb") as f:
+        f.write(b"\x00\x00\x08\x03" + b"\x00" * (MAX_IDX_BYTES + 16))       # 64 MiB of zeros: a ~64 KB file
+    assert (tmp_path / "train-images-idx3-ubyte.gz").stat().st_size < 200_000
+    with gzip.open(tmp_path / "train-labels-idx1-ubyte.gz", "wb") as f:
+        f.write(b"\x00\x00\x08\x01\x00\x00\x00\x01\x00")
+    with pytest.raises(ValueError, match="train-images-idx3-ubyte.gz decompresses to more than"):
+        load_fashion_mnist("train", tmp_path)
+    (tmp_path / "train-images-idx3-ubyte.gz").write_bytes(gzip.compress(b"\x00" * 100)[:20])   # truncated
+    with pytest.raises(ValueError, match="train-images-idx3-ubyte.gz cannot be decompressed"):
+        load_fashion_mnist("train", tmp_path)

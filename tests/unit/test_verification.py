@@ -268,3 +268,24 @@ def test_a_sweep_on_a_dask_cluster_is_bit_identical_to_in_process(tmp_path):
         torch.set_num_threads(threads[0])
     with pytest.raises(SystemExit):
         main(["covering", "--quick", "--out", str(tmp_path / "e"), "--scheduler", "tcp://x:1", "--workers", "2"])
+
+
+def test_runner_refuses_bad_executors_and_symlinked_locks(tmp_path, capsys):
+    """--scheduler '' or foo and --workers 10**6 are one clear error (they ran in process silently, failed with a
+    traceback, or would start a million processes); a .lock that is a symbolic link is not followed (it truncated
+    its target)."""
+    from verification._common import make_executor
+    for args in (["--scheduler", ""], ["--scheduler", "foo"]):
+        with pytest.raises(SystemExit) as e:
+            main(["covering", "--quick", "--out", str(tmp_path / "q"), *args])
+        assert e.value.code == 2 and "scheduler address" in _said(capsys)
+    with pytest.raises(ValueError, match="workers must lie in"):
+        make_executor(10 ** 6)
+    victim = tmp_path / "precious.txt"
+    victim.write_text("keep me")
+    out = tmp_path / "l"
+    out.mkdir()
+    (out / ".lock").symlink_to(victim)
+    with pytest.raises(SystemExit) as e:
+        main(["covering", "--quick", "--out", str(out)])
+    assert e.value.code == 2 and "cannot open the lock" in _said(capsys) and victim.read_text() == "keep me"
