@@ -38,7 +38,9 @@ def _run_limited(code: str, tmp_path, limit_gb: float = 1.0) -> subprocess.Compl
     cap = int(limit_gb * 2 ** 30)
     script.write_text(f"import resource\nresource.setrlimit(resource.RLIMIT_AS, ({cap}, {cap}))\n"
                       + textwrap.dedent(code))
-    return subprocess.run([sys.executable, str(script)], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    env = {**__import__("os").environ, "PYTHONPATH": str(ROOT)}   # this checkout's code, whatever is installed
+    return subprocess.run([sys.executable, str(script)], cwd=ROOT, capture_output=True, text=True, timeout=300,
+                          env=env)
 
 
 @pytest.mark.parametrize("name", ["DEEP_KEY", "DEEP_SET", "MEMO_BOMB"])

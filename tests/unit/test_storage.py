@@ -132,8 +132,9 @@ def test_two_concurrent_runs_into_one_new_output_lose_nothing(tmp_path):
     script = tmp_path / "racer.py"
     script.write_text(_RACER)
     root = Path(__file__).resolve().parents[2]
+    env = {**__import__("os").environ, "PYTHONPATH": str(root)}
     procs = [subprocess.Popen([sys.executable, str(script), str(out), who], cwd=root, stdout=subprocess.PIPE,
-                              text=True) for who in ("A", "B")]
+                              text=True, env=env) for who in ("A", "B")]
     said = sorted(p.communicate(timeout=120)[0].strip() for p in procs)
     assert said[1] == "placed" and said[0].startswith("conflict"), said
     kept = Path(said[0].rsplit("kept in ", 1)[1])
