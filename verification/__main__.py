@@ -48,9 +48,11 @@ def _key(mod, *, quick: bool, seed: int) -> dict:
     return json.loads(dumps(dict(config=dataclasses.asdict(cfg), seed=seed, quick=quick)))
 
 
-def _cached(name: str, out: Path, key: dict, *, warn: bool = False):
+def _cached(name: str, out: Path, key: dict, *, warn: bool = False, mod=None):
     """The saved {key, seconds, result} of a finished claim with this exact key, else None. A file that cannot be
-    read (truncated, corrupt) counts as missing: it is reported (``warn``) and recomputed, never a crash."""
+    read (truncated, corrupt) -- or, given the check ``mod``, whose result its claims cannot read (written by
+    another version under the same key) -- counts as missing: it is reported (``warn``) and recomputed, never a
+    crash."""
     path = out / f"{name}.json"
     if not path.exists():
         return None
@@ -60,7 +62,17 @@ def _cached(name: str, out: Path, key: dict, *, warn: bool = False):
         if warn:
             tqdm.write(f"{name}: the saved result {path} cannot be read ({type(e).__name__}: {e}); recomputing")
         return None
-    return saved if isinstance(saved, dict) and saved.get("key") == key and "result" in saved else None
+    if not (isinstance(saved, dict) and saved.get("key") == key and "result" in saved):
+        return None
+    if mod is not None:
+        try:
+            evaluate(mod, saved["result"])
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError, ZeroDivisionError) as e:
+            if warn:
+                tqdm.write(f"{name}: the saved result {path} does not fit this version's claims "
+                           f"({type(e).__name__}: {e}); recomputing")
+            return None
+    return saved
 
 
 def machine() -> dict:
@@ -132,7 +144,7 @@ def run_checks(names, *, quick: bool, out: Path, seed: int, executor: cf.Executo
         for name in tqdm(names, desc="claims", disable=not progress):
             mod = checks[name]
             key = _key(mod, quick=quick, seed=seed)
-            saved = None if force else _cached(name, out, key, warn=True)
+            saved = None if force else _cached(name, out, key, warn=True, mod=mod)
             reused = saved is not None
             if saved is None:
                 t = time.perf_counter()

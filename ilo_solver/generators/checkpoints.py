@@ -18,7 +18,9 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import re
+import shutil
 from pathlib import Path
 
 import torch
@@ -140,8 +142,21 @@ def convert_checkpoint(path: str | Path, out: str | Path) -> dict:
         raise ValueError(f"the output must end in .safetensors, got {out}")
     if out.exists():
         raise ValueError(f"{out} exists; not overwriting it")
+    created = out.parent
+    while not created.parent.exists():
+        created = created.parent   # the first folder this call creates, removed again if the conversion fails
+    fresh = not created.exists()
     out.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=out.parent) as tmp:
-        convert_to_safetensors(path, Path(tmp) / out.name).replace(out)
+    try:
+        with tempfile.TemporaryDirectory(dir=out.parent) as tmp:
+            part = convert_to_safetensors(path, Path(tmp) / out.name)
+            try:
+                os.link(part, out)     # exclusive: a file that appeared meanwhile is never replaced
+            except FileExistsError:
+                raise ValueError(f"{out} appeared while converting; not overwriting it") from None
+    except BaseException:
+        if fresh:
+            shutil.rmtree(created, ignore_errors=True)
+        raise
     G = load_generator(out)
     return dict(out=str(out), **G.config(), w_avg=G.w_avg is not None)

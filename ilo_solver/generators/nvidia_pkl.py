@@ -388,14 +388,20 @@ def load_nvidia_generator(path: str | Path):
         sd, info = tf_to_rosinality(net) if tf else to_rosinality(net)
     except ValueError as e:
         raise ValueError(f"{path}: {e}") from None
-    cfg = info["config"]
-    dtype = sd["input.input"].dtype
+    except (TypeError, KeyError, AttributeError, IndexError, RecursionError, OverflowError, ZeroDivisionError,
+            RuntimeError) as e:   # hyper-parameters of unexpected types or shapes in a well-formed pickle
+        raise ValueError(f"{path}: not a StyleGAN-2 network this toolkit can convert ({type(e).__name__}: "
+                         f"{str(e).splitlines()[0][:200] if str(e) else 'malformed record'})") from None
+    try:
+        cfg, dtype = dict(info["config"]), sd["input.input"].dtype
+    except (KeyError, TypeError, AttributeError, ValueError) as e:
+        raise ValueError(f"{path}: the network records no usable configuration ({type(e).__name__}: {e})") from None
     if not dtype.is_floating_point:
         raise ValueError(f"{path}: the generator's tensors are {dtype}, not floating point")
     try:
         G = build_checked(cfg, {k: v.to(dtype) for k, v in sd.items()}, dtype=dtype, strict=False)
         res = G.load_state_dict({k: v.to(dtype) for k, v in sd.items()}, strict=False)
-    except (RuntimeError, ValueError, TypeError) as e:
+    except (RuntimeError, ValueError, TypeError, KeyError, AttributeError, OverflowError) as e:
         raise ValueError(f"{path}: the converted weights do not fit a StyleGAN-2 generator ({first_line(e)})") \
             from None
     missing = [k for k in res.missing_keys if not k.endswith(".kernel")]   # blur kernels: fixed buffers

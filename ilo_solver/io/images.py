@@ -11,7 +11,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-__all__ = ["BUILTIN", "FORMATS", "load_image", "fit_to_prior", "to_uint8"]
+__all__ = ["BUILTIN", "FORMATS", "load_image", "fit_to_prior", "to_uint8", "image_size"]
 
 # name -> (top, left, size) of the face crop in the original image
 BUILTIN = {"astronaut": (30, 150, 170), "grace_hopper": (140, 180, 180)}
@@ -50,7 +50,7 @@ def _read_file(path: Path) -> tuple[np.ndarray, str]:
             if min(im.width, im.height) < MIN_SIDE:
                 raise ValueError(f"{path} is {im.width}x{im.height} pixels; at least {MIN_SIDE} on each side is "
                                  "needed")
-            mode, fmt = im.mode, im.format
+            mode, fmt, frames = im.mode, im.format, getattr(im, "n_frames", 1)   # read while the file is open
             if mode.startswith(("I", "F")):
                 raise ValueError(f"{path} holds {mode} samples (16/32 bits per pixel); reading it would drop "
                                  "bits silently: convert it to 8-bit RGB first")
@@ -74,8 +74,8 @@ def _read_file(path: Path) -> tuple[np.ndarray, str]:
         note += f" (turned upright: EXIF orientation {orientation})"
     elif orientation != 1:
         note += f" (EXIF orientation {orientation!r} is not a valid value 1-8: used as stored)"
-    if fmt == "GIF" and getattr(im, "n_frames", 1) > 1:
-        note += " (first frame)"
+    if frames > 1:
+        note += f" (first frame of {frames})"
     if mode in _EXACT_TO_RGBA or mode == "RGBA":
         transparent = int((arr[..., 3] < 255).sum())
         if transparent:
@@ -122,3 +122,13 @@ def fit_to_prior(x: torch.Tensor, size: int) -> tuple[torch.Tensor, str]:
 def to_uint8(x: torch.Tensor) -> np.ndarray:
     """[3, H, W] in [-1, 1] -> HxWx3 uint8."""
     return ((x.detach().float().clamp(-1, 1) + 1) * 127.5).round().byte().permute(1, 2, 0).cpu().numpy()
+
+
+def image_size(path: str | Path) -> tuple[int, int]:
+    """(width, height) of an image file from its header, nothing decoded (a size check before a large decode)."""
+    from PIL import Image, UnidentifiedImageError
+    try:
+        with Image.open(path, formats=FORMATS) as im:
+            return im.width, im.height
+    except (UnidentifiedImageError, OSError) as e:
+        raise ValueError(f"cannot read {path} as an image ({', '.join(FORMATS)}): {e}") from None

@@ -21,7 +21,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from ..io.images import fit_to_prior, load_image
+from ..io.images import fit_to_prior, image_size, load_image
 from .tasks import Task, make_task
 
 __all__ = ["OBSERVABLE_TASKS", "real_observation", "estimate_noise_sigma"]
@@ -77,10 +77,17 @@ def real_observation(task: str, path: str | Path, size: int, *, factor: int = 4,
         return make_task("denoise", (3, size, size), rng=torch.Generator(), sigma=sigma), x[None], note
     # inpainting
     if mask_path is not None:
-        m, msrc = load_image(str(mask_path))
-        if m.shape[1:] != photo.shape[1:]:
-            raise ValueError(f"the mask {mask_path} is {m.shape[2]}x{m.shape[1]} pixels but the photo is "
+        w, h = image_size(mask_path)   # from the header: a mask of the wrong size is refused before it is decoded
+        if (h, w) != tuple(photo.shape[1:]):
+            raise ValueError(f"the mask {mask_path} is {w}x{h} pixels but the photo is "
                              f"{photo.shape[2]}x{photo.shape[1]}")
+        m, msrc = load_image(str(mask_path))
+        grey = bool((m[0] == m[1]).all() and (m[1] == m[2]).all())
+        extreme = float(((m > -0.9) & (m < 0.9)).float().mean())
+        if not grey or extreme > 0.01:
+            raise ValueError(f"the mask {mask_path} must be black (missing) and white (observed): it is "
+                             + ("a colour image" if not grey else f"{100 * extreme:.0f}% grey levels")
+                             + " -- a photo given as --mask by mistake?")
         observed = (m.mean(0, keepdim=True) > 0).float()   # white (observed) vs black (missing), threshold 1/2
         how = f"mask {msrc} (white = observed)"
     else:

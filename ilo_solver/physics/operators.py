@@ -181,6 +181,9 @@ class SuperResolution(LinearOperator):
         C, H, W = self.in_shape
         if H % factor or W % factor:
             raise ValueError(f"image size {H}x{W} is not divisible by factor {factor}")
+        if min(H, W) // factor < 2:
+            raise ValueError(f"factor {factor} leaves a {H // factor}x{W // factor} observation of a {H}x{W} image: "
+                             "at least 2 pixels on each side are needed")
         self.factor = int(factor)
         self.out_shape = (C, H // factor, W // factor)
 

@@ -92,6 +92,8 @@ def load_fashion_mnist(split: str = "train", root: str | Path | None = None) -> 
                          "dataset-fashion-mnist_*.deb DIR`) and pass DIR/usr/share/datasets/fashion-mnist as the "
                          f"data directory (or set ${DATA_ENV})")
     images, labels = _read_idx(paths[0], 3), _read_idx(paths[1], 1)
+    if images.shape[0] == 0:
+        raise ValueError(f"{paths[0]} holds no images")
     if images.shape[0] != labels.shape[0] or images.shape[1:] != (28, 28) or labels.max() >= len(CLASSES):
         raise ValueError(f"{root}: images {images.shape} and labels {labels.shape} are not Fashion-MNIST")
     return (torch.from_numpy(images.astype(np.float32) / 255.0)[:, None],
@@ -253,14 +255,26 @@ def load_classifier(path: str | Path, kind: str = "custom") -> FashionClassifier
         raise ValueError(f"classifier {path} needs both {path.name} and {side.name} (written by "
                          "`ilo train-classifier`)")
     try:
+        if side.stat().st_size > 2 ** 20:
+            raise ValueError("over 1 MiB")
         c = json.loads(side.read_text())["config"]
-        net = FashionNet(int(c["width"]), int(c["hidden"]))
-    except (ValueError, KeyError, TypeError) as e:
-        raise ValueError(f"{side} is not a classifier config: {e}") from None
+        width, hidden = int(c["width"]), int(c["hidden"])
+        if not (1 <= width <= 1024 and 1 <= hidden <= 65536):
+            raise ValueError(f"width {width} or hidden {hidden} out of range")
+        net = FashionNet(width, hidden)
+    except (ValueError, KeyError, TypeError, RecursionError, OverflowError) as e:
+        raise ValueError(f"{side} is not a classifier config: {str(e)[:200]}") from None
     try:
         state = load_file(str(path))
-        net.load_state_dict(state)
     except (SafetensorError, RuntimeError, OSError) as e:
+        raise ValueError(f"{path} is not a readable safetensors file: {str(e).splitlines()[0][:300]}") from None
+    bad = [k for k, v in state.items() if not v.is_floating_point() or not bool(torch.isfinite(v).all())]
+    if bad:
+        raise ValueError(f"{path}: weights must be finite floating point (not so: {', '.join(bad[:3])}); an integer "
+                         "tensor would be cast silently")
+    try:
+        net.load_state_dict(state)
+    except RuntimeError as e:
         raise ValueError(f"{path} does not hold the weights its config {side.name} describes: "
                          f"{str(e).splitlines()[0][:300]}") from None
     model = FashionClassifier(net.eval(), kind)

@@ -132,14 +132,14 @@ def test_save_load_round_trip_and_errors(tmp_path):
         C.save_classifier(net, tmp_path / "c.pt")
     side = p.with_suffix(".json")
     side.write_text(json.dumps(dict(config=dict(width=8, hidden=8))))
-    with pytest.raises(ValueError, match="does not hold the weights"):
+    with pytest.raises(ValueError, match="does not hold the weights|not a readable safetensors"):
         C.load_classifier(p)
     side.write_text("{}")
     with pytest.raises(ValueError, match="not a classifier config"):
         C.load_classifier(p)
     p.write_bytes(b"not safetensors")
     side.write_text(json.dumps(dict(config=dict(width=4, hidden=8))))
-    with pytest.raises(ValueError, match="does not hold the weights"):
+    with pytest.raises(ValueError, match="does not hold the weights|not a readable safetensors"):
         C.load_classifier(p)
     side.unlink()
     with pytest.raises(ValueError, match="needs both"):
@@ -202,3 +202,18 @@ def test_training_draws_its_initialisation_from_rng_only():
     b, _ = C.train_classifier(x[:64], y[:64], epochs=1, batch=32, width=4, hidden=8,
                               rng=torch.Generator().manual_seed(5))
     assert all(torch.equal(p, q) for p, q in zip(a.state_dict().values(), b.state_dict().values(), strict=True))
+
+
+def test_integer_or_non_finite_classifier_weights_are_refused(tmp_path):
+    """An int8 classifier was cast silently; NaN weights gave garbage probabilities."""
+    from safetensors.torch import load_file, save_file
+    torch.manual_seed(0)
+    net = C.FashionNet(4, 8)
+    C.save_classifier(net, tmp_path / "c.safetensors", kind="standard")
+    state = load_file(str(tmp_path / "c.safetensors"))
+    for _name, edit in (("int8", lambda v: v.to(torch.int8)), ("nan", lambda v: v * float("nan"))):
+        k = next(iter(state))
+        bad = dict(state, **{k: edit(state[k])})
+        save_file(bad, str(tmp_path / "c.safetensors"))
+        with pytest.raises(ValueError, match="finite floating point"):
+            C.load_classifier(tmp_path / "c.safetensors")

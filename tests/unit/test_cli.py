@@ -459,3 +459,11 @@ def test_a_gzip_bomb_in_the_data_is_refused_with_its_name(tmp_path):
     (tmp_path / "train-images-idx3-ubyte.gz").write_bytes(gzip.compress(b"\x00" * 100)[:20])   # truncated
     with pytest.raises(ValueError, match="train-images-idx3-ubyte.gz cannot be decompressed"):
         load_fashion_mnist("train", tmp_path)
+
+
+def test_a_failed_convert_leaves_nothing_behind(tmp_path, capsys):
+    (tmp_path / "bad.pt").write_bytes(b"not a checkpoint")
+    with pytest.raises(SystemExit):
+        main(["convert", str(tmp_path / "bad.pt"), str(tmp_path / "new" / "deeper" / "g.safetensors")])
+    assert "ilo: error" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.pt"]

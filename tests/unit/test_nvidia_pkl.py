@@ -151,3 +151,32 @@ def test_tensorflow_pickles_refused_when_unsupported(tmp_path, sentinel):
         nv.write_tf_pkl(tmp_path / "x.pkl", nv.make_generator(seed=12), static_kwargs=kw)
         with pytest.raises(ValueError, match=msg):
             load_generator(tmp_path / "x.pkl")
+
+
+@pytest.mark.parametrize("edit", ["img_resolution=None", "w_dim=inf", "c_dim=list", "conv_clamp=list", "up=None"])
+def test_well_formed_pickles_with_odd_hyper_parameters_are_one_clear_error(tmp_path, sentinel, edit):
+    """Hyper-parameters of unexpected types in an otherwise well-formed NVIDIA pickle (each gave a traceback) are
+    one ValueError naming the file."""
+    tree = nv.make_generator(seed=3)
+    syn = tree.children["synthesis"]
+    if edit == "img_resolution=None":
+        tree.attrs["img_resolution"] = syn.attrs["img_resolution"] = None
+    elif edit == "w_dim=inf":
+        tree.attrs["w_dim"] = float("inf")
+    elif edit == "c_dim=list":
+        tree.attrs["c_dim"] = [1, 2]
+    elif edit == "conv_clamp=list":
+        for block in syn.children.values():
+            for layer in getattr(block, "children", {}).values():
+                if "conv_clamp" in layer.attrs:
+                    layer.attrs["conv_clamp"] = [256]
+    else:
+        for block in syn.children.values():
+            for layer in getattr(block, "children", {}).values():
+                if "up" in layer.attrs:
+                    layer.attrs["up"] = None
+    nv.write_pkl(tmp_path / "odd.pkl", tree)
+    try:
+        load_generator(tmp_path / "odd.pkl")
+    except ValueError as e:
+        assert "odd.pkl" in str(e)

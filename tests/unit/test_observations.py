@@ -50,3 +50,38 @@ def test_superres_and_refusals(tmp_path):
         real_observation("cs-gaussian", tmp_path / "l.png", 64)
     with pytest.raises(ValueError, match="inpainting only"):
         real_observation("denoise", tmp_path / "l.png", 64, mask_path=tmp_path / "l.png")
+
+
+def test_masks_must_be_black_and_white_and_are_size_checked_before_decoding(tmp_path):
+    """A colour photo given as --mask (it counted as 60 % observed) and a mask of another size (an 8192² mask was
+    decoded, 2.1 GB, before the mismatch was said) are one clear error each."""
+    import numpy as np
+    from PIL import Image
+
+    from ilo_solver.physics.observations import real_observation
+    rng = np.random.default_rng(0)
+    photo = rng.integers(0, 256, (64, 64, 3), dtype=np.uint8)
+    Image.fromarray(photo).save(tmp_path / "p.png")
+    Image.fromarray(rng.integers(0, 256, (64, 64, 3), dtype=np.uint8)).save(tmp_path / "colour.png")
+    with pytest.raises(ValueError, match="must be black .missing. and white"):
+        real_observation("inpaint", tmp_path / "p.png", 64, mask_path=tmp_path / "colour.png")
+    Image.fromarray(np.zeros((128, 96), np.uint8)).save(tmp_path / "big.png")
+    with pytest.raises(ValueError, match="is 96x128 pixels but the photo is 64x64"):
+        real_observation("inpaint", tmp_path / "p.png", 64, mask_path=tmp_path / "big.png")
+
+
+def test_a_superres_factor_that_leaves_one_pixel_is_refused(tmp_path):
+    from ilo_solver.physics import operators as O
+    with pytest.raises(ValueError, match="at least 2 pixels"):
+        O.SuperResolution((3, 64, 64), 64)
+    assert O.SuperResolution((3, 64, 64), 32).out_shape == (3, 2, 2)
+
+
+def test_an_animated_gif_says_it_used_its_first_frame(tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    from ilo_solver.io.images import load_image
+    frames = [Image.fromarray(np.full((32, 32, 3), v, np.uint8)) for v in (10, 200)]
+    frames[0].save(tmp_path / "a.gif", save_all=True, append_images=frames[1:])
+    assert "(first frame of 2)" in load_image(str(tmp_path / "a.gif"))[1]

@@ -289,3 +289,16 @@ def test_runner_refuses_bad_executors_and_symlinked_locks(tmp_path, capsys):
     with pytest.raises(SystemExit) as e:
         main(["covering", "--quick", "--out", str(out)])
     assert e.value.code == 2 and "cannot open the lock" in _said(capsys) and victim.read_text() == "keep me"
+
+
+def test_a_saved_result_from_another_version_is_recomputed_not_a_crash(tmp_path, capsys):
+    """Same key, but fields this version's claims do not know (another version wrote it): reported and
+    recomputed."""
+    import json
+    out = tmp_path / "q"
+    run_checks(["covering"], quick=True, out=out, seed=0, executor=SerialExecutor(), progress=False)
+    saved = json.loads((out / "covering.json").read_text())
+    saved["result"] = {"renamed": 1}
+    (out / "covering.json").write_text(json.dumps(saved))
+    rows = run_checks(["covering"], quick=True, out=out, seed=0, executor=SerialExecutor())
+    assert "does not fit this version's claims" in _said(capsys) and rows
