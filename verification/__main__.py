@@ -132,6 +132,19 @@ def _exclusive(out: Path):
             fcntl.flock(f, fcntl.LOCK_UN)
 
 
+def _refuse_foreign_report(out: Path, checks: dict) -> None:
+    """A directory whose report holds claims of checks outside this registry (``docs/paper`` for the claim checks,
+    ``docs/figures`` for the paper) would have its report rewritten without them: refused."""
+    try:
+        ids = {str(r["id"]).split(".")[0] for r in load_json(out / "report.json")}
+    except (OSError, ValueError, KeyError, TypeError):
+        return
+    other = sorted(ids - set(checks))
+    if other:
+        raise RuntimeError(f"{out} holds the report of other checks ({', '.join(other)}); running these here would "
+                           "rewrite it without them: use another --out")
+
+
 def run_checks(names, *, quick: bool, out: Path, seed: int, executor: cf.Executor, force: bool = False,
                progress: bool = True, checks: dict | None = None, replot: bool = False) -> list[ClaimRow]:
     """Run (or reuse) the checks ``names``, draw the figures of new or changed results (all with ``replot``), and
@@ -141,6 +154,7 @@ def run_checks(names, *, quick: bool, out: Path, seed: int, executor: cf.Executo
     its own)."""
     checks = CHECKS if checks is None else checks
     with _exclusive(out):
+        _refuse_foreign_report(out, checks)
         for name in tqdm(names, desc="claims", disable=not progress):
             mod = checks[name]
             key = _key(mod, quick=quick, seed=seed)

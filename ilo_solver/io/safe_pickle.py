@@ -434,6 +434,8 @@ class RestrictedUnpickler(pickle._Unpickler):
         self._classes = tuple(_CONTAINERS) + tuple(classes)
         self._build_types = tuple(c for c in classes if getattr(c, "_safe_build", False))
         self._fresh: dict[int, np.ndarray] = {}
+        self._reconstructor = self._copyreg_reconstructor   # one bound method, so that its id can be allowed
+        self._callable_ids.add(id(self._reconstructor))
 
     def find_class(self, module, name):
         import _compat_pickle
@@ -442,6 +444,8 @@ class RestrictedUnpickler(pickle._Unpickler):
         module = _compat_pickle.IMPORT_MAPPING.get(module, module)
         if (module, name) in self._globals:
             return self._globals[(module, name)]
+        if (module, name) == ("copyreg", "_reconstructor"):   # protocols 0 and 1 make instances through it
+            return self._reconstructor
         if module == "torch" and isinstance(vars(torch).get(name), torch.dtype):   # vars: no lazy submodule import
             return vars(torch)[name]
         raise UnsafePickleError(
@@ -472,6 +476,19 @@ class RestrictedUnpickler(pickle._Unpickler):
             raise UnsafePickleError(f"refusing to instantiate {getattr(cls, '__name__', cls)!s:.60} with arguments "
                                     f"{args!r:.60} while unpickling")
         return cls.__new__(cls)
+
+    def _copyreg_reconstructor(self, cls, base, state):
+        """``copyreg._reconstructor(cls, base, state)`` as protocols 0/1 write it, for the allowed classes only:
+        ``base`` ``object`` with no state (an empty instance, as NEWOBJ makes), or a container base (``dict``,
+        ``list``) whose contents are the state; never a call of anything else."""
+        if base is object and state is None:
+            return self._new(cls, ())
+        if base in (dict, list) and isinstance(cls, type) and issubclass(cls, base) and type(state) is base:
+            inst = self._new(cls, ())
+            inst.update(state) if base is dict else inst.extend(state)
+            return inst
+        raise UnsafePickleError(f"refusing copyreg._reconstructor({getattr(cls, '__name__', cls)!s:.40}, "
+                                f"{getattr(base, '__name__', base)!s:.40}, ...) while unpickling")
 
     def _newobj(self):
         args = self.stack.pop()

@@ -108,3 +108,25 @@ def test_hostile_and_silently_lossy_images_are_refused(tmp_path, rgb):
     im.save(tmp_path / "o99.png", exif=exif)
     x, note = load_image(str(tmp_path / "o99.png"))
     assert np.array_equal(to_uint8(x), rgb) and "not a valid value" in note and "upright" not in note
+
+
+def test_a_rgb565_bmp_is_read_not_refused_as_16_bits_per_channel(tmp_path):
+    """Packed 16-bit pixels (5-6-5 bits per channel) were refused as "16 bits per channel"; PIL expands them to 8
+    bits exactly. A 16-bit-per-channel file is still refused (test above)."""
+    import struct
+
+    import numpy as np
+
+    from ilo_solver.io.images import load_image
+    w, h = 16, 16
+    px = np.random.default_rng(0).integers(0, 65536, (h, w), dtype=np.uint16)
+    stride = (w * 2 + 3) & ~3
+    data = b"".join(px[y].tobytes().ljust(stride, b"\0") for y in range(h - 1, -1, -1))
+    dib = struct.pack("<IiiHHIIiiII", 40, w, h, 1, 16, 3, len(data), 2835, 2835, 0, 0)
+    dib += struct.pack("<III", 0xF800, 0x07E0, 0x001F)
+    off = 14 + len(dib)
+    (tmp_path / "565.bmp").write_bytes(b"BM" + struct.pack("<IHHI", off + len(data), 0, 0, off) + dib + data)
+    x, note = load_image(str(tmp_path / "565.bmp"))
+    assert x.shape == (3, 16, 16) and "565.bmp" in note
+    red = ((px[0, 0] >> 11) & 0x1F) * 255 // 31          # the top-left pixel's red, expanded from 5 bits
+    assert abs(float(x[0, 0, 0] + 1) * 127.5 - red) <= 8

@@ -180,3 +180,20 @@ def test_well_formed_pickles_with_odd_hyper_parameters_are_one_clear_error(tmp_p
         load_generator(tmp_path / "odd.pkl")
     except ValueError as e:
         assert "odd.pkl" in str(e)
+
+
+def test_protocol_0_and_1_pickles_load_as_protocol_4(tmp_path, sentinel):
+    """Protocols 0/1 make instances through copyreg._reconstructor (they were refused): allowed for the record and
+    container classes only, empty or with their own container contents, and the result equals protocol 4's."""
+    import torch
+
+    from ilo_solver.io.safe_pickle import RestrictedUnpickler, UnsafePickleError
+    Gs = {}
+    for proto in (0, 1, 4):
+        nv.write_pkl(tmp_path / f"p{proto}.pkl", nv.make_generator(seed=1), protocol=proto)
+        Gs[proto] = load_generator(tmp_path / f"p{proto}.pkl")
+    z = torch.randn(2, Gs[4].style_dim, generator=torch.Generator().manual_seed(0))
+    assert all(torch.equal(Gs[p](z), Gs[4](z)) for p in (0, 1))
+    evil = b"ccopyreg\n_reconstructor\n(c__builtin__\ndict\nc__builtin__\ndict\nS'x'\ntR."   # a str as a dict's state
+    with pytest.raises(UnsafePickleError, match="refusing copyreg._reconstructor"):
+        RestrictedUnpickler(evil).load()

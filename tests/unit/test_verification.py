@@ -302,3 +302,15 @@ def test_a_saved_result_from_another_version_is_recomputed_not_a_crash(tmp_path,
     (out / "covering.json").write_text(json.dumps(saved))
     rows = run_checks(["covering"], quick=True, out=out, seed=0, executor=SerialExecutor())
     assert "does not fit this version's claims" in _said(capsys) and rows
+
+
+def test_a_directory_holding_another_registrys_report_is_refused(tmp_path, capsys):
+    """A quick covering run into a copy of docs/paper rewrote its report with 0 paper rows."""
+    import json
+    out = tmp_path / "paper-copy"
+    out.mkdir()
+    (out / "report.json").write_text(json.dumps([{"id": "paper.inpaint_2x"}]))
+    with pytest.raises(SystemExit) as e:
+        main(["covering", "--quick", "--out", str(out)])
+    assert e.value.code == 2 and "report of other checks (paper)" in _said(capsys)
+    assert json.loads((out / "report.json").read_text()) == [{"id": "paper.inpaint_2x"}]
