@@ -132,10 +132,13 @@ def load_state(path):
 
 
 def save_score(model, path: str | Path, **meta) -> None:
-    """State dict (torch, loadable with ``weights_only=True``) + a JSON config beside it (``.json``)."""
+    """State dict (torch, loadable with ``weights_only=True``) + a JSON config beside it (``.json``), placed together
+    and only where neither exists (:func:`~ilo_solver.io.files.publish_new`)."""
+    from .io.files import publish_new
     path = Path(path)
-    torch.save(model.state_dict(), path)
-    path.with_suffix(".json").write_text(dumps(dict(config=model.config(), **meta), indent=1))
+    publish_new({path: lambda p: torch.save(model.state_dict(), p),
+                 path.with_suffix(".json"): lambda p: p.write_text(dumps(dict(config=model.config(), **meta),
+                                                                         indent=1))})
 
 
 def load_score(path: str | Path):

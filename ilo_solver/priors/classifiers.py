@@ -240,8 +240,10 @@ def save_classifier(net: FashionNet, path: str | Path, **meta) -> None:
     path = Path(path)
     if path.suffix != ".safetensors":
         raise ValueError(f"the classifier file must end in .safetensors, got {path}")
-    save_file({k: v.contiguous() for k, v in net.state_dict().items()}, str(path))
-    path.with_suffix(".json").write_text(json.dumps(dict(config=net.config(), **meta), indent=1) + "\n")
+    from ..io.files import publish_new
+    publish_new({path: lambda p: save_file({k: v.contiguous() for k, v in net.state_dict().items()}, str(p)),
+                 path.with_suffix(".json"): lambda p: p.write_text(json.dumps(dict(config=net.config(), **meta),
+                                                                              indent=1) + "\n")})
 
 
 def load_classifier(path: str | Path, kind: str = "custom") -> FashionClassifier:

@@ -58,6 +58,10 @@ def test_score_files_fail_clearly(tmp_path):
     (tmp_path / "s.json").write_text("{not json")
     with pytest.raises(ValueError, match="not a score model config"):
         storage.load_score(tmp_path / "s.pt")
+    with pytest.raises(ValueError, match="exists; not overwriting it"):   # saving never replaces a model
+        storage.save_score(ScoreModel((4,), width=16, depth=1), tmp_path / "s.pt")
+    (tmp_path / "s.pt").unlink()
+    (tmp_path / "s.json").unlink()
     storage.save_score(ScoreModel((4,), width=16, depth=1), tmp_path / "s.pt")
     storage.save_score(model, tmp_path / "t.pt")
     (tmp_path / "t.json").write_text((tmp_path / "s.json").read_text())   # a config that does not match
