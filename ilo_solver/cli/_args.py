@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
 
@@ -48,6 +47,14 @@ def add_output(p: argparse.ArgumentParser, files: str) -> None:
     p.add_argument("--overwrite", action="store_true", help="replace an existing, non-empty --out directory")
 
 
+def add_run(p: argparse.ArgumentParser, seed_help: str = "seed of every random draw") -> None:
+    """--seed, --device and --no-progress, in a group of their own."""
+    r = p.add_argument_group("run")
+    r.add_argument("--seed", type=int, default=0, help=seed_help)
+    r.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or mps")
+    r.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+
 def _path(s: str):
     from pathlib import Path
     return Path(s)
@@ -60,4 +67,4 @@ def emit(summary: dict) -> None:
     sys.stdout.flush()
 
 
-__all__ = ["Help", "parser", "floats", "ints", "box", "add_output", "emit", "json"]
+__all__ = ["Help", "parser", "floats", "ints", "box", "add_output", "add_run", "emit"]

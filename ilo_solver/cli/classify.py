@@ -7,9 +7,9 @@ from pathlib import Path
 from ilo_solver import presets, runs
 from ilo_solver.io.images import fit_to_prior, load_image
 from ilo_solver.priors.classifiers import CLASSES, class_index, load_classifier, shipped_classifier
-from ilo_solver.storage import check_output_dir, config_to_dict, dumps, save_figure, save_png, write_result_dir
+from ilo_solver.storage import check_output_dir, config_to_dict, write_reconstruction
 
-from ._args import add_output, parser
+from ._args import add_output, add_run, parser
 
 NAME = "classify"
 SUMMARY_KEYS = ("method", "target", "probability", "range_distance", "seconds")
@@ -32,9 +32,7 @@ def add_parser(sub) -> None:
                    "preset's; 0 = the CSGM round alone, inf = unconstrained)")
     s.add_argument("--restarts", type=int, default=None, help="starts optimised as one batch (default: 4)")
     s.add_argument("--steps-scale", type=float, default=1.0, help="multiply every step count of the preset")
-    s.add_argument("--seed", type=int, default=0)
-    s.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or mps")
-    s.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    add_run(s)
     add_output(s, "metrics.json, config.json, grid.png, reconstruction.png")
 
 
@@ -67,10 +65,7 @@ def run(args) -> dict:
                    image=args.image, anchor=args.anchor, radius=args.radius, seed=args.seed, **rec.metrics,
                    preprocessing=note)
     config = dict(cli=vars(args), task=dict(name="classify", **task.params), method=config_to_dict(cfg))
-    write_result_dir(args.out, {"metrics.json": lambda p: p.write_text(dumps(metrics, indent=1)),
-                                "config.json": lambda p: p.write_text(dumps(config, indent=1)),
-                                "grid.png": lambda p: save_figure(runs.classify_grid(rec, clf, ref, args.method), p,
-                                                                  dpi=100),
-                                "reconstruction.png": lambda p: save_png(rec.x, p)}, overwrite=args.overwrite,
-                     inputs=inputs)
+    write_reconstruction(args.out, metrics=metrics, config=config, x=rec.x,
+                         figure=runs.classify_grid(rec, clf, ref, args.method), overwrite=args.overwrite,
+                         inputs=inputs)
     return {k: metrics[k] for k in SUMMARY_KEYS if k in metrics}

@@ -5,9 +5,9 @@ import sys
 
 from ilo_solver import presets, runs
 from ilo_solver.physics.tasks import TASKS
-from ilo_solver.storage import check_output_dir, config_to_dict, dumps, save_figure, save_png, write_result_dir
+from ilo_solver.storage import check_output_dir, config_to_dict, write_reconstruction
 
-from ._args import add_output, box, parser
+from ._args import add_output, add_run, box, parser
 
 NAME = "solve"
 SUMMARY_KEYS = ("method", "task", "psnr", "ssim", "lpips", "measurement_mse", "seconds")
@@ -50,10 +50,7 @@ def add_parser(sub) -> None:
     m.add_argument("--steps-scale", type=float, default=1.0, help="multiply every step count of the preset")
     m.add_argument("--score", help="sgilo: score model from `ilo train-prior` (default: the shipped dcgan-faces "
                    "split-1 model)")
-    r = s.add_argument_group("run")
-    r.add_argument("--seed", type=int, default=0, help="seed of the measurement draw and of the solver")
-    r.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or mps")
-    r.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    add_run(s, "seed of the measurement draw and of the solver")
     add_output(s, "metrics.json, config.json, grid.png, reconstruction.png")
 
 
@@ -85,9 +82,6 @@ def run(args) -> dict:
     config = dict(cli=vars(args), task=dict(name=problem.task.name, noise_sigma=problem.task.sigma,
                                             **problem.task.params),
                   method=config_to_dict(cfg), **(dict(generator=prior.G.config()) if key == "stylegan2" else {}))
-    write_result_dir(args.out, {"metrics.json": lambda p: p.write_text(dumps(metrics, indent=1)),
-                                "config.json": lambda p: p.write_text(dumps(config, indent=1)),
-                                "grid.png": lambda p: save_figure(rec.grid(problem, args.method), p, dpi=100),
-                                "reconstruction.png": lambda p: save_png(rec.x, p)}, overwrite=args.overwrite,
-                     inputs=inputs)
+    write_reconstruction(args.out, metrics=metrics, config=config, figure=rec.grid(problem, args.method), x=rec.x,
+                         overwrite=args.overwrite, inputs=inputs)
     return {k: metrics[k] for k in SUMMARY_KEYS if k in metrics}
