@@ -219,8 +219,8 @@ def save_png(x, path: Path) -> None:
 def write_reconstruction(out: Path, *, metrics: dict, config: dict, figure, x, overwrite: bool = False,
                          inputs=()) -> Path:
     """A reconstruction's result directory (``ilo solve``, ``ilo classify``): ``metrics.json``, ``config.json``,
-    ``grid.png`` (the matplotlib ``figure``, saved and closed here) and ``reconstruction.png`` (``x`` ``[3, H, W]``), through
-    :func:`write_result_dir`."""
+    ``grid.png`` (the matplotlib ``figure``, saved and closed here) and ``reconstruction.png`` (``x``,
+    ``[3, H, W]``), through :func:`write_result_dir`."""
     return write_result_dir(out, {"metrics.json": lambda p: p.write_text(dumps(metrics, indent=1)),
                                   "config.json": lambda p: p.write_text(dumps(config, indent=1)),
                                   "grid.png": lambda p: save_figure(figure, p, dpi=100),
