@@ -467,3 +467,9 @@ def test_a_failed_convert_leaves_nothing_behind(tmp_path, capsys):
         main(["convert", str(tmp_path / "bad.pt"), str(tmp_path / "new" / "deeper" / "g.safetensors")])
     assert "ilo: error" in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.pt"]
+
+
+def test_srec_splits_must_be_distinct(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        main(["srec", "--splits", "0,0", "--out", str(tmp_path / "o"), "--no-progress"])
+    assert "--splits must be distinct" in capsys.readouterr().err

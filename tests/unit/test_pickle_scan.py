@@ -131,3 +131,31 @@ def test_small_checkpoints_cannot_ask_for_gigabytes_or_carry_nan(tmp_path):
               metadata={"ilo_toolkit.stylegan2_config": '{"lr_mlp": NaN}'})
     with pytest.raises(ValueError, match="lr_mlp"):
         load_generator(tmp_path / "lr.safetensors")
+
+
+def test_a_refused_global_imports_nothing(tmp_path):
+    """torch._dynamo as a pickle global imported hundreds of modules before it was refused (getattr(torch, name))."""
+    evil = b"\x80\x02ctorch\n_dynamo\n."
+    (tmp_path / "g.pkl").write_bytes(evil)
+    r = _run_limited(f"""
+        import sys
+        from ilo_solver.io.safe_pickle import RestrictedUnpickler, UnsafePickleError
+        try:
+            RestrictedUnpickler(open({str(tmp_path / 'g.pkl')!r}, 'rb').read()).load()
+        except UnsafePickleError as e:
+            print("REFUSED", "torch._dynamo" in sys.modules)
+        """, tmp_path, limit_gb=4)
+    assert r.stdout.strip() == "REFUSED False", r.stdout + r.stderr[-500:]
+
+
+def test_two_first_uses_of_the_lpips_cache_at_once(tmp_path):
+    """Two processes converting the LPIPS weights into one empty cache at the same time (a shared temporary name
+    made one fail, 4 trials in 4): both succeed and the cache is the pinned content."""
+    code = (f"import os; os.environ['ILO_CACHE_DIR'] = {str(tmp_path / 'cache')!r}\n"
+            "from ilo_solver.io import assets\n"
+            "print(assets.arrays_digest(assets.lpips_weights('alex')) == assets.PINNED_LPIPS['alex'])\n")
+    env = {**__import__("os").environ, "PYTHONPATH": str(ROOT)}
+    procs = [subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outs = [p.communicate(timeout=300) for p in procs]
+    assert [o[0].strip() for o in outs] == ["True", "True"], outs

@@ -144,3 +144,28 @@ def test_two_concurrent_runs_into_one_new_output_lose_nothing(tmp_path):
     kept = Path(said[0].rsplit("kept in ", 1)[1])
     texts = {(out / "who.txt").read_text(), (kept / "who.txt").read_text()}
     assert texts == {"A", "B"} and storage.is_result_dir(kept)
+
+
+def test_result_directories_follow_the_umask(tmp_path):
+    import os
+    old = os.umask(0o022)
+    try:
+        out = storage.write_result_dir(tmp_path / "r", {"a.txt": lambda p: p.write_text("1")})
+    finally:
+        os.umask(old)
+    assert (out.stat().st_mode & 0o777) == 0o755     # mkdtemp's 0700 was kept before
+
+
+@pytest.mark.parametrize("config,msg", [
+    ('{"config": {"shape": [1e9], "width": 8, "depth": 1, "sde": {}}}', "out of range"),
+    ('{"config": {"shape": [4], "width": 1e400, "depth": 1, "sde": {}}}', "not a score model config"),
+    ('{"config": {"shape": [4], "width": 16384, "depth": 1, "sde": {}}}', "out of range"),
+    ('{"config": {"shape": [4], "width": 8, "depth": 1, "sde": {"beta_max": NaN}}}', "finite and > 0"),
+    ("[" * 100_000 + "]" * 100_000, "not a score model config"),
+])
+def test_score_sidecars_are_checked_before_anything_is_built(tmp_path, config, msg):
+    from ilo_solver.priors.score import ScoreModel
+    storage.save_score(ScoreModel((4,), width=8, depth=1), tmp_path / "s.pt")
+    (tmp_path / "s.json").write_text(config)
+    with pytest.raises(ValueError, match=msg):
+        storage.load_score(tmp_path / "s.pt")
