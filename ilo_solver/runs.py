@@ -44,11 +44,11 @@ def make_problem(task: str, size: int, *, rng: torch.Generator, image: str | Non
         raise ValueError("give either --image (a truth, measured by simulation) or --observation (a real degraded "
                          "photo)")
     if observation is None:
-        if mask is not None or reference is not None:
-            raise ValueError("--mask and --reference go with --observation")
+        if mask is not None or reference is not None or params.pop("black_threshold", None) is not None:
+            raise ValueError("--mask, --reference and --black-threshold go with --observation")
         return simulated_problem(image, task, size, rng=rng, **params)
     return photo_problem(task, observation, size, factor=params.get("factor", 4), mask=mask,
-                         sigma=params.get("sigma"), reference=reference)
+                         sigma=params.get("sigma"), reference=reference, black_threshold=params.get("black_threshold"))
 
 
 def simulated_problem(image: str, task: str, size: int, *, rng: torch.Generator, observed: float = 0.2,
@@ -63,10 +63,12 @@ def simulated_problem(image: str, task: str, size: int, *, rng: torch.Generator,
 
 
 def photo_problem(task: str, path: str | Path, size: int, *, factor: int = 4, mask: str | Path | None = None,
-                  sigma: float | None = None, reference: str | None = None) -> Problem:
+                  sigma: float | None = None, reference: str | None = None,
+                  black_threshold: int | None = None) -> Problem:
     """A real degraded photo (:func:`~ilo_solver.physics.observations.real_observation`); ``reference``: the clean
     image, for metrics only."""
-    t, y, note = real_observation(task, path, size, factor=factor, mask_path=mask, sigma=sigma)
+    t, y, note = real_observation(task, path, size, factor=factor, mask_path=mask, sigma=sigma,
+                                  black_threshold=black_threshold)
     ref = None
     if reference is not None:
         ref, rsrc = load_image(reference)

@@ -26,6 +26,8 @@ def add_parser(sub) -> None:
     g.add_argument("--task", required=True, choices=TASKS)
     g.add_argument("--mask", help="inpaint with --observation: white = observed, black = missing (default: the "
                    "pure-black pixels of the photo are missing, the official ILO convention)")
+    g.add_argument("--black-threshold", type=int, metavar="T", help="inpaint with --observation and no --mask: "
+                   "pixels with every channel <= T (0-254) are missing (needed for JPEG: compression lifts black)")
     g.add_argument("--reference", help="with --observation: the clean image, for metrics")
     g.add_argument("--observed", type=float, default=0.2, help="inpaint: fraction of observed pixels, in (0, 1]")
     g.add_argument("--box", type=box, help="inpaint: hide the box TOP,LEFT,HEIGHT,WIDTH instead (pixels of the "
@@ -66,7 +68,8 @@ def run(args) -> dict:
     rng = presets.generator(args.seed)
     problem = runs.make_problem(args.task, prior.size, rng=rng, image=args.image, observation=args.observation,
                                 mask=args.mask, reference=args.reference, observed=args.observed, box=args.box,
-                                sigma=args.sigma, factor=args.factor, ratio=args.ratio)
+                                sigma=args.sigma, factor=args.factor, ratio=args.ratio,
+                                black_threshold=args.black_threshold)
     print(problem.note, file=sys.stderr)
     score, extra = None, {}
     if args.method == "sgilo":

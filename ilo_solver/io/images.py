@@ -13,7 +13,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-__all__ = ["BUILTIN", "FORMATS", "load_image", "fit_to_prior", "to_uint8", "image_size"]
+__all__ = ["BUILTIN", "FORMATS", "load_image", "fit_to_prior", "to_uint8", "image_size", "is_lossy"]
 
 # name -> (top, left, size) of the face crop in the original image
 BUILTIN = {"astronaut": (30, 150, 170), "grace_hopper": (140, 180, 180)}
@@ -126,6 +126,16 @@ def fit_to_prior(x: torch.Tensor, size: int) -> tuple[torch.Tensor, str]:
 def to_uint8(x: torch.Tensor) -> np.ndarray:
     """[3, H, W] in [-1, 1] -> HxWx3 uint8."""
     return ((x.detach().float().clamp(-1, 1) + 1) * 127.5).round().byte().permute(1, 2, 0).cpu().numpy()
+
+
+def is_lossy(path: str | Path) -> bool:
+    """Whether the image file is stored lossily (JPEG; WEBP unless lossless), from its header."""
+    from PIL import Image, UnidentifiedImageError
+    try:
+        with Image.open(path, formats=FORMATS) as im:
+            return im.format == "JPEG" or (im.format == "WEBP" and not im.info.get("lossless", False))
+    except (UnidentifiedImageError, OSError) as e:
+        raise ValueError(f"cannot read {path} as an image ({', '.join(FORMATS)}): {e}") from None
 
 
 def image_size(path: str | Path) -> tuple[int, int]:

@@ -121,7 +121,8 @@ def ilo(G: LayeredGenerator, y: torch.Tensor, op: Operator, *, config: ILOConfig
         losses, seconds, start = list(resume.losses), list(resume.seconds), resume.rounds_done
     else:
         z, code, split, losses, seconds, start = None, None, 0, [], [], 0
-    bar = tqdm(total=sum(r.steps for r in cfg.rounds[start:]), desc="ILO", disable=not progress, leave=False)
+    bar = tqdm(total=sum(r.steps for r in cfg.rounds[start:]), desc=method_label(cfg), disable=not progress,
+               leave=False)
     for i in range(start, len(cfg.rounds)):
         rd, t = cfg.rounds[i], time.perf_counter()
         if i == 0:   # CSGM on the first latent, optionally in B(r1)
@@ -187,6 +188,14 @@ def _check_prefix(old: ILOConfig, new: ILOConfig) -> None:
     if not same:
         raise ValueError("resume: the saved run's config must be a prefix of the new config "
                          f"(saved {old}, new {new})")
+
+
+def method_label(cfg: ILOConfig) -> str:
+    """What a config runs, for progress bars: CSGM (one round in the range), ILO (l1 balls past it) or the
+    unconstrained intermediate search."""
+    if len(cfg.rounds) == 1:
+        return "CSGM"
+    return "ILO" if any(math.isfinite(r.radius) for r in cfg.rounds[1:]) else "unconstrained"
 
 
 def with_radius(cfg: ILOConfig, radius: float) -> ILOConfig:

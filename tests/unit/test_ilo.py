@@ -133,3 +133,16 @@ def test_one_observation_per_restart_is_one_problem_per_restart(rng):
         ilo(G, ys, op, config=_cfg(restarts=3), rng=rng)
 
 
+
+
+def test_the_progress_bar_names_the_method_that_runs(rng, capsys):
+    """csgm and SGILO's CSGM start were shown as "ILO:"."""
+    from ilo_solver import presets
+    from ilo_solver.solvers.ilo import method_label
+    assert method_label(presets.PRESETS["dcgan-faces"]["csgm"]) == "CSGM"
+    assert method_label(presets.PRESETS["dcgan-faces"]["ilo"]) == "ILO"
+    assert method_label(presets.PRESETS["dcgan-faces"]["unconstrained"]) == "unconstrained"
+    G = ReLUGenerator((4, 8, 16), rng=rng)
+    y = G(torch.randn(1, 4, generator=rng, dtype=torch.float64))
+    ilo(G, y, O.Identity((16,)), config=ILOConfig(rounds=(Round(0, 3, 0.1),), restarts=1), rng=rng, progress=True)
+    assert "CSGM" in capsys.readouterr().err

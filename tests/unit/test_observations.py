@@ -41,9 +41,13 @@ def test_inpainting_conventions(tmp_path):
 
 
 def test_superres_and_refusals(tmp_path):
-    Image.fromarray(np.random.default_rng(0).integers(0, 255, (20, 24, 3), dtype=np.uint8)).save(tmp_path / "l.png")
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (16, 20, 3), dtype=np.uint8)).save(tmp_path / "l.png")
     task, y, note = real_observation("superres", tmp_path / "l.png", 64, factor=4)
-    assert y.shape == (1, 3, 16, 16) and task.op.out_shape == (3, 16, 16) and "centre-cropped 20x24" in note
+    assert y.shape == (1, 3, 16, 16) and task.op.out_shape == (3, 16, 16) and "centre-cropped 16x20" in note
+    Image.fromarray(np.zeros((32, 32, 3), np.uint8) + 9).save(tmp_path / "l32.png")   # was shrunk to 16x16, silently
+    with pytest.raises(ValueError, match=r"is 32x32 pixels; with --factor 4 .* needs a 16x16 input \(for this photo: "
+                                         r"--factor 2\)"):
+        real_observation("superres", tmp_path / "l32.png", 64, factor=4)
     with pytest.raises(ValueError, match="dividing the prior's size"):
         real_observation("superres", tmp_path / "l.png", 64, factor=5)
     with pytest.raises(ValueError, match="not 'cs-gaussian'"):
@@ -85,3 +89,25 @@ def test_an_animated_gif_says_it_used_its_first_frame(tmp_path):
     frames = [Image.fromarray(np.full((32, 32, 3), v, np.uint8)) for v in (10, 200)]
     frames[0].save(tmp_path / "a.gif", save_all=True, append_images=frames[1:])
     assert "(first frame of 2)" in load_image(str(tmp_path / "a.gif"))[1]
+
+
+def test_a_jpeg_with_black_holes_is_refused_unless_a_threshold_is_stated(tmp_path):
+    """JPEG noise turns missing pixels near-black: the tool reported "97.8 % observed" when 40 % was and
+    reproduced the holes. Now refused with one line; --black-threshold states the tolerance; an implausible
+    observed fraction is flagged."""
+    from ilo_solver.physics.observations import real_observation
+    rng = np.random.default_rng(0)
+    photo = (96 + rng.integers(0, 64, (64, 64, 3))).astype(np.uint8)
+    photo[:, :26] = 0                                                   # 40 % of the pixels are holes
+    Image.fromarray(photo).save(tmp_path / "holes.jpg", quality=75)
+    with pytest.raises(ValueError, match="stored lossily .* Give --mask, or --black-threshold"):
+        real_observation("inpaint", tmp_path / "holes.jpg", 64)
+    task, _, note = real_observation("inpaint", tmp_path / "holes.jpg", 64, black_threshold=40)
+    assert abs(task.params["observed"] - 38 / 64) < 0.03 and "--black-threshold 40" in note
+    Image.fromarray(np.full((64, 64, 3), 120, np.uint8)).save(tmp_path / "noholes.png")
+    photo = np.full((64, 64, 3), 120, np.uint8)
+    photo[0, :10] = 0
+    Image.fromarray(photo).save(tmp_path / "few.png")
+    assert "warning: 99.8% observed is implausibly much" in real_observation("inpaint", tmp_path / "few.png", 64)[2]
+    with pytest.raises(ValueError, match="applies without --mask"):
+        real_observation("inpaint", tmp_path / "few.png", 64, mask_path=tmp_path / "few.png", black_threshold=3)
