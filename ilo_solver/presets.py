@@ -26,6 +26,8 @@ import torch
 
 from .fit.losses import DataFit
 from .optim.loop import Round, SolveResult, scale_steps
+from .solvers.classical import KINDS as CLASSICAL
+from .solvers.classical import ClassicalConfig, classical
 from .solvers.ilo import ILOConfig, ilo, with_radius
 from .solvers.ilo_stylegan import (StyleCSGMConfig, StyleILOConfig, csgm_stylegan, ilo_stylegan, pulse_config,
                                    style_fit)
@@ -63,6 +65,8 @@ PRESETS: dict[str, dict[str, object]] = {
         "unconstrained": _unconstrained(StyleILOConfig()),
     },
 }
+for _row in PRESETS.values():   # the classical baselines (prior-free) beside every prior's methods
+    _row.update({k: ClassicalConfig(k) for k in CLASSICAL})
 PRIORS = tuple(PRESETS)
 
 
@@ -192,6 +196,7 @@ register_solver(ILOConfig, ilo)
 register_solver(StyleILOConfig, ilo_stylegan)
 register_solver(StyleCSGMConfig, csgm_stylegan)
 register_solver(SGILOConfig, sgilo, needs_score=True)
+register_solver(ClassicalConfig, classical)
 
 
 def ilo_radius(prior: str, split: int) -> float:
@@ -251,8 +256,9 @@ def configure(prior: str, method: str, *, fit: DataFit, steps_scale: float = 1.0
         if "restarts" in {f.name for f in dataclasses.fields(cfg)}:
             cfg = dataclasses.replace(cfg, restarts=restarts)
         elif restarts != 1:
-            raise ValueError(f"restarts = {restarts}: the StyleGAN-2 {method!r} method optimises one start (as the "
-                             "official code); restarts apply to 'csgm'")
+            raise ValueError(f"restarts = {restarts}: the {method!r} method has one start (StyleGAN-2 pulse/ilo "
+                             "optimise one, as the official code; the classical baselines none); restarts apply to "
+                             "'csgm'")
     return dataclasses.replace(cfg, **overrides) if overrides else cfg
 
 

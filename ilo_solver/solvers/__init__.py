@@ -1,12 +1,14 @@
 """The algorithms, each a pure function ``solver(G, y, op, *, config, rng) -> result`` on the parts below: ILO
 (Algorithm 1 of Daras et al. 2021) and CSGM on any layered generator (:mod:`.ilo`), the StyleGAN-2 rounds of ILO,
 PULSE and CSGM (:mod:`.ilo_stylegan`), SGILO's Langevin posterior sampling (:mod:`.sgilo`), the extended-range
-estimators of Theorem 1 (:mod:`.extended_range`), the S-REC estimate of a generator (:mod:`.srec`), and classifier
-guidance (:mod:`.guidance`).
+estimators of Theorem 1 (:mod:`.extended_range`), the S-REC estimate of a generator (:mod:`.srec`), classifier
+guidance (:mod:`.guidance`), and the classical prior-free baselines (:mod:`.classical`: bicubic, biharmonic fill, TV,
+NL-means, least squares).
 
 Import rule: ``solvers`` may import every part below it (``optim``, ``fit``, ``physics``, ``generators``, ``priors``,
 ``io``) and never :mod:`ilo_solver.presets`, :mod:`ilo_solver.storage` or the CLI, which sit above it.
 """
+from .classical import ClassicalConfig, classical, lstsq_cg
 from .extended_range import ExtendedRangeFit, fit_extended_range, srec_extended_range
 from .guidance import GUIDANCE_R1, class_probability, classify_fit, classify_task, guidance_sweep, range_distance
 from .ilo import ILOConfig, ILOResult, csgm_config, ilo, with_radius
@@ -26,4 +28,5 @@ __all__ = ["ILOConfig", "ILOResult", "ilo", "csgm_config", "with_radius", "Style
            "ilo_stylegan", "pulse_config", "StyleCSGMConfig", "csgm_stylegan", "style_fit", "SGILOConfig",
            "SGILOResult", "sgilo", "langevin_posterior", "bayes_parameters", "ExtendedRangeFit", "fit_extended_range",
            "srec_extended_range", "SRECCurve", "srec_curve", "typical_delta", "MEASUREMENTS", "classify_task",
-           "classify_fit", "class_probability", "range_distance", "guidance_sweep", "GUIDANCE_R1"]
+           "classify_fit", "class_probability", "range_distance", "guidance_sweep", "GUIDANCE_R1", "ClassicalConfig",
+           "classical", "lstsq_cg"]

@@ -199,7 +199,7 @@ def test_restarts_are_honoured_or_refused_for_every_prior(tmp_path, capsys):
     for method in ("pulse", "ilo", "unconstrained"):
         with pytest.raises(SystemExit):
             _run(tmp_path / method, "--prior", f"stylegan2:{ck}", "--task", "denoise", "--method", method)
-        assert "optimises one start" in capsys.readouterr().err and not (tmp_path / method / "out").exists()
+        assert "has one start" in capsys.readouterr().err and not (tmp_path / method / "out").exists()
     rc, out = _run(tmp_path / "one", "--prior", f"stylegan2:{ck}", "--task", "denoise", "--method", "pulse",
                    restarts="1")
     assert rc == 0

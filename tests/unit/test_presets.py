@@ -18,7 +18,7 @@ FIT = DataFit(lpips_weight=0.2)
 def _steps(cfg):
     if isinstance(cfg, SGILOConfig):
         return (cfg.steps, cfg.burn_in, cfg.thin, cfg.csgm.steps)
-    return tuple(r.steps for r in cfg.rounds)
+    return tuple(r.steps for r in getattr(cfg, "rounds", ()))   # the classical baselines have no schedule
 
 
 @pytest.mark.parametrize("prior,method", [(p, m) for p in presets.PRIORS for m in presets.PRESETS[p]])
@@ -27,7 +27,7 @@ def test_every_preset_configures(prior, method):
     cfg = presets.configure(prior, method, fit=FIT)
     assert type(cfg) is type(base) and _steps(cfg) == _steps(base)
     want = dataclasses.replace(FIT, lpips_net="vgg", lpips_size=256) if prior == "stylegan2" else FIT
-    assert cfg.fit == want
+    assert getattr(cfg, "fit", want) == want
     half = presets.configure(prior, method, fit=FIT, steps_scale=0.5)
     assert all(h == max(1, round(s * 0.5)) or (h > s * 0.5 and isinstance(cfg, SGILOConfig))
                for h, s in zip(_steps(half), _steps(base), strict=True))
@@ -35,7 +35,7 @@ def test_every_preset_configures(prior, method):
         assert presets.configure(prior, method, fit=FIT, restarts=7).restarts == 7
     else:
         assert presets.configure(prior, method, fit=FIT, restarts=1) == cfg
-        with pytest.raises(ValueError, match="optimises one start"):
+        with pytest.raises(ValueError, match="has one start"):
             presets.configure(prior, method, fit=FIT, restarts=2)
 
 
