@@ -62,7 +62,7 @@ import torch
 
 from ..io.safe_pickle import RestrictedUnpickler, UnsafePickleError, first_line
 
-__all__ = ["UnsafePickleError", "PersistentRecord", "TFNetworkRecord", "read_nvidia_pickle", "to_rosinality",
+__all__ = ["PersistentRecord", "TFNetworkRecord", "read_nvidia_pickle", "to_rosinality",
            "tf_to_rosinality", "load_nvidia_generator"]
 
 

@@ -39,11 +39,13 @@ from collections import OrderedDict
 import numpy as np
 import torch
 
-from .torch_payload import (MAX_TENSOR_BYTES, MalformedPickle, UnsafePickleError, check_torch_payload,
-                            first_line, safe_torch_load, scanned, torch_refusal_reason)
+from .torch_payload import (  # noqa: F401 - re-exported: the readers' names, importable from here as before
+    MAX_TENSOR_BYTES, MalformedPickle, UnsafePickleError, check_torch_payload, first_line, safe_torch_load, scanned,
+    torch_refusal_reason)
 
-__all__ = ["UnsafePickleError", "MalformedPickle", "RestrictedUnpickler", "check_torch_payload", "safe_torch_load",
-           "torch_refusal_reason", "first_line", "MAX_TENSOR_BYTES", "scanned"]
+# UnsafePickleError, MalformedPickle, check_torch_payload, safe_torch_load, first_line, ... stay importable from
+# here; they are defined (and documented) in .torch_payload
+__all__ = ["RestrictedUnpickler"]
 
 # --------------------------------------------------------------------------------------------------- numpy
 _NUMERIC_DTYPES = frozenset({"b1", "i1", "i2", "i4", "i8", "u1", "u2", "u4", "u8", "f2", "f4", "f8", "c8", "c16"})
