@@ -80,32 +80,69 @@ class _Skipped:
         self.n = n
 
 
-def _ops(f, total: int):
-    """(opcode, argument) pairs as :func:`pickletools.genops` gives them, except that length-prefixed data is
-    skipped (:class:`_Skipped`) instead of read."""
-    while True:
-        c = f.read(1)
-        if not c:
-            raise ValueError("the pickle ends before its STOP opcode")
-        op = code2op.get(c.decode("latin-1"))
-        if op is None:
-            raise ValueError(f"unknown opcode {c!r} at byte {f.tell() - 1}")
+def _table() -> dict[int, tuple]:
+    """opcode byte -> (name, how its argument is read): ``None`` (no argument), ``("skip", width, signed)``
+    (length-prefixed data, skipped), ``("int", n)`` (a fixed-width little-endian unsigned index: the memo opcodes),
+    ``("fixed", n)`` (fixed-width data nobody needs: skipped), ``("reader", fn)`` (newline-terminated arguments of
+    protocol 0, read by pickletools)."""
+    out = {}
+    for code, op in code2op.items():
         a = op.arg
         if a is None:
-            arg = None
+            how = None
         elif a.n in _WIDTH:
-            width, signed = _WIDTH[a.n]
-            raw = f.read(width)
-            n = int.from_bytes(raw, "little", signed=signed)
-            if len(raw) < width or n < 0 or f.tell() + n > total:
-                raise ValueError(f"{op.name} declares {n} bytes past the end of the pickle")
-            f.seek(n, 1)
-            arg = _Skipped(n)
+            how = ("skip", *_WIDTH[a.n])
+        elif a.n > 0 and op.name in ("BINPUT", "LONG_BINPUT", "BINGET", "LONG_BINGET"):
+            how = ("int", a.n)
+        elif a.n > 0:
+            how = ("fixed", a.n)
         else:
-            arg = a.reader(f)
-        yield op, arg
-        if op.name == "STOP":
+            how = ("reader", a.reader)
+        out[ord(code)] = (op.name, how)
+    return out
+
+
+_OPS = _table()
+
+
+def _ops(f, total: int):
+    """(opcode name, argument) pairs as :func:`pickletools.genops` gives them, except that length-prefixed data is
+    skipped (:class:`_Skipped`) and fixed-width data nobody needs is not decoded (one table lookup an opcode)."""
+    read, seek, tell, ops = f.read, f.seek, f.tell, _OPS
+    while True:
+        c = read(1)
+        if not c:
+            raise ValueError("the pickle ends before its STOP opcode")
+        entry = ops.get(c[0])
+        if entry is None:
+            raise ValueError(f"unknown opcode {c!r} at byte {tell() - 1}")
+        name, how = entry
+        if how is None:
+            arg = None
+        elif how[0] == "skip":
+            raw = read(how[1])
+            n = int.from_bytes(raw, "little", signed=how[2])
+            if len(raw) < how[1] or n < 0 or tell() + n > total:
+                raise ValueError(f"{name} declares {n} bytes past the end of the pickle")
+            seek(n, 1)
+            arg = _Skipped(n)
+        elif how[0] == "int":
+            raw = read(how[1])
+            if len(raw) < how[1]:
+                raise ValueError(f"not enough data in stream to read {name}'s argument")
+            arg = int.from_bytes(raw, "little")
+        elif how[0] == "fixed":
+            if tell() + how[1] > total:
+                raise ValueError(f"not enough data in stream to read {name}'s argument")
+            seek(how[1], 1)
+            arg = None
+        else:
+            arg = how[1](f)
+        yield name, arg
+        if name == "STOP":
             return
+
+
 _GET = {"GET", "BINGET", "LONG_BINGET"}
 
 
@@ -158,8 +195,7 @@ def _scan_one(f, total: int, lim: ScanLimits, budget: float, items: int,  # noqa
         return _Node(d, size + sum(c.size for c in children))
 
     try:
-        for op, arg in _ops(f, total):
-            name = op.name
+        for name, arg in _ops(f, total):
             if name == "STOP":
                 pop(1)
                 seen_stop = True

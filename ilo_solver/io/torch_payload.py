@@ -143,17 +143,17 @@ def check_torch_payload(data: bytes, limit: int = MAX_TENSOR_BYTES) -> int:
     Both: the total at most ``limit``. Raises :class:`UnsafePickleError`; returns the total otherwise."""
     if data[:4] == b"PK\x03\x04":
         try:
-            with zipfile.ZipFile(io.BytesIO(data)) as z:
-                infos = z.infolist()
+            z = zipfile.ZipFile(io.BytesIO(data))
+            infos = z.infolist()
         except (zipfile.BadZipFile, ValueError, OSError) as e:
             raise UnsafePickleError(f"malformed torch zip payload: {e}") from None
-        if any(i.compress_type != zipfile.ZIP_STORED for i in infos):
-            raise UnsafePickleError("compressed records in a torch zip payload (torch.save never compresses; a "
-                                    "compressed record can expand far beyond the file)")
-        pickles = [i for i in infos if i.filename.endswith(".pkl")]
-        if not pickles:
-            raise UnsafePickleError("a torch zip payload without its data.pkl")
-        with zipfile.ZipFile(io.BytesIO(data)) as z:
+        with z:
+            if any(i.compress_type != zipfile.ZIP_STORED for i in infos):
+                raise UnsafePickleError("compressed records in a torch zip payload (torch.save never compresses; a "
+                                        "compressed record can expand far beyond the file)")
+            pickles = [i for i in infos if i.filename.endswith(".pkl")]
+            if not pickles:
+                raise UnsafePickleError("a torch zip payload without its data.pkl")
             for i in pickles:
                 scanned(z.read(i), what=f"record {i.filename}")
         total = sum(i.file_size for i in infos if not i.filename.endswith(".pkl"))
