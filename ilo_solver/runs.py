@@ -7,6 +7,7 @@ solve``: a :class:`Problem` from :func:`make_problem`, a config from :func:`plan
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
 from pathlib import Path
 
@@ -141,11 +142,12 @@ def reconstruct(prior: presets.Prior, problem: Problem, config, *, rng: torch.Ge
 
 def classify(G, classifier, label: int, *, method: str = "ilo", judges: dict | None = None, reference=None,
              anchor: float = 0.0, steps_scale: float = 1.0, restarts: int | None = None, radius: float | None = None,
-             rng: torch.Generator, device="cpu", progress: bool = True) -> tuple[Reconstruction, object]:
+             rng: torch.Generator, device="cpu", progress: bool = True) -> tuple[Reconstruction, object, Task]:
     """Classifier guidance (ILO §4, Figs. 4-5) on the ``dcgan-faces`` prior: make ``classifier`` see class ``label``
     (near ``reference`` ``[3, 64, 64]`` with weight ``anchor``). Returns the reconstruction -- metrics: the class
     probability under the guiding classifier and each of ``judges``, their predicted classes, the distance to the
-    range (:func:`~ilo_solver.solvers.guidance.range_distance`) and to the reference -- and the config run."""
+    range (:func:`~ilo_solver.solvers.guidance.range_distance`) and to the reference --, the config run and the
+    task."""
     from .priors.classifiers import CLASSES
     from .solvers.guidance import GUIDANCE_R1, class_probability, classify_task, range_distance
     if method not in ("ilo", "csgm", "unconstrained"):
@@ -188,8 +190,6 @@ def srec_study(prior: presets.Prior, operator: str, ratios, splits, *, radius: f
     """γ̂(m) of ``prior``'s range (split 0) or extended range (split s > 0, ℓ1 radius ``radius``, default the ``ilo``
     preset's) for m = ratio · n, with CIs over ``draws`` matrices (:func:`~ilo_solver.solvers.srec.srec_curve`);
     ``delta`` None: 5 % of the mean image norm."""
-    import math
-
     from .solvers.srec import MEASUREMENTS, srec_curve, typical_delta
     if operator not in MEASUREMENTS:
         raise ValueError(f"--operator must be one of {', '.join(MEASUREMENTS)}, got {operator!r}")
@@ -232,8 +232,6 @@ def score_training_bytes(shape, width: int, depth: int, batch: int) -> int:
     """An estimate of the memory training a :class:`~ilo_solver.priors.score.ScoreModel` takes: its parameters
     counted on the ``meta`` device (no memory) times 4 float32 copies (weights, gradients, Adam's two moments), plus
     activations of ``batch`` codes through ``depth`` blocks of ``width`` channels (a generous 16 tensors a block)."""
-    import math
-
     from .priors.score import ScoreModel
     with torch.device("meta"):
         params = sum(p.numel() for p in ScoreModel(tuple(shape), width=width, depth=depth).parameters())
@@ -255,8 +253,6 @@ def train_prior(spec: str, split: int, out: str | Path, *, steps: int = 2000, ba
     (:func:`~ilo_solver.priors.score.train_code_prior`), saved to ``out`` (``.pt``) with a ``.json`` sidecar; an
     interrupted run resumes from :func:`checkpoint_path` when the same options are given again (other options are
     refused, naming them; ``restart`` trains afresh). The sidecar records how the saved model was trained."""
-    import math
-
     import numpy as np
 
     from .priors.score import train_code_prior
