@@ -24,16 +24,8 @@ import torch
 from ilo_solver.generators import ReLUGeneratorBatch
 from ilo_solver.solvers.extended_range import srec_extended_range
 
-from ._common import (
-    ClaimRow,
-    Control,
-    bisect_grid,
-    combine,
-    nested_rows,
-    paired_bootstrap,
-    replace_in,
-    threshold_verdict,
-)
+from ._common import (ClaimRow, Control, bisect_grid, combine, nested_rows, paired_bootstrap, replace_in,
+                      threshold_verdict)
 
 ID = "extended_srec"
 

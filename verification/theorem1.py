@@ -31,17 +31,8 @@ from ilo_solver.solvers.extended_range import fit_extended_range, srec_extended_
 from ilo_solver.solvers.ilo import ILOConfig, ilo
 from ilo_theory import bounds as B
 
-from ._common import (
-    ClaimRow,
-    Control,
-    bisect_grid,
-    combine,
-    nested_rows,
-    paired_bootstrap,
-    replace_in,
-    threshold_verdict,
-    wilson,
-)
+from ._common import (ClaimRow, Control, bisect_grid, combine, nested_rows, paired_bootstrap, replace_in,
+                      threshold_verdict, wilson)
 
 ID = "theorem1"
 INF = math.inf
