@@ -9,7 +9,8 @@ Import rule: ``solvers`` may import every part below it (``optim``, ``fit``, ``p
 ``io``) and never :mod:`ilo_solver.presets`, :mod:`ilo_solver.storage` or the CLI, which sit above it.
 """
 from .classical import ClassicalConfig, classical, lstsq_cg
-from .extended_range import ExtendedRangeFit, fit_extended_range, srec_extended_range
+from .extended_range import (ExtendedRangeFit, ExtendedRangePath, fit_extended_range, fit_extended_range_path,
+                             srec_extended_range)
 from .guidance import GUIDANCE_R1, class_probability, classify_fit, classify_task, guidance_sweep, range_distance
 from .ilo import ILOConfig, ILOResult, csgm_config, ilo, with_radius
 from .ilo_stylegan import (
@@ -27,6 +28,7 @@ from .srec import MEASUREMENTS, SRECCurve, srec_curve, typical_delta
 __all__ = ["ILOConfig", "ILOResult", "ilo", "csgm_config", "with_radius", "StyleILOConfig", "StyleILOResult",
            "ilo_stylegan", "pulse_config", "StyleCSGMConfig", "csgm_stylegan", "style_fit", "SGILOConfig",
            "SGILOResult", "sgilo", "langevin_posterior", "bayes_parameters", "ExtendedRangeFit", "fit_extended_range",
-           "srec_extended_range", "SRECCurve", "srec_curve", "typical_delta", "MEASUREMENTS", "classify_task",
+           "ExtendedRangePath", "fit_extended_range_path", "srec_extended_range",
+           "SRECCurve", "srec_curve", "typical_delta", "MEASUREMENTS", "classify_task",
            "classify_fit", "class_probability", "range_distance", "guidance_sweep", "GUIDANCE_R1", "ClassicalConfig",
            "classical", "lstsq_cg"]

@@ -25,7 +25,8 @@ import torch
 from ..optim.loop import minimize
 from ..optim.projection import project_l1_ball, project_l2_ball
 
-__all__ = ["ExtendedRangeFit", "fit_extended_range", "srec_extended_range"]
+__all__ = ["ExtendedRangeFit", "fit_extended_range", "ExtendedRangePath", "fit_extended_range_path",
+           "srec_extended_range"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,7 +68,7 @@ def _apply(op, v: torch.Tensor, B: int, R: int) -> torch.Tensor:
 
 def fit_extended_range(G, target: torch.Tensor, *, r1: float, r2, op=None, split: int = 1, restarts: int = 4,
                        steps: int = 300, lr: float = 0.05, lr_u: float | None = None, schedule: str = "constant",
-                       rng: torch.Generator) -> ExtendedRangeFit:
+                       rng: torch.Generator, init: tuple | None = None) -> ExtendedRangeFit:
     """Eq. (3) (``op=None``) or eq. (4) for every row of ``target`` ``[B, *out]`` (see the module docstring).
 
     ``G``: a :class:`~ilo_solver.generators.base.LayeredGenerator`, split at ``split`` (G1 = blocks before it);
@@ -75,7 +76,9 @@ def fit_extended_range(G, target: torch.Tensor, *, r1: float, r2, op=None, split
     ``[g, m, n]`` tensor of matrices acting on the flattened output, one per consecutive group of ``B / g`` targets
     (``g = B``: one per target). ``lr`` is Adam's rate for w, ``lr_u`` for u (None: ``lr``; the intermediate
     code of a random ReLU net is much smaller than the latent, so give u a rate on its scale); ``schedule`` is
-    :func:`~ilo_solver.optim.minimize`'s (``'cosine'`` decays to 0, so the iterates settle inside small balls)."""
+    :func:`~ilo_solver.optim.minimize`'s (``'cosine'`` decays to 0, so the iterates settle inside small balls).
+    ``init``: ``(w [B, k], u [B, p])``, a warm start that replaces the first of each target's random starts (``u`` is
+    projected into the target's ball; the random draws are made all the same, so the other starts do not change)."""
     if target.dim() < 2:
         raise ValueError(f"target must be [B, ...], got shape {list(target.shape)}")
     _check_r1(r1)
@@ -91,6 +94,14 @@ def fit_extended_range(G, target: torch.Tensor, *, r1: float, r2, op=None, split
     w0 = torch.cat([torch.randn(R, *k, generator=rng, dtype=dt) for _ in range(B)]).to(dev)
     u0 = torch.zeros(B * R, *G.latent_shape(split), dtype=dt, device=dev)
     rows = radii.repeat_interleave(R)
+    if init is not None:
+        w_i, u_i = init
+        if w_i.shape != (B, *k) or u_i.shape != (B, *G.latent_shape(split)):
+            raise ValueError(f"init must be (w {[B, *k]}, u {[B, *G.latent_shape(split)]}), got "
+                             f"({list(w_i.shape)}, {list(u_i.shape)})")
+        first = torch.arange(B, device=dev) * R
+        w0[first] = project_l2_ball(w_i.to(w0), r1)
+        u0[first] = project_l1_ball(u_i.to(u0), radii.to(u0))
     tgt = target.repeat_interleave(R, dim=0).flatten(1)
 
     def decode(w, u):
@@ -113,6 +124,46 @@ def fit_extended_range(G, target: torch.Tensor, *, r1: float, r2, op=None, split
     pick = torch.arange(B, device=dev) * R + best
     return ExtendedRangeFit(x=x[pick], w=w[pick], u=u[pick], loss=losses.gather(1, best[:, None])[:, 0],
                             losses=losses)
+
+
+@dataclasses.dataclass(frozen=True)
+class ExtendedRangePath:
+    """Per target and radius (``[B, T]``): ``x`` ``[B, T, n]`` the answer, ``loss`` its squared residual (non-increasing
+    in the radius on every target), ``carried`` True where the answer is the previous radius's (its fresh search
+    ended higher: a sign the optimiser had not converged there)."""
+    x: torch.Tensor
+    loss: torch.Tensor
+    carried: torch.Tensor
+
+
+def fit_extended_range_path(G, target: torch.Tensor, *, radii, **kwargs) -> ExtendedRangePath:
+    """Eq. (3) or eq. (4) (as :func:`fit_extended_range`, same keywords) along non-decreasing radii ``[B, T]`` per
+    target (0 = CSGM ... inf), each radius warm-started from the previous one's answer. The sets are nested, so the
+    minimum is non-increasing in the radius; the previous answer is a point of the larger set, and it is kept where
+    the fresh search ends higher: the estimate is monotone by construction and ``carried`` records where the search
+    alone was not (a convergence diagnostic). Reference: a loop of independent :func:`fit_extended_range` calls,
+    each radius from cold starts (tested to end no lower)."""
+    radii = torch.as_tensor(radii, dtype=target.dtype)
+    if radii.dim() != 2 or radii.shape[0] != target.shape[0] or radii.shape[1] < 1:
+        raise ValueError(f"radii must be [B={target.shape[0]}, T >= 1], got {list(radii.shape)}")
+    if torch.any(torch.isnan(radii)) or torch.any(radii < 0) or torch.any(radii[:, 1:] < radii[:, :-1]):
+        raise ValueError("radii must be >= 0 and non-decreasing along each row (nested balls)")
+    xs, losses, carried, prev = [], [], [], None
+    for t in range(radii.shape[1]):
+        fit = fit_extended_range(G, target, r2=radii[:, t], init=None if prev is None else (prev.w, prev.u), **kwargs)
+        if prev is not None:
+            keep = prev.loss < fit.loss
+            fit = ExtendedRangeFit(x=torch.where(keep[:, None], prev.x, fit.x),
+                                   w=torch.where(keep[:, None], prev.w, fit.w),
+                                   u=torch.where(keep.view(-1, *[1] * (fit.u.dim() - 1)), prev.u, fit.u),
+                                   loss=torch.minimum(prev.loss, fit.loss), losses=fit.losses)
+        else:
+            keep = torch.zeros(target.shape[0], dtype=torch.bool, device=target.device)
+        xs.append(fit.x)
+        losses.append(fit.loss)
+        carried.append(keep)
+        prev = fit
+    return ExtendedRangePath(x=torch.stack(xs, 1), loss=torch.stack(losses, 1), carried=torch.stack(carried, 1))
 
 
 def _check_srec_args(ball, r1, **counts) -> None:

@@ -1,0 +1,139 @@
+"""ilo_theory.laws: scaling laws judged against rival laws (the fast paths against obvious references; the verdicts
+on data whose law is known, including the rivals' own data, which must lose)."""
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ilo_theory import laws as L
+
+K = np.array([1.0, 2.0, 4.0, 8.0, 11.0, 16.0, 22.0])
+LAWS = [L.affine_law("K^2", lambda c: c["K"] ** 2), L.affine_law("K", lambda c: c["K"]),
+        L.affine_law("log K", lambda c: np.log(c["K"])), L.affine_law("none", lambda c: 0 * c["K"])]
+
+
+def _data(f, *, n=20, noise=3.0, seed=0, base=40.0):
+    rng = np.random.default_rng(seed)
+    return base + f(K)[None, :] + noise * rng.standard_normal((n, K.size))
+
+
+def _judge(Y, **kw):
+    return L.compare_laws(Y, dict(K=K), LAWS, "K^2", exponent=("K", None, 2.0), boot=400, effect=1.25, **kw)
+
+
+def test_censored_median_is_exact_below_half_and_censored_at_half():
+    col = np.array([3.0, 1.0, np.inf, 2.0, 5.0])
+    assert L.censored_median(col[:, None])[0] == 3.0                    # 2 of 5 censored: the exact median
+    assert math.isinf(L.censored_median(np.array([[1.0], [np.inf]]))[0])   # half censored: censored
+    with pytest.raises(ValueError, match="NaN"):
+        L.censored_median(np.array([[np.nan], [1.0]]))
+
+
+def _press_reference(x, y, groups):
+    """Leave each point out, refit by least squares (intercept per group + slope), predict it."""
+    total = 0.0
+    labels = list(dict.fromkeys(groups))
+    for i in range(x.size):
+        keep = np.arange(x.size) != i
+        X = np.stack([np.asarray(groups) == g for g in labels] + [x], 1).astype(float)
+        coef = np.linalg.lstsq(X[keep], y[keep], rcond=None)[0]
+        total += float((y[i] - X[i] @ coef) ** 2)
+    return total
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 10_000), st.integers(5, 12), st.sampled_from([1, 2]))
+def test_press_matches_refitting_without_each_point(seed, n, ngroups):
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(0, 10, n)
+    y = 2 + 3 * x + rng.standard_normal(n)
+    groups = [i % ngroups for i in range(n)]
+    assert L.press(x, y, groups) == pytest.approx(_press_reference(x, y, groups), rel=1e-6)
+
+
+def _profile_reference(x, y, betas):
+    best, arg = np.inf, np.nan
+    for b in betas:
+        f = np.where(x > 0, x ** b, 0.0)
+        if np.ptp(f) == 0:
+            continue
+        coef = np.polyfit(f, y, 1)
+        r = float(np.sum((y - np.polyval(coef, f)) ** 2))
+        if not np.isfinite(best) or r < best - 1e-9 * max(best, 1):
+            best, arg = r, b
+    return arg
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 10_000), st.floats(0.3, 3.0))
+def test_profile_exponent_matches_the_loop_and_recovers_a_noiseless_exponent(seed, beta):
+    rng = np.random.default_rng(seed)
+    y = 5 + 0.7 * K ** beta
+    betas = np.linspace(0, 4, 401)
+    assert L.profile_exponent(K, y) == pytest.approx(round(beta, 2), abs=0.011)
+    noisy = y + rng.standard_normal(K.size) * y.std() * 0.1
+    assert L.profile_exponent(K, noisy, betas=betas) == pytest.approx(_profile_reference(K, noisy, betas), abs=1e-9)
+
+
+def test_the_predicted_law_holds_on_its_own_data_and_each_rival_fails_on_its_own():
+    assert _judge(_data(lambda k: 0.5 * k ** 2)).verdict() == "holds"
+    for name, f in (("K", lambda k: 10 * k), ("log K", lambda k: 60 * np.log(k))):
+        cmp = _judge(_data(f))
+        assert cmp.verdict() == "fails", (name, cmp.summary())
+        assert cmp.winner == name
+    flat = _judge(_data(lambda k: 0 * k))      # no growth under noise: the least rise (x1.25) is missed
+    assert flat.verdict() == "fails" and flat.winner == "none" and flat.rise[2] < 1.25
+
+
+def test_a_censored_cell_fails_and_is_named():
+    Y = _data(lambda k: 0.5 * k ** 2)
+    Y[:12, -1] = np.inf                     # 12 of 20 off the grid at K = 22
+    cmp = _judge(Y)
+    assert cmp.verdict() == "fails" and cmp.censored == ["K=22"]
+    Y[:12, -1] = 40 + 0.5 * 22 ** 2          # back
+    Y[:8, -1] = np.inf                       # 8 of 20: the median is still exact
+    assert _judge(Y).censored == []
+
+
+def test_rival_data_makes_the_rival_win_with_the_measured_noise():
+    Y = _data(lambda k: 0.5 * k ** 2)
+    for law in LAWS[1:]:
+        R = L.rival_data(Y, dict(K=K), law, base_cells=K == 1, top_cells=K == 22)
+        np.testing.assert_array_equal(R[:, 0], Y[:, 0])
+        cmp = _judge(R)
+        assert cmp.verdict() == "fails" and cmp.winner == law.name, (law.name, cmp.summary())
+    same = L.rival_data(Y, dict(K=K), LAWS[0], base_cells=K == 1, top_cells=K == 22)
+    assert _judge(same).verdict() == "holds"
+
+
+def test_verdict_at_most_reads_the_law_as_an_upper_bound():
+    slower = _judge(_data(lambda k: 10 * k))
+    assert slower.verdict() == "fails" and slower.verdict_at_most("none") == "holds"
+    faster = _judge(_data(lambda k: 0.02 * k ** 3.5))
+    assert faster.verdict_at_most("none") == "fails"
+    flat = _judge(_data(lambda k: 0 * k))
+    assert flat.verdict_at_most("none") == "fails"
+
+
+def test_groups_get_their_own_intercepts_and_are_resampled_apart():
+    Ka = np.concatenate([K, K])
+    rng = np.random.default_rng(1)
+    Y = np.concatenate([40 + 0.5 * K ** 2 + rng.standard_normal((20, K.size)),
+                        400 + 0.5 * K ** 2 + rng.standard_normal((20, K.size))], 1)
+    cmp = L.compare_laws(Y, dict(K=Ka), LAWS, "K^2", exponent=("K", None, 2.0), groups=[0] * 7 + [1] * 7, boot=300)
+    assert cmp.verdict() == "holds" and cmp.coefficient[0] == pytest.approx(0.5, rel=0.05)
+    assert cmp.instances == {"0": 20, "1": 20}
+
+
+@pytest.mark.parametrize("bad, match", [
+    (dict(Y=np.ones((1, 7))), "instances >= 2"),
+    (dict(laws=LAWS[:2]), ">= 2 rivals"),
+    (dict(predicted="K^3"), "predicted law"),
+    (dict(cells=dict(K=K[:3])), "one value per cell"),
+])
+def test_bad_input_is_refused(bad, match):
+    args = dict(Y=np.ones((5, 7)), cells=dict(K=K), laws=LAWS, predicted="K^2") | bad
+    with pytest.raises(ValueError, match=match):
+        L.compare_laws(args["Y"], args["cells"], args["laws"], args["predicted"])
