@@ -16,6 +16,7 @@ import torch
 
 from ilo_solver.generators import ReLUGenerator, ReLUGeneratorBatch
 from ilo_solver.solvers.extended_range import srec_extended_range
+from ilo_theory import laws
 from ilo_theory import srec as T
 
 from ._common import ClaimRow, Control, combine, mean_ci, replace_in, wilson
@@ -84,6 +85,15 @@ def run(cfg: Config, *, seed: int, executor) -> dict:
     return dict(ms=list(cfg.ms), curves=curves, tail=tail)
 
 
+def _bent(result, rate):
+    """The adversarial curves as they would be under the rate ``rate`` instead of -1/2: 1 - gamma times
+    (m/m_0)^(rate + 1/2), each instance's noise kept."""
+    f = (np.array(result["ms"], float) / result["ms"][0]) ** (rate + 0.5)
+    return replace_in(result, ("curves",), [
+        {**c, "adversarial": (1 - (1 - np.array(c["adversarial"], float)) * f[:, None]).tolist()}
+        for c in result["curves"]])
+
+
 def _slopes(curve, ms, key="adversarial"):
     """Per instance: the least-squares slope of log(1 - gamma_hat) against log m."""
     y = np.log(np.maximum(1 - np.array(curve[key], float), 1e-12))   # [len(ms), draws]
@@ -92,21 +102,26 @@ def _slopes(curve, ms, key="adversarial"):
     return (X @ (y - y.mean(0))) / (X @ X)
 
 
+RIVALS = {"m^-1, a 1/m rate": -1.0, "m^-1/4": -0.25}
+LOG_FACTORS = 0.1     # the slope's resolution: gamma_hat is an adversarial upper estimate whose search power
+#                       varies with m, and the lemma's rate holds up to log factors
+
+
 def claims(result: dict) -> list[ClaimRow]:
     ms = result["ms"]
     parts, verdicts = [], []
     for c in result["curves"]:
         w = c["widths"]
         m, lo, hi = mean_ci(_slopes(c, ms))
-        verdicts.append("holds" if lo >= -0.65 and hi <= -0.35 else "fails" if hi < -0.65 or lo > -0.35
-                        else "inconclusive")
+        verdicts.append(laws.judge_exponent((m, lo, hi), -0.5, RIVALS, tolerance=LOG_FACTORS))
         parts.append(f"k={w[0]}, d={len(w) - 1}: {m:.3f} [{lo:.3f}, {hi:.3f}]")
     v = combine(verdicts)
     over = np.mean([np.all(np.array(c["random"]) >= np.array(c["adversarial"])) for c in result["curves"]])
     out = [ClaimRow(
         "srec.rate", "Bora et al. 2017, Lemma 4.2",
         "1 - gamma_hat(m) of a Gaussian A on the range of a d-layer ReLU net decays like sqrt(k d log n / m)",
-        "log-log slope of (1 - gamma) vs m in [-0.65, -0.35] (-0.5 up to the log factors) for every k and depth",
+        f"for every k and depth: the CI of the log-log slope of (1 - gamma) vs m, widened by {LOG_FACTORS} for the "
+        "log factors, covers -0.5 and excludes the rival laws " + ", ".join(f"{v:g} ({k})" for k, v in RIVALS.items()),
         "slopes " + "; ".join(parts) + f" (adversarial gamma, m = {ms[0]}..{ms[-1]}; random pairs overestimate "
         f"gamma in {over:.0%} of the shapes)", v,
         f"95% t-intervals over {len(result['curves'][0]['adversarial'][0])} independent instances per shape "
@@ -132,6 +147,9 @@ CONTROLS = (
     Control("repeated_rows", "A whose m rows repeat its first min(ms) rows (too few independent rows)",
             ("srec.rate",), lambda res: replace_in(res, ("curves",), [{**c, "adversarial": c["repeated"]}
                                                                      for c in res["curves"]])),
+    *(Control(f"law_{name.split(',')[0]}", f"1 - gamma_hat(m) bent to the rival rate {rate:g} (times (m/m_0)^("
+              f"{rate:g} + 1/2), the measured noise kept)", ("srec.rate",),
+              lambda res, rate=rate: _bent(res, rate)) for name, rate in RIVALS.items()),
     Control("wrong_variance", "A_ij ~ N(0, 1.2/m) instead of N(0, 1/m)", ("srec.fixed_x_tail",),
             lambda res: replace_in(res, ("tail",), [{**t, "hits": t["hits_wrong_variance"]} for t in res["tail"]])),
 )

@@ -141,8 +141,8 @@ def fit_extended_range_path(G, target: torch.Tensor, *, radii, **kwargs) -> Exte
     target (0 = CSGM ... inf), each radius warm-started from the previous one's answer. The sets are nested, so the
     minimum is non-increasing in the radius; the previous answer is a point of the larger set, and it is kept where
     the fresh search ends higher: the estimate is monotone by construction and ``carried`` records where the search
-    alone was not (a convergence diagnostic). Reference: a loop of independent :func:`fit_extended_range` calls,
-    each radius from cold starts (tested to end no lower)."""
+    alone was not (a convergence diagnostic: ``theorem1`` reports it). Each radius's search is one
+    :func:`fit_extended_range` call (the first from cold starts: the same answer as that call)."""
     radii = torch.as_tensor(radii, dtype=target.dtype)
     if radii.dim() != 2 or radii.shape[0] != target.shape[0] or radii.shape[1] < 1:
         raise ValueError(f"radii must be [B={target.shape[0]}, T >= 1], got {list(radii.shape)}")

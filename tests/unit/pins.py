@@ -179,7 +179,7 @@ def pin_verification() -> dict:
     out["theorem1_batch"] = theorem1._batch(cfg, 0, 0)
     cfg = dataclasses.replace(extended_srec.QUICK, n=128, ps=(32,), Ks=(0.0, 2.0), ms=(16, 64), draws=2, pairs=30,
                               hard_pairs=5, restarts=2, steps=10)
-    out["extended_srec_cell"] = extended_srec._cell(cfg, 0, 32, "l1")
+    out["extended_srec_cell"] = [extended_srec._cell(cfg, 0, 32, "l1", K) for K in (0.0, 2.0)]
     cfg = dataclasses.replace(srec.QUICK, ms=(10, 20), draws=2, random_pairs=50, restarts=2, adv_steps=10)
     out["srec_curves"] = srec._curves(cfg, 0, (3, 20, 60))
     out["langevin_ula"] = langevin_pin()

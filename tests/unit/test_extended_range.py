@@ -114,3 +114,38 @@ def test_srec_estimator_on_known_operators():
                        (dict(pairs=0), "pairs")):
         with pytest.raises(ValueError, match=match):
             srec_extended_range(G, A, **{**kw, **bad}, rng=torch.Generator())
+
+
+def test_the_nested_radius_path_is_monotone_and_no_worse_than_cold_starts():
+    """eq. (3) along r2 = 0, 0.25, 1, 4, inf: the minimum over nested sets, so non-increasing in the radius on every
+    target (the previous answer is kept where the warm-started search ends higher: ``carried``); the first radius is
+    exactly the cold fit from the same generator state (the reference)."""
+    from ilo_solver.solvers.extended_range import fit_extended_range_path
+    G, _, x = _setup(7, k=2, p=12, n=30)
+    radii = torch.tensor([0.0, 0.25, 1.0, 4.0, math.inf], dtype=torch.float64).repeat(2, 1)
+    kw = dict(r1=4.0, restarts=3, steps=80, lr_u=0.05)
+    path = fit_extended_range_path(G, x, radii=radii, rng=torch.Generator().manual_seed(0), **kw)
+    assert path.x.shape == (2, 5, 30) and path.loss.shape == path.carried.shape == (2, 5)
+    assert torch.all(path.loss[:, 1:] <= path.loss[:, :-1])
+    assert torch.allclose(path.loss, ((path.x - x[:, None]) ** 2).sum(2), rtol=1e-9, atol=1e-12)
+    assert not path.carried[:, 0].any()
+    cold = fit_extended_range(G, x, r2=radii[:, 0], rng=torch.Generator().manual_seed(0), **kw)
+    assert torch.equal(path.loss[:, 0], cold.loss) and torch.equal(path.x[:, 0], cold.x)
+    with pytest.raises(ValueError, match="non-decreasing"):
+        fit_extended_range_path(G, x, radii=radii.flip(1), rng=torch.Generator(), **kw)
+    with pytest.raises(ValueError, match="init must be"):
+        fit_extended_range(G, x, r2=1.0, init=(torch.zeros(3, 2), torch.zeros(2, 12)), rng=torch.Generator(), **kw)
+
+
+def test_a_warm_start_inside_the_ball_is_kept_as_the_first_start():
+    """``init`` replaces the first random start (projected into the target's ball), the other starts unchanged."""
+    G, _, x = _setup(8, k=2, p=12, n=30)
+    kw = dict(r1=4.0, r2=0.5, restarts=2, steps=0, rng=torch.Generator().manual_seed(3))
+    w = torch.full((2, 2), 0.3, dtype=torch.float64)
+    u = torch.zeros(2, 12, dtype=torch.float64)
+    u[:, 0] = 2.0                                    # outside the ball: projected to ||u||_1 = 0.5
+    fit = fit_extended_range(G, x, init=(w, u), **kw)
+    start = G.forward_from(G.forward_to(w, 1) + u * 0.25, 1)
+    cold = fit_extended_range(G, x, **{**kw, "rng": torch.Generator().manual_seed(3)})
+    assert torch.allclose(fit.losses[:, 0], ((start - x) ** 2).sum(1))
+    assert torch.allclose(fit.losses[:, 1], cold.losses[:, 1])
