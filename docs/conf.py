@@ -7,7 +7,8 @@ sys.path.insert(0, os.path.abspath(".."))
 project = "ILO toolkit"
 author = "ILO toolkit developers"
 extensions = ["sphinx.ext.autodoc", "sphinx.ext.autosummary", "sphinx.ext.mathjax", "sphinx.ext.napoleon",
-              "sphinx_gallery.gen_gallery", "myst_parser"]   # myst: the Markdown pages (benchmarks.md)
+              "sphinx_gallery.gen_gallery", "myst_parser",     # myst: the Markdown pages (benchmarks.md)
+              "sphinx-mathjax-offline"]   # MathJax 3 copied into _static: formulas render offline
 autodoc_default_options = {"members": True, "undoc-members": False}
 autodoc_typehints = "none"
 autosummary_generate = False
@@ -23,4 +24,3 @@ sphinx_gallery_conf = {
     "remove_config_comments": True,
     "write_computation_times": False,
 }
-mathjax_path = "https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-mml-chtml.js"  # loaded by the reader's browser

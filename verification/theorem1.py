@@ -64,10 +64,10 @@ class Config:
     srec_steps: int = 150
     alg1: int = 3                   # instances per batch that also run Algorithm 1 (at the largest m)
     alg1_lr: float = 10.0           # its ILO round's rate, in units of the code's rms coordinate (cosine schedule)
-    rec_Ks: tuple = (1.0, 4.0, 8.0, 11.0, 16.0, 22.0)   # m*: truth and radius at K (rho = r2 = K delta/L2)
+    rec_Ks: tuple = (1.0, 4.0, 8.0, 11.0, 14.0, 18.0, 22.0)   # m*: truth and radius at K (rho = r2 = K delta/L2)
     rec_noise: float = 0.1          # the off-range part of the m* truths, ||nu|| / delta
     rec_phi: float = 0.5            # delta_ILO = rec_phi delta in the m* criterion: a slack the deviation exceeds
-    rec_ms: tuple = (2, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512)
+    rec_ms: tuple = (2, 4, 6, 8, 10, 12, 14, 16, 20, 24, 28, 32, 40, 48, 56, 64, 80, 96, 128, 192, 256, 384, 512)
     effect: float = 1.25            # the least error ratio that counts as "better"
     pass_rate: float = 0.75         # eq. (6) / Phi: the least fraction of instances ("with high probability")
 
