@@ -311,7 +311,10 @@ def _m_star_row(rows, cfg) -> ClaimRow:
         f"(p = {cfg['p']}; fitted where the deviation exceeds the slack)",
         f"{fit.summary()}; median m* {med}; median deviation / slack per K: "
         + ", ".join(f"{d:.1f}/{h:.1f}" for d, h in zip(dev, rhs, strict=True))
-        + f"; CSGM (r2 = 0) off the grid (m* > {max(cfg['rec_ms'])}) on the same truths: {csgm}",
+        + f"; CSGM (r2 = 0) off the grid (m* > {max(cfg['rec_ms'])}) on the same truths: {csgm}"
+        + ("; above the slack m* barely grows with K: one truth's need is set by its deviation's sparsity "
+           f"(s = {cfg['s']}), not by ||u*||_1 -- the K^2 law is the uniform worst case (extended_srec.grows_with_K)"
+           if fit.winner in ("none", "log K") else ""),
         fit.verdict_at_most("none"), fit.ci_text() + f"; {len(rows)} instances")
 
 
