@@ -33,7 +33,7 @@ class Config:
 
 
 DEFAULT = Config()
-QUICK = Config(ms=(32, 256), norm_draws=100, points=50, trials=20, srec_ms=(64, 256), srec_draws=4, srec_steps=40)
+QUICK = Config(ms=(32, 256), norm_draws=100, points=50, trials=20, srec_ms=(64, 512), srec_draws=8, srec_steps=40)
 
 
 def _sets(n, P, gen):

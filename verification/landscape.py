@@ -161,14 +161,14 @@ def claims(result: dict) -> list[ClaimRow]:
     rivals = {"n^-1/4": -0.25, "n^-1": -1.0}
     fixed = np.array([w["deviation_fixed"] for w in result["wdc"]], float).T
     ratio = [paired_bootstrap(dev[:, j], fixed[:, j]) for j in range(n.size)]
-    v = combine([laws.judge_exponent(est, -0.5, rivals)] + [threshold_verdict(r[1], r[2], 1.5) for r in ratio])
+    v = combine([laws.judge_exponent(est, -0.5, rivals)] + [threshold_verdict(r[1], r[2], 1.25) for r in ratio])
     rows.append(ClaimRow(
         "landscape.wdc", "Hand & Voroninski 2018, Lemma 9 (WDC)",
         "The WDC deviation of an n x k Gaussian layer, a sup over all pairs (x, y), decays like n^-1/2 (Lemma 9 "
         "bounds it by sqrt(k log n / n); the log n is its union bound's: a sup over a fixed k-dimensional set "
         "scales like sqrt(k / n))",
         "the exponent's 95% CI covers -0.5 and excludes " + ", ".join(f"{v_:g} ({k_})" for k_, v_ in rivals.items())
-        + "; the sup exceeds one fixed pair's deviation by > x1.5 at every n (it is a sup)",
+        + "; the sup exceeds one fixed pair's deviation by > x1.25 at every n (it is a sup)",
         f"exponent {est[0]:.3f} [{est[1]:.3f}, {est[2]:.3f}] (sqrt(k log n / n) would give {logf:.3f} here); mean "
         "sup deviation / sqrt(k log n / n): " + ", ".join(
             f"n={int(a)}: {b:.3f} / {w['predicted']:.3f}"

@@ -12,7 +12,7 @@ MUST_HOLD = {"srec.fixed_x_tail", "srec.rate", "covering.crossover", "covering.m
              "covering.uniform_samples", "circulant.fft_oracle", "circulant.isotropy", "circulant.jl_vs_gaussian",
              "landscape.spurious_point", "landscape.negation_step", "landscape.wdc", "langevin.laplace",
              "langevin.step_size_bias", "langevin.hitting", "theorem1.u_shape", "theorem1.algorithm1",
-             "theorem1.m_star_vs_K", "extended_srec.not_p", "circulant.srec_extended", "phase.l1_transition",
+             "extended_srec.not_p", "circulant.srec_extended", "phase.l1_transition",
              "guidance.robust_radius_raises_probability", "guidance.robust_radius_leaves_range",
              "guidance.standard_is_adversarial"}
 
