@@ -118,7 +118,8 @@ def intermediate_csgm_measurements(k, p, K, L1, L2, r1, delta, alpha, *, C: floa
     r"""ILO Remark 2 [X/D]: CSGM run directly on the p-dimensional intermediate generator, with a volumetric
     net of :math:`B_1^p(r_2)` at scale :math:`\delta/(2L_2)`:
     :math:`C\alpha^{-2}\big(k\log(1+4L_1L_2r_1/\delta)+p\log(1+4K)\big)`; it grows linearly in p."""
-    return _measurements_from_net(k, p, V.positive("K", K), L1, L2, r1, delta, alpha, C, "volumetric")
+    return _measurements_from_net(k, V.at_least("p", p, 1), V.positive("K", K), L1, L2, r1, delta, alpha, C,
+                                  "volumetric")
 
 
 def _measurements_from_net(k, p, K, L1, L2, r1, delta, alpha, C, l1_bound):

@@ -12,7 +12,7 @@ from .classical import ClassicalConfig, classical, lstsq_cg
 from .extended_range import (ExtendedRangeFit, ExtendedRangePath, fit_extended_range, fit_extended_range_path,
                              srec_extended_range)
 from .guidance import GUIDANCE_R1, class_probability, classify_fit, classify_task, guidance_sweep, range_distance
-from .ilo import ILOConfig, ILOResult, csgm_config, ilo, with_radius
+from .ilo import ILOConfig, ILOResult, csgm_config, ilo, ilo_many, with_radius
 from .ilo_stylegan import (
                            StyleCSGMConfig,
                            StyleILOConfig,
@@ -25,7 +25,8 @@ from .ilo_stylegan import (
 from .sgilo import SGILOConfig, SGILOResult, bayes_parameters, langevin_posterior, sgilo
 from .srec import MEASUREMENTS, SRECCurve, srec_curve, typical_delta
 
-__all__ = ["ILOConfig", "ILOResult", "ilo", "csgm_config", "with_radius", "StyleILOConfig", "StyleILOResult",
+__all__ = ["ILOConfig", "ILOResult", "ilo", "ilo_many", "csgm_config", "with_radius", "StyleILOConfig",
+           "StyleILOResult",
            "ilo_stylegan", "pulse_config", "StyleCSGMConfig", "csgm_stylegan", "style_fit", "SGILOConfig",
            "SGILOResult", "sgilo", "langevin_posterior", "bayes_parameters", "ExtendedRangeFit", "fit_extended_range",
            "ExtendedRangePath", "fit_extended_range_path", "srec_extended_range",

@@ -32,7 +32,7 @@ from ..optim.loop import Round, SolveResult, check_schedule, minimize
 from ..optim.projection import project_l1_ball_around, project_l2_ball
 from ..physics.operators import Operator
 
-__all__ = ["ILOConfig", "ILOResult", "ilo", "csgm_config", "with_radius"]
+__all__ = ["ILOConfig", "ILOResult", "ilo", "ilo_many", "csgm_config", "with_radius"]
 
 INF = math.inf
 
@@ -152,6 +152,25 @@ def ilo(G: LayeredGenerator, y: torch.Tensor, op: Operator, *, config: ILOConfig
     return ILOResult(x=x_all[best:best + 1], losses=losses, seconds=seconds, config=cfg, x_all=x_all, best=best,
                      z=z, code=code, split=split, final_loss=final, rounds_done=len(cfg.rounds),
                      rng_state=rng.get_state())
+
+
+def ilo_many(G: LayeredGenerator, ys: torch.Tensor, op: Operator, *, config: ILOConfig,
+             rng: torch.Generator) -> tuple[torch.Tensor, torch.Tensor, ILOResult]:
+    """``P`` problems that share one operator (``ys`` ``[P, *op.out_shape]``: e.g. many photos under one mask),
+    each with ``config.restarts`` restarts, solved by :func:`ilo` as one batch of ``P * restarts`` (every loss is
+    per sample, so the problems stay independent; one batch is ~2x faster per solve than ``P`` calls on CPU).
+
+    Returns ``(x, best, result)``: ``x`` ``[P, *image]`` each problem's restart of least measurement loss,
+    ``best`` ``[P]`` its index among that problem's restarts, and the batch's :class:`ILOResult` (``x_all`` in
+    problem-major order: restart ``j`` of problem ``i`` is row ``i * restarts + j``)."""
+    if ys.dim() < 1 or ys.shape[0] < 1 or tuple(ys.shape[1:]) != tuple(op.out_shape):
+        raise ValueError(f"ys must have shape [P, {', '.join(map(str, op.out_shape))}] with P >= 1, "
+                         f"got {list(ys.shape)}")
+    P, R = ys.shape[0], config.restarts
+    res = ilo(G, ys.repeat_interleave(R, dim=0), op, config=dataclasses.replace(config, restarts=P * R), rng=rng)
+    best = res.final_loss.view(P, R).argmin(dim=1)
+    x = res.x_all.view(P, R, *res.x_all.shape[1:])[torch.arange(P), best]
+    return x, best, res
 
 
 def _from_split(G, fit, s):

@@ -146,3 +146,18 @@ def test_the_progress_bar_names_the_method_that_runs(rng, capsys):
     y = G(torch.randn(1, 4, generator=rng, dtype=torch.float64))
     ilo(G, y, O.Identity((16,)), config=ILOConfig(rounds=(Round(0, 3, 0.1),), restarts=1), rng=rng, progress=True)
     assert "CSGM" in capsys.readouterr().err
+def test_ilo_many_selects_each_problems_best_restart_among_its_own(rng):
+    """ilo_many = one ilo batch of P * R rows, problem-major; each problem's answer is the least-loss row of its
+    own block, which is the slow reference: every problem's restarts compared by hand."""
+    from ilo_solver.solvers.ilo import ilo_many
+    G, op, _, _ = _problem(rng)
+    ys = op(G(torch.randn(3, 4, generator=rng, dtype=torch.float64)))
+    cfg = _cfg(steps=(20, 5, 5), restarts=2)
+    x, best, res = ilo_many(G, ys, op, config=cfg, rng=torch.Generator().manual_seed(0))
+    assert x.shape == (3, 128) and res.x_all.shape == (6, 128) and res.config.restarts == 6
+    for i in range(3):
+        losses = [float(((op(res.x_all[2 * i + j][None]) - ys[i:i + 1]) ** 2).sum()) for j in range(2)]
+        assert int(best[i]) == min(range(2), key=losses.__getitem__)
+        assert torch.equal(x[i], res.x_all[2 * i + int(best[i])])
+    with pytest.raises(ValueError, match=r"ys must have shape \[P, 40\]"):
+        ilo_many(G, ys[:, :3], op, config=cfg, rng=rng)

@@ -137,3 +137,65 @@ def test_bad_input_is_refused(bad, match):
     args = dict(Y=np.ones((5, 7)), cells=dict(K=K), laws=LAWS, predicted="K^2") | bad
     with pytest.raises(ValueError, match=match):
         L.compare_laws(args["Y"], args["cells"], args["laws"], args["predicted"])
+
+
+def _comparison(**kw):
+    """A LawComparison with every field set by hand: the verdict rules read at their edges."""
+    base = dict(predicted="K^2", press={"K^2": 1.0, "none": 2.0}, win_rate={"K^2": 0.95, "none": 0.05},
+                exponent=(1.9, 1.7, 2.1), predicted_exponent=2.0, tolerance=0.1, coefficient=(1.0, 0.9, 1.1),
+                censored=[], replicates=100, instances={"all": 20}, rise=(3.0, 2.0, 4.0), effect=1.5,
+                exponent_variable="K")
+    return L.LawComparison(**{**base, **kw})
+
+
+@pytest.mark.parametrize("kw, at_most, verdict", [
+    ({}, "holds", "holds"),
+    (dict(censored=["K=22"]), "fails", "fails"),
+    (dict(exponent=(2.3, 2.1, 2.5)), "inconclusive", "holds"),          # lo - tol = 2.0: within the resolution
+    (dict(exponent=(2.4, 2.11, 2.6)), "fails", "fails"),                # lo - tol just above the prediction
+    (dict(exponent=(1.0, 0.5, 2.1)), "holds", "holds"),                 # hi - tol = 2.0: at the prediction
+    (dict(exponent=(1.0, 0.5, 2.11)), "inconclusive", "holds"),         # hi - tol just above
+    (dict(exponent=(0.5, 0.0, 1.0)), "inconclusive", "fails"),          # lo = 0: growth not shown; covers fails
+    (dict(win_rate={"K^2": 0.1, "none": 0.9}), "fails", "fails"),       # no growth wins exactly `win`
+    (dict(win_rate={"K^2": 0.11, "none": 0.89}), "inconclusive", "inconclusive"),
+    (dict(win_rate={"K^2": 0.9, "none": 0.1}), "inconclusive", "holds"),  # null at 1 - win: not under it
+    (dict(win_rate={"K^2": 0.91, "none": 0.09}), "holds", "holds"),
+    (dict(rise=(3.0, 1.0, 1.5)), "fails", "fails"),                     # top of the rise CI = effect: not above
+    (dict(rise=(3.0, 1.5, 4.0)), "inconclusive", "inconclusive"),       # bottom = effect: not above
+    (dict(effect=None, rise=None), "holds", "holds"),
+])
+def test_verdict_rules_at_their_edges(kw, at_most, verdict):
+    c = _comparison(**kw)
+    assert c.verdict_at_most("none") == at_most
+    assert c.verdict() == verdict
+
+
+def test_verdict_at_most_needs_an_exponent_and_reads_an_unknown_null_as_never_winning():
+    with pytest.raises(ValueError, match="verdict_at_most needs the fitted exponent"):
+        _comparison(exponent=None).verdict_at_most("none")
+    assert _comparison().verdict_at_most("log K") == "holds"
+    assert _comparison(win_rate={"K^2": 0.5, "none": 0.5}).verdict_at_most("none", win=0.5) == "fails"
+
+
+def test_rival_data_exact_values_on_a_hand_case():
+    """Two instances, three cells, f = K: the rival's line through the base with the measured mean rise, each
+    value keeping its deviation from its cell's median; a censored value stays censored; a constant law gives s = 0."""
+    Y = np.array([[1.0, 2.0, 5.0], [3.0, 4.0, 9.0]])
+    K = np.array([1.0, 2.0, 3.0])
+    law = L.power_law("K", "K")
+    law1 = L.Law("K^1", lambda c: c["K"])
+    R = L.rival_data(Y, dict(K=K), law1, base_cells=K == 1, top_cells=K == 3)
+    s = np.mean([5 - 1, 9 - 3]) / 2                                   # mean rise 5 over df 2
+    med = np.median(Y, axis=0)
+    expect = Y[:, :1] + s * (K - 1)[None] + (Y - med)
+    expect[:, 0] = Y[:, 0]
+    assert np.allclose(R, expect)
+    Yc = Y.copy()
+    Yc[1, 1] = np.inf
+    Rc = L.rival_data(Yc, dict(K=K), law1, base_cells=K == 1, top_cells=K == 3)
+    assert np.isinf(Rc[1, 1]) and np.isfinite(np.delete(Rc.ravel(), 4)).all()
+    flat = L.rival_data(Y, dict(K=K), L.Law("none", lambda c: np.zeros_like(c["K"])), base_cells=K == 1,
+                        top_cells=K == 3)
+    assert np.allclose(flat, Y[:, :1] + (Y - med) * np.array([0, 1, 1]))
+    with pytest.raises(ValueError, match="exactly one base and one top cell per group"):
+        L.rival_data(Y, dict(K=K), law, base_cells=K >= 1, top_cells=K == 3)

@@ -21,19 +21,24 @@ def test_quick_reproduction_reports_every_claim_with_controls(quick):
     ids = {r["id"] for r in rows}
     assert ids == {"paper.inpaint_2x", "paper.denoise_25", "paper.superres_32px", "paper.circulant_5pct",
                    "paper.superres_pulse", "paper.inpaint_1pct", "paper.sna", "paper.runtime_budget",
-                   "paper.runtime_improves"}
+                   "paper.runtime_improves", "paper.csgm_converged"}
     for r in rows:
         assert r["verdict"] in VERDICTS and r["controls"], r["id"]
         # CSGM in ILO's place, the mean face, no extra steps: these controls can never look like ILO's gain
         for name, verdict in r["controls"]:
-            if name in ("csgm_for_ilo", "mean_face_for_ilo", "no_extra_steps"):
+            if name in ("csgm_for_ilo", "mean_face_for_ilo", "no_extra_steps", "under_run_csgm"):
                 assert verdict == "fails", (r["id"], name)
     res = json.loads((quick / "paper.json").read_text())["result"]
     assert {row["panel"] for row in res["figure2"]} == set(paper.PANELS)
     assert all(row["csgm_lpips"] is None for row in res["figure2"] if row["panel"] == "circulant")
+    # the evaluation set runs one CSGM variant per claim level, chosen on the held-out curve photos
+    evaluation = [row for row in res["figure2"] if row["set"] == "eval"]
+    assert {row["image"] for row in evaluation} == {"astronaut", "face:33", "face:41", "sample:0", "sample:1"}
+    assert all((row["csgm"] is None) != (row["csgm_lpips"] is None) for row in evaluation)
+    assert not {row["image"] for row in evaluation} & {row["image"] for row in res["figure2"] if row["set"] == "curve"}
     assert (quick / "paper.png").stat().st_size > 10_000
     tables = (quick / "tables.md").read_text()
-    assert "### Table 1" in tables and "astronaut" in tables and "sample:0" in tables
+    assert "### Table 1" in tables and "face:33" in tables and "sample:0" in tables and "3 photos, pooled" in tables
 
 
 @pytest.mark.slow

@@ -1,0 +1,96 @@
+"""Every bound of ilo_theory refuses each bad argument by name, at the exact edge of its domain: the edge value is
+accepted, the value just past it refused with a message that starts with the argument's name (so a user who passes
+``delta=0`` reads "delta must be > 0", never another name). Table-driven: one row per (function, argument)."""
+import math
+
+import numpy as np
+import pytest
+
+from ilo_theory import bounds, circulant, covering, landscape, phase, srec
+
+ILO = dict(k=4, p=64, K=2.0, L1=2.0, L2=3.0, r1=5.0, delta=0.1, alpha=0.5)
+# function, valid keyword arguments, {argument: (refused value, message fragment, accepted edge value or None)}
+POS = "must be > 0"
+OPEN = "must lie in the open interval (0, 1)"
+TABLE = [
+    (bounds.ilo_measurements, ILO,
+     dict(k=(0.5, "k must be >= 1", 1), K=(0.0, f"K {POS}", None), L1=(0.0, f"L1 {POS}", None),
+          L2=(0.0, f"L2 {POS}", None), r1=(0.0, f"r1 {POS}", None), delta=(0.0, f"delta {POS}", None),
+          alpha=(1.0, f"alpha {OPEN}", None), C=(0.0, f"C {POS}", None), p=(0, "p must", None))),
+    (bounds.ilo_measurements_covering, ILO,
+     dict(k=(0.5, "k must be >= 1", 1), delta=(0.0, f"delta {POS}", None), alpha=(0.0, f"alpha {OPEN}", None),
+          C=(-1.0, f"C {POS}", None))),
+    (bounds.intermediate_csgm_measurements, ILO,
+     dict(k=(0.5, "k must be >= 1", 1), alpha=(1.5, f"alpha {OPEN}", None), p=(0.5, "p must be >= 1", 1),
+          C=(0.0, f"C {POS}", None))),
+    (bounds.ilo_error_bound, dict(alpha=0.5, representation_error=1.0, delta_slack=0.1),
+     dict(alpha=(0.0, f"alpha {OPEN}", None),
+          representation_error=(-0.1, "representation_error must be >= 0", 0.0),
+          delta_slack=(-0.1, "delta_slack must be >= 0", 0.0))),
+    (bounds.delta_ilo, dict(delta=0.1, K=2.0, p=64), dict(delta=(0.0, f"delta {POS}", None))),
+    (bounds.r2_from_K, dict(K=2.0, delta=0.1, L2=3.0),
+     dict(delta=(0.0, f"delta {POS}", None), L2=(0.0, f"L2 {POS}", None))),
+    (srec.theorem12_measurements, dict(k=4, L=2.0, r=5.0, delta=0.1),
+     dict(k=(0.5, "k must be >= 1", 1), L=(0.0, f"L {POS}", None), r=(0.0, f"r {POS}", None),
+          delta=(0.0, f"delta {POS}", None), C=(0.0, f"C {POS}", None))),
+    (srec.lemma41_measurements, dict(k=4, L=2.0, r=5.0, delta=0.1, alpha=0.5),
+     dict(k=(0.5, "k must be >= 1", 1), alpha=(1.0, f"alpha {OPEN}", None), C=(0.0, f"C {POS}", None))),
+    (srec.norm_exceeds_probability, dict(m=10, t=2.0),
+     dict(m=(0.5, "m must be >= 1", 1), t=(0.0, f"t {POS}", None))),
+    (srec.theorem12_error, dict(dist_to_range=1.0, eta_norm=0.1, eps=0.1, delta=0.1),
+     dict(delta=(-0.1, "delta must be >= 0", 0.0))),
+    (covering.log_covering_extended_range, dict(k=4, p=64, L1=2.0, L2=3.0, r1=5.0, r2=1.0, delta=0.1),
+     dict(k=(0.5, "k must be >= 1", 1), L1=(0.0, f"L1 {POS}", None), L2=(0.0, f"L2 {POS}", None),
+          r1=(0.0, f"r1 {POS}", None), r2=(-0.1, "r2 must be >= 0", 0.0), delta=(0.0, f"delta {POS}", None),
+          l1_bound=("best", "l1_bound must be 'maurey', 'volumetric' or 'min', got 'best'", "min"))),
+    (covering.maurey_q, dict(r=1.0, eps=0.1), dict(eps=(0.0, f"eps {POS}", None))),
+    (circulant.gaussian_jl_rows, dict(P=100, eps=0.1), dict(C=(0.0, f"C {POS}", None))),
+    (landscape.wdc_width_condition, dict(n_prev=64, eps=0.1), dict(c=(0.0, f"c {POS}", None))),
+    (phase.l1_threshold, dict(delta=0.5), dict(delta=(1.5, "delta", None))),
+]
+ROWS = [(f, kw, name, spec) for f, kw, specs in TABLE for name, spec in specs.items()]
+
+
+@pytest.mark.parametrize("f, kw, name, spec", ROWS, ids=[f"{f.__name__}-{n}" for f, _, n, _ in ROWS])
+def test_each_argument_is_refused_by_name_at_its_edge(f, kw, name, spec):
+    bad, message, edge = spec
+    with pytest.raises(ValueError) as e:
+        f(**{**kw, name: bad})
+    assert str(e.value).startswith(message.split(" must")[0]) and message in str(e.value), str(e.value)
+    if edge is not None:
+        out = f(**{**kw, name: edge})
+        assert np.all(np.isfinite(out))
+
+
+@pytest.mark.parametrize("f, kw", [(f, kw) for f, kw, _ in TABLE],
+                         ids=[f"{i}-{f.__name__}" for i, (f, _, _) in enumerate(TABLE)])
+def test_nan_is_refused_for_every_numeric_argument(f, kw):
+    for name, val in kw.items():
+        if isinstance(val, (int, float)) and not isinstance(val, bool):
+            with pytest.raises(ValueError, match=rf"^{name} must"):
+                f(**{**kw, name: math.nan})
+
+
+def test_sample_l1_ball_law_and_arguments():
+    """On the sphere every point has l1 norm exactly r; in the ball the radial part ||x||_1 / r is U^(1/p) (mean
+    p / (p + 1), law checked by Kolmogorov-Smirnov) with independent fair signs; bad arguments are refused by name."""
+    from scipy import stats
+    rng = np.random.default_rng(0)
+    p, r, n = 5, 2.0, 20_000
+    s = covering.sample_l1_ball(rng, p, r, n, sphere=True)
+    assert s.shape == (n, p) and np.allclose(np.abs(s).sum(1), r)
+    b = covering.sample_l1_ball(rng, p, r, n)
+    radial = np.abs(b).sum(1) / r
+    assert radial.max() <= 1 and stats.kstest(radial ** p, "uniform").pvalue > 1e-3
+    assert abs(radial.mean() - p / (p + 1)) < 4 * radial.std() / np.sqrt(n)
+    assert abs(np.mean(b > 0) - 0.5) < 0.01                               # fair signs
+    share = np.abs(s) / r                                                  # the simplex: Dirichlet(1, ..., 1)
+    assert stats.kstest(share[:, 0], stats.beta(1, p - 1).cdf).pvalue > 1e-3
+    too_many = r"n \* p = 10000000000 points. coordinates exceed the limit of 1e9"
+    for kw, message in ((dict(p=0), "p must lie in"), (dict(n=0), "n must lie in"), (dict(r=-1.0), "r must be >= 0"),
+                        (dict(p=10 ** 5, n=10 ** 5), too_many)):
+        with pytest.raises(ValueError, match=message):
+            covering.sample_l1_ball(rng, **{**dict(p=p, r=r, n=10), **kw})
+    with pytest.raises(ValueError, match="rng must be a numpy Generator, got int"):
+        covering.sample_l1_ball(0, p, r, 10)
+    assert np.all(covering.sample_l1_ball(rng, p, 0.0, 3) == 0)

@@ -1,0 +1,5 @@
+import sys
+
+from verification.paper import main
+
+sys.exit(main())
