@@ -59,9 +59,15 @@ def open_unit(name: str, x) -> np.ndarray:
     return a
 
 
+def _show(x) -> str:
+    """A value as a user wrote it: ``0.5``, not ``np.float64(0.5)`` or ``array(0.5)``."""
+    a = np.asarray(x, dtype=float)
+    return f"{float(a):g}" if a.ndim == 0 else np.array2string(a, precision=6, threshold=8)
+
+
 def greater(name: str, x, other_name: str, other) -> None:
     if np.any(np.asarray(x, dtype=float) <= np.asarray(other, dtype=float)):
-        raise ValueError(f"{name} must exceed {other_name}, got {name}={x!r}, {other_name}={other!r}")
+        raise ValueError(f"{name} must exceed {other_name}, got {name}={_show(x)}, {other_name}={_show(other)}")
 
 
 def scalar_or_array(x):

@@ -199,3 +199,38 @@ def test_rival_data_exact_values_on_a_hand_case():
     assert np.allclose(flat, Y[:, :1] + (Y - med) * np.array([0, 1, 1]))
     with pytest.raises(ValueError, match="exactly one base and one top cell per group"):
         L.rival_data(Y, dict(K=K), law, base_cells=K >= 1, top_cells=K == 3)
+
+
+def test_power_exponent_exact_slope_paired_and_independent_bootstrap():
+    """y = 3 x^-0.5 exactly: slope -0.5 and a degenerate CI; with noise the CI covers the truth, the paired
+    bootstrap (rows together) and the independent one (columns alone) both; bad input refused."""
+    x = np.array([10.0, 40.0, 160.0, 640.0])
+    exact = np.tile(3 * x ** -0.5, (5, 1))
+    b, lo, hi = L.power_exponent(exact, x, boot=50)
+    assert b == pytest.approx(-0.5, abs=1e-12) and lo == pytest.approx(-0.5, abs=1e-12) and hi == pytest.approx(-0.5)
+    rng = np.random.default_rng(1)
+    Y = 3 * x ** -0.5 * np.exp(0.1 * rng.standard_normal((40, 4)))
+    for paired in (False, True):
+        b, lo, hi = L.power_exponent(Y, x, paired=paired, boot=500, seed=2)
+        assert lo < -0.5 < hi and hi - lo < 0.2 and lo < b < hi
+    Ynan = Y.copy()
+    Ynan[0, 0] = np.nan                                   # not measured: left out of its column's mean
+    assert L.power_exponent(Ynan, x, boot=10)[0] == pytest.approx(
+        float(np.polyfit(np.log(x), np.log(np.nanmean(Ynan, 0)), 1)[0]), abs=1e-12)
+    with pytest.raises(ValueError, match=r"need Y \[instances, 4\] > 0 and x > 0 with >= 2 values"):
+        L.power_exponent(-Y, x)
+    with pytest.raises(ValueError, match="every x needs at least 2 instances"):
+        L.power_exponent(Y[:1], x)
+
+
+@pytest.mark.parametrize("est, tol, verdict", [
+    ((-0.5, -0.6, -0.4), 0.0, "holds"),
+    ((-0.5, -0.6, -0.45), 0.0, "holds"),
+    ((-0.3, -0.4, -0.2), 0.0, "fails"),          # excludes the prediction
+    ((-0.4, -0.45, -0.36), 0.05, "holds"),       # the resolution widens it to -0.5 (edge included), rivals out
+    ((-0.4, -0.45, -0.36), 0.0, "fails"),
+    ((-0.7, -1.0, -0.4), 0.0, "inconclusive"),   # covers the rival m^-1 too (edge included)
+    ((-0.7, -0.99, -0.4), 0.0, "holds"),
+])
+def test_judge_exponent_edges(est, tol, verdict):
+    assert L.judge_exponent(est, -0.5, {"m^-1": -1.0, "m^-1/4": -0.25}, tolerance=tol) == verdict

@@ -37,6 +37,28 @@ TABLE = [
      dict(k=(0.5, "k must be >= 1", 1), alpha=(1.0, f"alpha {OPEN}", None), C=(0.0, f"C {POS}", None))),
     (srec.norm_exceeds_probability, dict(m=10, t=2.0),
      dict(m=(0.5, "m must be >= 1", 1), t=(0.0, f"t {POS}", None))),
+    (srec.srec_ratio, dict(a_diff_norm=1.0, diff_norm=2.0, delta=0.1),
+     dict(a_diff_norm=(-0.1, "a_diff_norm must be >= 0", 0.0), diff_norm=(0.0, f"diff_norm {POS}", None),
+          delta=(-0.1, "delta must be >= 0", 0.0))),
+    (srec.srec_holds, dict(a_diff_norm=1.0, diff_norm=2.0, gamma=0.5, delta=0.1),
+     dict(a_diff_norm=(-0.1, "a_diff_norm must be >= 0", 0.0), diff_norm=(-0.1, "diff_norm must be >= 0", 0.0),
+          gamma=(0.0, f"gamma {POS}", None), delta=(-0.1, "delta must be >= 0", 0.0))),
+    (srec.gamma_from_alpha, dict(alpha=0.2), dict(alpha=(1.0, f"alpha {OPEN}", None))),
+    (srec.lemma41_failure_probability, dict(alpha=0.5, m=10.0),
+     dict(alpha=(0.0, f"alpha {OPEN}", None), m=(0.0, f"m {POS}", None), c=(0.0, f"c {POS}", None))),
+    (srec.lemma42_measurements, dict(k=4, d=3, c_nodes=64, alpha=0.5),
+     dict(k=(0.5, "k must be >= 1", 1), d=(0.5, "d must be >= 1", 1), c_nodes=(1.5, "c_nodes must be >= 2", 2),
+          alpha=(1.0, f"alpha {OPEN}", None), C=(0.0, f"C {POS}", None))),
+    (srec.lemma43_error, dict(gamma=0.5, dist_to_range=1.0, eta_norm=0.1, eps=0.1, delta=0.1),
+     dict(gamma=(0.0, f"gamma {POS}", None), dist_to_range=(-0.1, "dist_to_range must be >= 0", 0.0),
+          eta_norm=(-0.1, "eta_norm must be >= 0", 0.0), eps=(-0.1, "eps must be >= 0", 0.0),
+          delta=(-0.1, "delta must be >= 0", 0.0))),
+    (srec.theorem11_measurements, dict(k=4, d=3, n=64),
+     dict(k=(0.5, "k must be >= 1", 1), d=(0.5, "d must be >= 1", 1), n=(1.5, "n must be >= 2", 2),
+          C=(0.0, f"C {POS}", None))),
+    (srec.theorem11_error, dict(dist_to_range=1.0, eta_norm=0.1, eps=0.1),
+     dict(dist_to_range=(-0.1, "dist_to_range must be >= 0", 0.0), eta_norm=(-0.1, "eta_norm must be >= 0", 0.0),
+          eps=(-0.1, "eps must be >= 0", 0.0))),
     (srec.theorem12_error, dict(dist_to_range=1.0, eta_norm=0.1, eps=0.1, delta=0.1),
      dict(delta=(-0.1, "delta must be >= 0", 0.0))),
     (covering.log_covering_extended_range, dict(k=4, p=64, L1=2.0, L2=3.0, r1=5.0, r2=1.0, delta=0.1),
@@ -94,3 +116,23 @@ def test_sample_l1_ball_law_and_arguments():
     with pytest.raises(ValueError, match="rng must be a numpy Generator, got int"):
         covering.sample_l1_ball(0, p, r, 10)
     assert np.all(covering.sample_l1_ball(rng, p, 0.0, 3) == 0)
+
+
+def test_srec_and_bora_bounds_exact_values():
+    """Hand-computed values of the S-REC ratio and test (the inequality's edge is inclusive) and of Bora et al.'s
+    Theorems 1.1 / 1.2 and Lemmas 4.1-4.3 at one point each."""
+    assert srec.srec_ratio(1.0, 2.0, 0.5) == pytest.approx(0.75)
+    assert srec.srec_gamma_hat(np.array([1.0, 3.0]), np.array([2.0, 2.0]), 0.0) == pytest.approx(0.5)
+    assert srec.srec_holds(1.0, 2.0, 0.75, 0.5) and not srec.srec_holds(1.0, 2.0, 0.76, 0.5)
+    assert srec.gamma_from_alpha(0.2) == pytest.approx(0.8)
+    assert srec.lemma41_failure_probability(0.5, 8.0, c=2.0) == pytest.approx(math.exp(-4.0))
+    assert srec.lemma41_measurements(4, 2.0, 5.0, 0.1, 0.5, C=3.0) == pytest.approx(3 * 4 / 0.25 * math.log(100))
+    assert srec.lemma42_measurements(4, 3, 64, 0.5, C=2.0) == pytest.approx(2 * 12 * math.log(64) / 0.25)
+    assert srec.lemma43_error(0.5, 1.0, 0.1, 0.2, 0.3) == pytest.approx(9.0 + (0.2 + 0.2 + 0.3) / 0.5)
+    assert srec.theorem11_measurements(4, 3, 64, C=2.0) == pytest.approx(24 * math.log(64))
+    assert srec.theorem11_error(1.0, 0.1, 0.2) == pytest.approx(6.0 + 0.3 + 0.4)
+    assert srec.theorem12_error(1.0, 0.1, 0.2, 0.3) == pytest.approx(6.7 + 0.6)
+    assert srec.theorem12_measurements(4, 2.0, 5.0, 0.1, C=3.0) == pytest.approx(12 * math.log(100))
+    assert srec.norm_exceeds_probability(10, 2.0) == pytest.approx(float(__import__("scipy").stats.chi2.sf(40, 10)))
+    with pytest.raises(ValueError, match=r"L\*r must exceed delta, got L\*r=0.5, delta=0.5"):
+        srec.theorem12_measurements(4, 1.0, 0.5, 0.5)
