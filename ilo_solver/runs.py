@@ -16,7 +16,8 @@ import torch
 from . import presets
 from .figures import measurement_image, result_grid
 from .fit.metrics import all_metrics
-from .io.images import fit_to_prior, load_image
+from .io.faces import crop_to_face
+from .io.images import BUILTIN, fit_to_prior, load_image
 from .physics.observations import real_observation
 from .physics.tasks import Task, make_task
 
@@ -49,14 +50,21 @@ def make_problem(task: str, size: int, *, rng: torch.Generator, image: str | Non
             raise ValueError("--mask, --reference and --black-threshold go with --observation")
         return simulated_problem(image, task, size, rng=rng, **params)
     return photo_problem(task, observation, size, factor=params.get("factor", 4), mask=mask,
-                         sigma=params.get("sigma"), reference=reference, black_threshold=params.get("black_threshold"))
+                         sigma=params.get("sigma"), reference=reference, black_threshold=params.get("black_threshold"),
+                         face_crop=params.get("face_crop", True))
 
 
 def simulated_problem(image: str, task: str, size: int, *, rng: torch.Generator, observed: float = 0.2,
-                      box=None, sigma: float | None = None, factor: int = 4, ratio: float = 0.1) -> Problem:
+                      box=None, sigma: float | None = None, factor: int = 4, ratio: float = 0.1,
+                      face_crop: bool = True) -> Problem:
     """Measure the image ``image`` (a built-in name or a file), fitted to ``size``², with task ``task`` (noise and
-    random masks drawn from ``rng``). ``sigma`` None: 0.1."""
+    random masks drawn from ``rng``). ``sigma`` None: 0.1. A file is cut to its face first (``face_crop``:
+    :func:`ilo_solver.io.faces.crop_to_face`; no face found is an error), else centre-cropped; a built-in keeps its
+    written-down face crop."""
     img, source = load_image(image)
+    if face_crop and image not in BUILTIN:
+        img, _, crop = crop_to_face(img)
+        source += f"; {crop.describe()}"
     img, prep = fit_to_prior(img, size)
     t = make_task(task, img.shape, rng=rng, observed=observed, box=box, sigma=0.1 if sigma is None else sigma,
                   factor=factor, ratio=ratio)
@@ -65,11 +73,11 @@ def simulated_problem(image: str, task: str, size: int, *, rng: torch.Generator,
 
 def photo_problem(task: str, path: str | Path, size: int, *, factor: int = 4, mask: str | Path | None = None,
                   sigma: float | None = None, reference: str | None = None,
-                  black_threshold: int | None = None) -> Problem:
+                  black_threshold: int | None = None, face_crop: bool = True) -> Problem:
     """A real degraded photo (:func:`~ilo_solver.physics.observations.real_observation`); ``reference``: the clean
     image, for metrics only."""
     t, y, note = real_observation(task, path, size, factor=factor, mask_path=mask, sigma=sigma,
-                                  black_threshold=black_threshold)
+                                  black_threshold=black_threshold, face_crop=face_crop)
     ref = None
     if reference is not None:
         ref, rsrc = load_image(reference)

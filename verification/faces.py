@@ -5,9 +5,11 @@ prior's 64².
 The crops are written down, not recomputed at run time: ``boxes.json`` holds one square box per portrait (top, left,
 side in the original's pixels), made once by :func:`detect_boxes` -- OpenCV's Haar frontal-face cascade
 (Viola & Jones 2001; ``haarcascade_frontalface_default.xml``, shipped in the ``opencv-python-headless<5`` wheel,
-nothing downloaded), the largest detection whose centre lies in the top 55 % of the picture, enlarged to
-:data:`MARGIN` x the detection's side and moved down by :data:`DROP` x that side, which frames the face as the
-offline DCGAN's training renders are framed (forehead to chin; checked by eye against a sample grid). Rebuilding the
+nothing downloaded), the largest detection whose centre lies in the top 55 % of the picture (a portrait's
+subject), framed by :func:`ilo_solver.io.faces.frame_face` -- the square of 0.95 x the detection's side moved down
+by 0.08 x that side, the framing of the offline DCGAN's training renders (forehead to chin; checked by eye against
+a sample grid). ``ilo solve`` finds the face of a user's photo with the library's rule
+(:func:`ilo_solver.io.faces.choose_face`), which agrees with these boxes on 43 of the 45. Rebuilding the
 crops (``python -m verification.faces --source ../shared/faces/us-presidents``) needs only Pillow; ``--detect`` also
 needs OpenCV and rewrites the box list.
 
@@ -24,9 +26,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ilo_solver.io.faces import DROP, MARGIN, Face, frame_face
+
 DIR = Path(__file__).parent / "data" / "faces"
-MARGIN = 0.95     # crop side / detection side
-DROP = 0.08       # crop centre below the detection's centre, in detection sides
 SIZE = 64
 
 
@@ -67,9 +69,7 @@ def detect_boxes(source: Path) -> dict:
         if not upper:
             raise ValueError(f"{path.name}: no face found in the top 55 % of the picture")
         x, y, w, h = (int(v) for v in max(upper, key=lambda b: b[2] * b[3]))
-        side = round(MARGIN * w)
-        cx, cy = x + w / 2, y + h / 2 + DROP * w
-        boxes[path.stem[-2:]] = [round(cy - side / 2), round(cx - side / 2), side]
+        boxes[path.stem[-2:]] = list(frame_face(Face(x, y, w, h, 0.0), margin=MARGIN, drop=DROP))
     return dict(detector="OpenCV haarcascade_frontalface_default (scaleFactor 1.05, minNeighbors 6, minSize 40)",
                 margin=MARGIN, drop=DROP, modes=modes, boxes=boxes)
 

@@ -29,6 +29,10 @@ def add_parser(sub) -> None:
     g.add_argument("--black-threshold", type=int, metavar="T", help="inpaint with --observation and no --mask: "
                    "pixels with every channel <= T (0-254) are missing (needed for JPEG: compression lifts black)")
     g.add_argument("--reference", help="with --observation: the clean image, for metrics")
+    g.add_argument("--no-face-crop", action="store_true", help="use a photo's centre square instead of finding the "
+                   "face (default: an --image file, or a denoise / inpaint --observation, is cut to the largest "
+                   "face OpenCV's cascade finds, aligned by the eyes, framed as the prior's faces; no face is an "
+                   "error; the built-ins keep their face crops; a superres input is used whole)")
     g.add_argument("--observed", type=float, default=0.2, help="inpaint: fraction of observed pixels, in (0, 1]")
     g.add_argument("--box", type=box, help="inpaint: hide the box TOP,LEFT,HEIGHT,WIDTH instead (pixels of the "
                    "image at the prior's resolution)")
@@ -69,7 +73,7 @@ def run(args) -> dict:
     problem = runs.make_problem(args.task, prior.size, rng=rng, image=args.image, observation=args.observation,
                                 mask=args.mask, reference=args.reference, observed=args.observed, box=args.box,
                                 sigma=args.sigma, factor=args.factor, ratio=args.ratio,
-                                black_threshold=args.black_threshold)
+                                black_threshold=args.black_threshold, face_crop=not args.no_face_crop)
     print(problem.note, file=sys.stderr)
     score, extra = None, {}
     if args.method == "sgilo":

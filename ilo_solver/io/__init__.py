@@ -1,7 +1,7 @@
-"""Files in and out, below everything else: pinned package assets (:mod:`.assets`), image files (:mod:`.images`), the
-opcode pre-scan every pickle passes before it is read (:mod:`.pickle_scan`), torch payloads read without trusting
-them (:mod:`.torch_payload`), the restricted unpickler for NVIDIA network pickles (:mod:`.safe_pickle`) and files
-placed whole and exclusively (:mod:`.files`).
+"""Files in and out, below everything else: pinned package assets (:mod:`.assets`), image files (:mod:`.images`),
+the face in a photo (:mod:`.faces`), the opcode pre-scan every pickle passes before it is read (:mod:`.pickle_scan`),
+torch payloads read without trusting them (:mod:`.torch_payload`), the restricted unpickler for NVIDIA network
+pickles (:mod:`.safe_pickle`) and files placed whole and exclusively (:mod:`.files`).
 
 Import rule: ``io`` imports nothing from ``ilo_solver`` outside itself (every other part may import it). Result
 directories and configs are written by :mod:`ilo_solver.storage`, which sits above the solvers because it knows

@@ -21,6 +21,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
+from ..io.faces import crop_to_face
 from ..io.images import fit_to_prior, image_size, is_lossy, load_image
 from .tasks import Task, make_task
 
@@ -91,8 +92,13 @@ def _observed_pixels(photo: torch.Tensor, path, mask_path, black_threshold) -> t
 
 
 def real_observation(task: str, path: str | Path, size: int, *, factor: int = 4, mask_path: str | Path | None = None,
-                     sigma: float | None = None, black_threshold: int | None = None) -> tuple[Task, torch.Tensor, str]:
+                     sigma: float | None = None, black_threshold: int | None = None,
+                     face_crop: bool = True) -> tuple[Task, torch.Tensor, str]:
     """(task, observation ``y`` [1, *op.out_shape], what was done) for a real degraded photo at ``path``.
+
+    Denoising and inpainting photos are cut to the face first (``face_crop``: :func:`ilo_solver.io.faces.crop_to_face`,
+    the mask turned and cut with the photo; a photo with no face found is refused), else centre-cropped. A
+    super-resolution input is used whole: it must already be the face at the prior's size / factor.
 
     Inpainting without ``mask_path`` uses the official convention: pure-black pixels are the missing ones. A lossy
     file (JPEG) turns pure black into near-black, so it is refused unless ``black_threshold`` T (0-254, on 8-bit
@@ -118,6 +124,9 @@ def real_observation(task: str, path: str | Path, size: int, *, factor: int = 4,
         t = make_task("superres", (3, size, size), rng=torch.Generator(), factor=factor)
         return t, low[None], f"observation {source}; {prep} (the low-resolution input of x{factor})"
     if task == "denoise":
+        if face_crop:
+            photo, _, crop = crop_to_face(photo)
+            source += f"; {crop.describe()}"
         x, prep = fit_to_prior(photo, size)
         note = f"observation {source}; {prep}"
         if sigma is None:
@@ -128,6 +137,9 @@ def real_observation(task: str, path: str | Path, size: int, *, factor: int = 4,
         return make_task("denoise", (3, size, size), rng=torch.Generator(), sigma=sigma), x[None], note
     # inpainting
     observed, how = _observed_pixels(photo, path, mask_path, black_threshold)
+    if face_crop:
+        photo, (observed,), crop = crop_to_face(photo, masks=(observed,))
+        source += f"; {crop.describe()}"
     x, prep = fit_to_prior(photo, size)
     mask = _square_nearest(observed, size).expand(3, size, size).contiguous()
     if not bool(mask.any()):

@@ -72,7 +72,8 @@ def test_undefined_pixels_are_refused(tmp_path, capsys):
     rgba = np.zeros((40, 30, 4), np.uint8)   # fully transparent: what lies behind is not defined
     Image.fromarray(rgba, "RGBA").save(tmp_path / "clear.png")
     with pytest.raises(SystemExit):
-        main(["solve", "--image", str(tmp_path / "clear.png"), "--task", "denoise", "--out", str(tmp_path / "o")])
+        main(["solve", "--image", str(tmp_path / "clear.png"), "--task", "denoise", "--no-face-crop", "--out",
+              str(tmp_path / "o")])
     assert "transparent pixels (1200)" in capsys.readouterr().err and not (tmp_path / "o").exists()
 
 
@@ -271,7 +272,7 @@ def test_real_observations_without_a_truth(tmp_path, face64, capsys):
     holes = face64.copy()
     holes[20:30, 20:40] = 0
     rc, out = _run(tmp_path / "inp", "--task", "inpaint", "--observation", _photo(tmp_path, "holes.png", holes),
-                   "--reference", "astronaut", "--method", "csgm")
+                   "--reference", "astronaut", "--method", "csgm", "--no-face-crop")
     m = json.loads((out / "metrics.json").read_text())
     cfg = json.loads((out / "config.json").read_text())
     assert rc == 0 and m["psnr"] > 5 and "pure-black pixels" in m["preprocessing"]
@@ -280,7 +281,7 @@ def test_real_observations_without_a_truth(tmp_path, face64, capsys):
     mask = np.full((64, 64), 255, np.uint8)
     mask[:, :32] = 0
     rc, out = _run(tmp_path / "inp2", "--task", "inpaint", "--observation", _photo(tmp_path, "f.png", face64),
-                   "--mask", _photo(tmp_path, "m.png", mask), "--method", "csgm")
+                   "--mask", _photo(tmp_path, "m.png", mask), "--method", "csgm", "--no-face-crop")
     assert rc == 0 and json.loads((out / "config.json").read_text())["task"]["observed"] == 0.5
     g = torch.Generator().manual_seed(0)
     clean = fit_to_prior(load_image("astronaut")[0], 64)[0]
@@ -289,9 +290,10 @@ def test_real_observations_without_a_truth(tmp_path, face64, capsys):
     path = _photo(tmp_path, "noisy.png", to_uint8(noisy))
     est = estimate_noise_sigma(load_image(path)[0])
     assert 0.07 < est < 0.13, est   # truth 0.1 (clipped, 8-bit)
-    rc, out = _run(tmp_path / "dn", "--task", "denoise", "--observation", path, "--method", "csgm")
+    rc, out = _run(tmp_path / "dn", "--task", "denoise", "--observation", path, "--method", "csgm", "--no-face-crop")
     assert rc == 0 and "estimated as" in json.loads((out / "metrics.json").read_text())["preprocessing"]
-    rc, out = _run(tmp_path / "dn2", "--task", "denoise", "--observation", path, "--sigma", "0.1", "--method", "csgm")
+    rc, out = _run(tmp_path / "dn2", "--task", "denoise", "--observation", path, "--sigma", "0.1", "--method", "csgm",
+                   "--no-face-crop")
     assert json.loads((out / "config.json").read_text())["task"]["noise_sigma"] == 0.1
 
 

@@ -23,21 +23,21 @@ def test_inpainting_conventions(tmp_path):
     arr = np.full((128, 96, 3), 120, np.uint8)
     arr[10:30, 10:50] = 0                       # pure black: missing (at the file's resolution)
     Image.fromarray(arr).save(tmp_path / "p.png")
-    task, y, note = real_observation("inpaint", tmp_path / "p.png", 32)
+    task, y, note = real_observation("inpaint", tmp_path / "p.png", 32, face_crop=False)
     m = task.op.mask
     assert m.shape == (3, 32, 32) and set(m.unique().tolist()) == {0.0, 1.0} and "official ILO convention" in note
     assert torch.equal(y, task.op(y))            # the observation is zero where the mask is
     mask = np.zeros((128, 96), np.uint8)
     mask[:, 48:] = 255
     Image.fromarray(mask).save(tmp_path / "m.png")
-    task, _, note = real_observation("inpaint", tmp_path / "p.png", 32, mask_path=tmp_path / "m.png")
+    task, _, note = real_observation("inpaint", tmp_path / "p.png", 32, mask_path=tmp_path / "m.png", face_crop=False)
     assert float(task.op.mask.mean()) == 0.5 and "white = observed" in note
     Image.fromarray(mask[:64]).save(tmp_path / "small.png")
     with pytest.raises(ValueError, match="but the photo is"):
-        real_observation("inpaint", tmp_path / "p.png", 32, mask_path=tmp_path / "small.png")
+        real_observation("inpaint", tmp_path / "p.png", 32, mask_path=tmp_path / "small.png", face_crop=False)
     Image.fromarray(np.zeros((40, 40, 3), np.uint8)).save(tmp_path / "black.png")
     with pytest.raises(ValueError, match="observes no pixel"):
-        real_observation("inpaint", tmp_path / "black.png", 32)
+        real_observation("inpaint", tmp_path / "black.png", 32, face_crop=False)
 
 
 def test_superres_and_refusals(tmp_path):
@@ -53,7 +53,7 @@ def test_superres_and_refusals(tmp_path):
     with pytest.raises(ValueError, match="not 'cs-gaussian'"):
         real_observation("cs-gaussian", tmp_path / "l.png", 64)
     with pytest.raises(ValueError, match="inpainting only"):
-        real_observation("denoise", tmp_path / "l.png", 64, mask_path=tmp_path / "l.png")
+        real_observation("denoise", tmp_path / "l.png", 64, mask_path=tmp_path / "l.png", face_crop=False)
 
 
 def test_masks_must_be_black_and_white_and_are_size_checked_before_decoding(tmp_path):
@@ -68,10 +68,10 @@ def test_masks_must_be_black_and_white_and_are_size_checked_before_decoding(tmp_
     Image.fromarray(photo).save(tmp_path / "p.png")
     Image.fromarray(rng.integers(0, 256, (64, 64, 3), dtype=np.uint8)).save(tmp_path / "colour.png")
     with pytest.raises(ValueError, match="must be black .missing. and white"):
-        real_observation("inpaint", tmp_path / "p.png", 64, mask_path=tmp_path / "colour.png")
+        real_observation("inpaint", tmp_path / "p.png", 64, mask_path=tmp_path / "colour.png", face_crop=False)
     Image.fromarray(np.zeros((128, 96), np.uint8)).save(tmp_path / "big.png")
     with pytest.raises(ValueError, match="is 96x128 pixels but the photo is 64x64"):
-        real_observation("inpaint", tmp_path / "p.png", 64, mask_path=tmp_path / "big.png")
+        real_observation("inpaint", tmp_path / "p.png", 64, mask_path=tmp_path / "big.png", face_crop=False)
 
 
 def test_a_superres_factor_that_leaves_one_pixel_is_refused(tmp_path):
@@ -101,13 +101,15 @@ def test_a_jpeg_with_black_holes_is_refused_unless_a_threshold_is_stated(tmp_pat
     photo[:, :26] = 0                                                   # 40 % of the pixels are holes
     Image.fromarray(photo).save(tmp_path / "holes.jpg", quality=75)
     with pytest.raises(ValueError, match="stored lossily .* Give --mask, or --black-threshold"):
-        real_observation("inpaint", tmp_path / "holes.jpg", 64)
-    task, _, note = real_observation("inpaint", tmp_path / "holes.jpg", 64, black_threshold=40)
+        real_observation("inpaint", tmp_path / "holes.jpg", 64, face_crop=False)
+    task, _, note = real_observation("inpaint", tmp_path / "holes.jpg", 64, black_threshold=40, face_crop=False)
     assert abs(task.params["observed"] - 38 / 64) < 0.03 and "--black-threshold 40" in note
     Image.fromarray(np.full((64, 64, 3), 120, np.uint8)).save(tmp_path / "noholes.png")
     photo = np.full((64, 64, 3), 120, np.uint8)
     photo[0, :10] = 0
     Image.fromarray(photo).save(tmp_path / "few.png")
-    assert "warning: 99.8% observed is implausibly much" in real_observation("inpaint", tmp_path / "few.png", 64)[2]
+    note = real_observation("inpaint", tmp_path / "few.png", 64, face_crop=False)[2]
+    assert "warning: 99.8% observed is implausibly much" in note
     with pytest.raises(ValueError, match="applies without --mask"):
-        real_observation("inpaint", tmp_path / "few.png", 64, mask_path=tmp_path / "few.png", black_threshold=3)
+        real_observation("inpaint", tmp_path / "few.png", 64, mask_path=tmp_path / "few.png", black_threshold=3,
+                         face_crop=False)
