@@ -159,4 +159,6 @@ def convert_checkpoint(path: str | Path, out: str | Path) -> dict:
             shutil.rmtree(created, ignore_errors=True)
         raise
     G = load_generator(out)
-    return dict(out=str(out), **G.config(), w_avg=G.w_avg is not None)
+    from ..io.assets import sha256
+    return dict(out=str(out), source=str(path), source_sha256=sha256(Path(path)), **G.config(),
+                w_avg=G.w_avg is not None)

@@ -154,6 +154,8 @@ def test_convert_command(tmp_path, monkeypatch, capsys):
     assert main(["convert", str(ck), str(out)]) == 0
     printed = json.loads(capsys.readouterr().out)
     assert printed["conv_clamp"] == 0.5 and printed["w_avg"] is True
+    import hashlib
+    assert printed["source_sha256"] == hashlib.sha256(ck.read_bytes()).hexdigest()   # what was read, to record
     w = torch.randn(1, 8, 32, generator=torch.Generator().manual_seed(0))
     assert torch.equal(load_generator(out).synthesis(w), load_generator(ck).synthesis(w))
     assert torch.equal(load_generator(out).w_avg, load_generator(ck).w_avg)
