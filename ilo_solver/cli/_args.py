@@ -35,6 +35,16 @@ def ints(s: str) -> tuple[int, ...]:
         raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {s!r}") from None
 
 
+def save_size(s: str) -> int:
+    try:
+        n = int(s)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--save-size needs a side in pixels, got {s!r}") from None
+    if not 16 <= n <= 4096:
+        raise argparse.ArgumentTypeError(f"--save-size must lie in [16, 4096] pixels, got {n}")
+    return n
+
+
 def box(s: str) -> tuple[int, int, int, int]:
     v = ints(s)
     if len(v) != 4:
@@ -67,4 +77,4 @@ def emit(summary: dict) -> None:
     sys.stdout.flush()
 
 
-__all__ = ["Help", "parser", "floats", "ints", "box", "add_output", "add_run", "emit"]
+__all__ = ["Help", "parser", "floats", "ints", "box", "save_size", "add_output", "add_run", "emit"]

@@ -7,7 +7,7 @@ from ilo_solver import presets, runs
 from ilo_solver.physics.tasks import TASKS
 from ilo_solver.storage import check_output_dir, config_to_dict, write_reconstruction
 
-from ._args import add_output, add_run, box, parser
+from ._args import add_output, add_run, box, parser, save_size
 
 NAME = "solve"
 SUMMARY_KEYS = ("method", "task", "psnr", "ssim", "lpips", "measurement_mse", "seconds")
@@ -38,7 +38,9 @@ def add_parser(sub) -> None:
                    "image at the prior's resolution)")
     g.add_argument("--sigma", type=float, default=None, help="denoise: noise std on [-1, 1] images (simulated: "
                    "default 0.1; --observation: estimated from the photo when not given)")
-    g.add_argument("--factor", type=int, default=4, help="superres: downsampling factor")
+    g.add_argument("--factor", type=int, default=4, help="superres: downsampling factor; the prior reconstructs at "
+                   "its own size S (dcgan-faces: 64x64) and the low-resolution --observation must be (S/factor)^2 "
+                   "(16x16 at --factor 4, 32x32 at 2): another size is refused, never resized")
     g.add_argument("--ratio", type=float, default=0.1, help="cs-*: measurements m / n, in (0, 1]")
     m = s.add_argument_group("prior and method")
     m.add_argument("--prior", default="dcgan-faces", help="dcgan-faces, or stylegan2:PATH (rosinality .pt, NVIDIA "
@@ -58,6 +60,9 @@ def add_parser(sub) -> None:
                    "split-1 model)")
     add_run(s, "seed of the measurement draw and of the solver")
     add_output(s, "metrics.json, config.json, grid.png, reconstruction.png")
+    s.add_argument("--save-size", type=save_size, metavar="N", help="also write reconstruction_Npx.png, the "
+                   "reconstruction enlarged to N x N (bicubic: no detail is added), e.g. the side of the square cut "
+                   "from your photo, which the run prints")
 
 
 def run(args) -> dict:
@@ -90,5 +95,5 @@ def run(args) -> dict:
                                             **problem.task.params),
                   method=config_to_dict(cfg), **(dict(generator=prior.G.config()) if key == "stylegan2" else {}))
     write_reconstruction(args.out, metrics=metrics, config=config, figure=rec.grid(problem, args.method), x=rec.x,
-                         overwrite=args.overwrite, inputs=inputs)
+                         overwrite=args.overwrite, inputs=inputs, save_size=args.save_size)
     return {k: metrics[k] for k in SUMMARY_KEYS if k in metrics}

@@ -1,5 +1,6 @@
 """`ilo solve` end to end at tiny step counts, and its error handling (one clear error, nothing written)."""
 import json
+import re
 
 import numpy as np
 import pytest
@@ -326,3 +327,14 @@ def test_train_prior_and_verification_bad_arguments(tmp_path, capsys):
     with pytest.raises(SystemExit) as e:
         vmain(["covering", "--quick", "--out", str(tmp_path / "f" / "out")])
     assert e.value.code == 2 and "error" in capsys.readouterr().err
+
+
+def test_save_size_writes_the_reconstruction_enlarged_and_refuses_bad_sizes(tmp_path, capsys):
+    rc, out = _run(tmp_path, "--task", "denoise", "--method", "csgm", "--save-size", "200")
+    assert rc == 0 and Image.open(out / "reconstruction_200px.png").size == (200, 200)
+    small = np.asarray(Image.open(out / "reconstruction_200px.png").resize((64, 64), Image.BICUBIC), float)
+    assert np.abs(small - np.asarray(Image.open(out / "reconstruction.png"), float)).mean() < 4   # the same image
+    for bad, msg in (("8", r"must lie in \[16, 4096\] pixels, got 8"), ("big", "needs a side in pixels")):
+        with pytest.raises(SystemExit):
+            _run(tmp_path / bad, "--task", "denoise", "--method", "csgm", "--save-size", bad)
+        assert re.search(msg, capsys.readouterr().err)
