@@ -4,12 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ilo_solver import presets, runs
-from ilo_solver.io.images import fit_to_prior, load_image
-from ilo_solver.priors.classifiers import CLASSES, class_index, load_classifier, shipped_classifier
-from ilo_solver.storage import check_output_dir, config_to_dict, write_reconstruction
-
 from ._args import add_output, add_run, parser
+from ._names import CLASSES
 
 NAME = "classify"
 SUMMARY_KEYS = ("method", "target", "probability", "range_distance", "seconds")
@@ -38,6 +34,7 @@ def add_parser(sub) -> None:
 
 def _classifier(name: str, device):
     from ilo_solver.io.assets import AssetError
+    from ilo_solver.priors.classifiers import load_classifier, shipped_classifier
     try:
         return (shipped_classifier(name) if name in ("robust", "standard") else load_classifier(Path(name))).to(device)
     except AssetError as e:
@@ -45,6 +42,10 @@ def _classifier(name: str, device):
 
 
 def run(args) -> dict:
+    from ilo_solver import presets, runs
+    from ilo_solver.io.images import fit_to_prior, load_image
+    from ilo_solver.priors.classifiers import class_index
+    from ilo_solver.storage import check_output_dir, config_to_dict, write_reconstruction
     device = presets.parse_device(args.device)
     inputs = (args.image, args.classifier)
     check_output_dir(args.out, overwrite=args.overwrite, inputs=inputs)

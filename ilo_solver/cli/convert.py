@@ -3,8 +3,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ilo_solver.generators.checkpoints import convert_checkpoint
-
 from ._args import parser
 
 NAME = "convert"
@@ -20,4 +18,5 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> dict:
+    from ilo_solver.generators.checkpoints import convert_checkpoint
     return convert_checkpoint(args.checkpoint, args.out)

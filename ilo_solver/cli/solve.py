@@ -3,11 +3,8 @@ from __future__ import annotations
 
 import sys
 
-from ilo_solver import presets, runs
-from ilo_solver.physics.tasks import TASKS
-from ilo_solver.storage import check_output_dir, config_to_dict, write_reconstruction
-
 from ._args import add_output, add_run, box, parser, save_size
+from ._names import METHODS, TASKS
 
 NAME = "solve"
 SUMMARY_KEYS = ("method", "task", "psnr", "ssim", "lpips", "measurement_mse", "seconds")
@@ -46,8 +43,8 @@ def add_parser(sub) -> None:
     m.add_argument("--prior", default="dcgan-faces", help="dcgan-faces, or stylegan2:PATH (rosinality .pt, NVIDIA "
                    ".pkl -- stylegan2-ada, stylegan3 or the original TensorFlow release, read without executing it "
                    "-- or .safetensors)")
-    m.add_argument("--method", default="ilo", help="dcgan-faces: " + ", ".join(presets.methods("dcgan-faces"))
-                   + "; stylegan2: " + ", ".join(presets.methods("stylegan2")))
+    m.add_argument("--method", default="ilo", help="dcgan-faces: " + ", ".join(METHODS["dcgan-faces"])
+                   + "; stylegan2: " + ", ".join(METHODS["stylegan2"]))
     m.add_argument("--radius", type=float, default=None, help="l1 radius of every intermediate round (dcgan-faces "
                    "ilo/unconstrained; default: the preset's; 0 = the CSGM round alone, inf = unconstrained)")
     m.add_argument("--dead-zone", type=float, default=0.0, metavar="WEIGHT",
@@ -68,6 +65,8 @@ def add_parser(sub) -> None:
 def run(args) -> dict:
     """Validate everything cheap (prior spec, method, output), load the prior, build the problem and the config,
     solve, and write the four result files together."""
+    from ilo_solver import presets, runs
+    from ilo_solver.storage import check_output_dir, config_to_dict, write_reconstruction
     key, _ = presets.parse_prior(args.prior)
     device = presets.parse_device(args.device)
     inputs = (args.image, args.observation, args.mask, args.reference, args.score)

@@ -2,12 +2,8 @@
 :func:`ilo_solver.runs.srec_study`, write."""
 from __future__ import annotations
 
-from ilo_solver import presets, runs
-from ilo_solver.figures import srec_figure
-from ilo_solver.solvers.srec import MEASUREMENTS
-from ilo_solver.storage import check_output_dir, dumps, save_figure, write_result_dir
-
 from ._args import add_output, floats, ints, parser
+from ._names import MEASUREMENTS
 
 NAME = "srec"
 
@@ -37,6 +33,9 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> dict:
+    from ilo_solver import presets, runs
+    from ilo_solver.figures import srec_figure
+    from ilo_solver.storage import check_output_dir, dumps, save_figure, write_result_dir
     _, checkpoint = presets.parse_prior(args.prior)
     check_output_dir(args.out, overwrite=args.overwrite, inputs=(checkpoint,))
     prior = presets.load_prior(args.prior, "cpu")

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ilo_solver.priors.classifiers import train_and_save
-
 from ._args import parser
 
 NAME = "train-classifier"
@@ -35,6 +33,7 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> dict:
+    from ilo_solver.priors.classifiers import train_and_save
     opts = [f"--epochs {args.epochs}", f"--batch {args.batch}", f"--lr {args.lr:g}", f"--width {args.width}",
             f"--hidden {args.hidden}", f"--seed {args.seed}", f"--eval-eps {args.eval_eps:g}",
             f"--eval-steps {args.eval_steps}"]

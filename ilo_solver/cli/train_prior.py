@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ilo_solver import runs
-
 from ._args import parser
 
 NAME = "train-prior"
@@ -31,11 +29,13 @@ def add_parser(sub) -> None:
 
 
 def interrupted(args) -> str:
+    from ilo_solver import runs
     return (f"the last checkpoint {runs.checkpoint_path(args.out)} is kept: run the same command again to "
             "resume")
 
 
 def run(args) -> dict:
+    from ilo_solver import runs
     command = "ilo train-prior " + " ".join(f"--{k.replace('_', '-')} {v}" for k, v in vars(args).items()
                                              if k not in ("command", "no_progress", "restart"))
     return runs.train_prior(args.prior, args.split, args.out, steps=args.steps, batch=args.batch, width=args.width,

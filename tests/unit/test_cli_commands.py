@@ -157,3 +157,24 @@ def test_srec_splits_must_be_distinct(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["srec", "--splits", "0,0", "--out", str(tmp_path / "o"), "--no-progress"])
     assert "--splits must be distinct" in capsys.readouterr().err
+
+
+def test_the_parsers_choices_are_the_librarys_and_parse_without_torch():
+    """The parsers' lists (ilo_solver/cli/_names.py) equal the library's, and building every parser -- all that
+    --help and an argument error need -- imports neither torch nor the library (a mistake is reported at once)."""
+    import subprocess
+    import sys
+
+    from ilo_solver import presets
+    from ilo_solver.cli import _names
+    from ilo_solver.physics.tasks import TASKS
+    from ilo_solver.priors.classifiers import CLASSES
+    from ilo_solver.solvers.srec import MEASUREMENTS
+    assert tuple(TASKS) == _names.TASKS and tuple(MEASUREMENTS) == _names.MEASUREMENTS
+    assert tuple(CLASSES) == _names.CLASSES
+    assert {p: presets.methods(p) for p in presets.PRIORS} == _names.METHODS
+    code = ("import sys\nfrom ilo_solver.cli import main\ntry:\n    main(['solve', '--bogus'])\nexcept SystemExit:\n"
+            "    pass\nheavy = sorted(m for m in ('torch', 'numpy', 'ilo_solver.presets', 'ilo_solver.runs') "
+            "if m in sys.modules)\nprint('HEAVY', heavy)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert "HEAVY []" in out.stdout and "the following arguments are required: --task, --out" in out.stderr, out
