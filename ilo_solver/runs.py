@@ -224,11 +224,8 @@ def srec_study(prior: presets.Prior, operator: str, ratios, splits, *, radius: f
     r2 = {s: 0.0 if s == 0 else presets.ilo_radius(prior.key, s) if radius is None else radius for s in splits}
     curves = []
     for s in splits:
-        if progress:
-            import sys
-            print(f"srec: split {s}, {len(ms)} sizes x {draws} draws ...", file=sys.stderr, flush=True)
         curves.append(srec_curve(G, operator, ms, split=s, r2=r2[s], delta=delta, draws=draws, pairs=pairs,
-                                 restarts=restarts, steps=steps, rng=rng).as_dict())
+                                 restarts=restarts, steps=steps, rng=rng, progress=progress).as_dict())
     return dict(prior=prior.spec, operator=operator, n=n, ms=ms, delta=delta, curves=curves)
 
 

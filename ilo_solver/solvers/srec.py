@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch
+from tqdm import tqdm
 from scipy import stats
 
 from ..physics.operators import GaussianCS, PartialCirculant
@@ -59,11 +60,13 @@ def typical_delta(G, frac: float = 0.05, *, samples: int = 64, rng: torch.Genera
 
 def srec_curve(G, measurement: str | Callable, ms: Sequence[int], *, split: int = 0, r2: float = 0.0,
                delta: float = 0.0, r1: float | None = None, draws: int = 5, pairs: int = 200, restarts: int = 4,
-               steps: int = 100, lr: float = 0.02, lr_u: float | None = None, rng: torch.Generator) -> SRECCurve:
+               steps: int = 100, lr: float = 0.02, lr_u: float | None = None, rng: torch.Generator,
+               progress: bool = False) -> SRECCurve:
     """γ̂(m) for ``G`` at ``split`` (see the module docstring). ``measurement``: a name of :data:`MEASUREMENTS` or
     a factory ``(in_shape, m, generator, dtype) -> Operator`` (the generator's dtype: a float64 net gets float64
     matrices, not float32 ones cast up); ``r1`` the latent ball (default 1.5 √k, which holds the
-    prior's samples of a k-dimensional N(0, I) latent with high probability)."""
+    prior's samples of a k-dimensional N(0, I) latent with high probability). ``progress``: a bar over the
+    ``len(ms) x draws`` searches with its time estimate (stderr)."""
     make = MEASUREMENTS.get(measurement) if isinstance(measurement, str) else measurement
     if make is None:
         raise ValueError(f"unknown measurement {measurement!r}; choose from {', '.join(MEASUREMENTS)}")
@@ -81,11 +84,16 @@ def srec_curve(G, measurement: str | Callable, ms: Sequence[int], *, split: int 
     with torch.no_grad():
         shape = tuple(G(torch.zeros(1, *G.latent_shape(0), dtype=dt)).shape[1:])
     gam = np.zeros((len(ms), draws))
+    bar = tqdm(total=len(ms) * draws, desc=f"S-REC, split {split}", unit="search", disable=not progress,
+               leave=False)
     for i, m in enumerate(ms):
         for j in range(draws):
             op = make(shape, m, rng, dt)
             gam[i, j] = float(srec_extended_range(G, op, r1=r1, r2=r2, delta=delta, split=split, pairs=pairs,
                                                   restarts=restarts, steps=steps, lr=lr, lr_u=lr_u, rng=rng)[0])
+            bar.set_postfix_str(f"m = {m}")
+            bar.update()
+    bar.close()
     mean = gam.mean(1)
     h = stats.t.ppf(0.975, draws - 1) * gam.std(1, ddof=1) / math.sqrt(draws)
     return SRECCurve(ms=ms, split=split, r2=float(r2), delta=float(delta), gammas=gam, mean=mean, lo=mean - h,

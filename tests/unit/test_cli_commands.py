@@ -17,6 +17,8 @@ def test_srec_command_writes_its_curve_and_refuses_bad_input(tmp_path, capsys):
                  "--restarts", "2", "--steps", "2", "--out", str(out)]) == 0
     saved = json.loads((out / "srec.json").read_text())
     assert [c["split"] for c in saved["curves"]] == [0, 1] and (out / "srec.png").stat().st_size > 5000
+    err = capsys.readouterr().err    # a progress bar per split, with its count of searches (2 sizes x 2 draws)
+    assert "S-REC, split 0" in err and "S-REC, split 1" in err and "4/4" in err
     for bad in (["--ratios", "0"], ["--splits", "9"], ["--operator", "inpaint"], ["--draws", "1"]):
         with pytest.raises(SystemExit):
             main(["srec", *bad, "--out", str(tmp_path / "bad")])
