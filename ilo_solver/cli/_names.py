@@ -5,6 +5,7 @@ TASKS = ("inpaint", "denoise", "superres", "cs-gaussian", "cs-circulant")       
 MEASUREMENTS = ("cs-gaussian", "cs-circulant")                                     # ilo_solver.solvers.srec
 CLASSES = ("t-shirt", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag",
            "ankle-boot")                                                           # ilo_solver.priors.classifiers
-METHODS = {"dcgan-faces": ("csgm", "ilo", "unconstrained", "sgilo", "bicubic", "fill", "tv", "nlmeans", "lstsq"),
-           "stylegan2": ("csgm", "pulse", "ilo", "unconstrained", "bicubic", "fill", "tv", "nlmeans",
-                         "lstsq")}                                                 # ilo_solver.presets.methods
+METHODS = {"dcgan-faces": ("csgm", "ilo", "unconstrained", "sgilo", "bicubic", "fill", "tv", "nlmeans", "lstsq",
+                           "deep-decoder"),
+           "stylegan2": ("csgm", "pulse", "ilo", "unconstrained", "bicubic", "fill", "tv", "nlmeans", "lstsq",
+                         "deep-decoder")}                                                 # ilo_solver.presets.methods
