@@ -68,7 +68,7 @@ mutation: $(STAMP)
 	$(VENV)/bin/mutmut results
 
 bench-faces: $(STAMP)  # about 15 min on 2 cores
-	$(PY) benchmarks/real_faces.py
+	$(PY) benchmarks/real_faces.py --readme README.md
 
 clean:
 	rm -rf $(VENV) docs/_build docs/auto_examples docs/gen_modules .pytest_cache .hypothesis mutants
