@@ -32,6 +32,7 @@ from .solvers.ilo import ILOConfig, ilo, with_radius
 from .solvers.ilo_stylegan import (StyleCSGMConfig, StyleILOConfig, csgm_stylegan, ilo_stylegan, pulse_config,
                                    style_fit)
 from .solvers.sgilo import SGILOConfig, sgilo
+from .solvers.sparsity import LassoConfig, lasso
 from .solvers.untrained import DeepDecoderConfig, deep_decoder
 
 __all__ = ["PRESETS", "PRIORS", "PRIOR_LOADERS", "Prior", "parse_prior", "load_prior", "SOLVERS", "Solver",
@@ -69,6 +70,7 @@ PRESETS: dict[str, dict[str, object]] = {
 for _row in PRESETS.values():   # the classical and untrained baselines (prior-free) beside every prior's methods
     _row.update({k: ClassicalConfig(k) for k in CLASSICAL})
     _row["deep-decoder"] = DeepDecoderConfig()
+    _row.update({"lasso-dct": LassoConfig("dct"), "lasso-wavelet": LassoConfig("wavelet")})
 PRIORS = tuple(PRESETS)
 
 
@@ -200,6 +202,7 @@ register_solver(StyleCSGMConfig, csgm_stylegan)
 register_solver(SGILOConfig, sgilo, needs_score=True)
 register_solver(ClassicalConfig, classical)
 register_solver(DeepDecoderConfig, deep_decoder)
+register_solver(LassoConfig, lasso)
 
 
 def ilo_radius(prior: str, split: int) -> float:
@@ -255,7 +258,7 @@ def configure(prior: str, method: str, *, fit: DataFit, steps_scale: float = 1.0
             cfg = dataclasses.replace(cfg, rounds=_scaled(rounds, steps_scale))
         if "fit" in fields:
             cfg = dataclasses.replace(cfg, fit=style_fit(fit) if key == "stylegan2" else fit)
-        if isinstance(cfg, DeepDecoderConfig):
+        if isinstance(cfg, DeepDecoderConfig | LassoConfig):
             cfg = dataclasses.replace(cfg, steps=scale_steps(cfg.steps, steps_scale))
     if restarts is not None:
         if "restarts" in {f.name for f in dataclasses.fields(cfg)}:

@@ -6,6 +6,6 @@ MEASUREMENTS = ("cs-gaussian", "cs-circulant")                                  
 CLASSES = ("t-shirt", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag",
            "ankle-boot")                                                           # ilo_solver.priors.classifiers
 METHODS = {"dcgan-faces": ("csgm", "ilo", "unconstrained", "sgilo", "bicubic", "fill", "tv", "nlmeans", "lstsq",
-                           "deep-decoder"),
+                           "deep-decoder", "lasso-dct", "lasso-wavelet"),
            "stylegan2": ("csgm", "pulse", "ilo", "unconstrained", "bicubic", "fill", "tv", "nlmeans", "lstsq",
-                         "deep-decoder")}                                                 # ilo_solver.presets.methods
+                         "deep-decoder", "lasso-dct", "lasso-wavelet")}                                                 # ilo_solver.presets.methods

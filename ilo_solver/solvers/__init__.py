@@ -3,7 +3,8 @@
 PULSE and CSGM (:mod:`.ilo_stylegan`), SGILO's Langevin posterior sampling (:mod:`.sgilo`), the extended-range
 estimators of Theorem 1 (:mod:`.extended_range`), the S-REC estimate of a generator (:mod:`.srec`), classifier
 guidance (:mod:`.guidance`), the classical prior-free baselines (:mod:`.classical`: bicubic, biharmonic fill, TV,
-NL-means, least squares) and the untrained one (:mod:`.untrained`: the deep decoder).
+NL-means, least squares) the sparsity baseline of compressed sensing (:mod:`.sparsity`: Lasso in a DCT or wavelet basis) and the untrained
+prior (:mod:`.untrained`: the deep decoder).
 
 Import rule: ``solvers`` may import every part below it (``optim``, ``fit``, ``physics``, ``generators``, ``priors``,
 ``io``) and never :mod:`ilo_solver.presets`, :mod:`ilo_solver.storage` or the CLI, which sit above it.
@@ -24,6 +25,7 @@ from .ilo_stylegan import (
 )
 from .sgilo import SGILOConfig, SGILOResult, bayes_parameters, langevin_posterior, sgilo
 from .srec import MEASUREMENTS, SRECCurve, srec_curve, typical_delta
+from .sparsity import LassoConfig, lasso
 from .untrained import DeepDecoderConfig, deep_decoder
 
 __all__ = ["ILOConfig", "ILOResult", "ilo", "ilo_many", "csgm_config", "with_radius", "StyleILOConfig",
@@ -33,4 +35,4 @@ __all__ = ["ILOConfig", "ILOResult", "ilo", "ilo_many", "csgm_config", "with_rad
            "ExtendedRangePath", "fit_extended_range_path", "srec_extended_range",
            "SRECCurve", "srec_curve", "typical_delta", "MEASUREMENTS", "classify_task",
            "classify_fit", "class_probability", "range_distance", "guidance_sweep", "GUIDANCE_R1", "ClassicalConfig",
-           "classical", "lstsq_cg", "DeepDecoderConfig", "deep_decoder"]
+           "classical", "lstsq_cg", "DeepDecoderConfig", "deep_decoder", "LassoConfig", "lasso"]
