@@ -31,7 +31,8 @@ METHODS = ("classical", "deep-decoder", "csgm", "ilo", "sgilo")
 LABELS = {"classical": "classical", "deep-decoder": "deep decoder", "csgm": "CSGM", "ilo": "ILO", "sgilo": "SGILO"}
 TASK_LABELS = {"inpaint": "inpaint 20%", "denoise": "denoise σ = 0.1", "superres": "super-resolution ×4",
                "cs-gaussian": "CS Gaussian 10%", "cs-circulant": "CS partial circulant 10%"}
-BEGIN, END = "<!-- bench-faces:begin (python benchmarks/real_faces.py --readme README.md) -->", "<!-- bench-faces:end -->"
+BEGIN = "<!-- bench-faces:begin (python benchmarks/real_faces.py --readme README.md) -->"
+END = "<!-- bench-faces:end -->"
 
 
 def _image(spec, G):

@@ -5,7 +5,8 @@ TASKS = ("inpaint", "denoise", "superres", "cs-gaussian", "cs-circulant")       
 MEASUREMENTS = ("cs-gaussian", "cs-circulant")                                     # ilo_solver.solvers.srec
 CLASSES = ("t-shirt", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag",
            "ankle-boot")                                                           # ilo_solver.priors.classifiers
+# ilo_solver.presets.methods(prior)
 METHODS = {"dcgan-faces": ("csgm", "ilo", "unconstrained", "sgilo", "bicubic", "fill", "tv", "nlmeans", "lstsq",
                            "deep-decoder", "lasso-dct", "lasso-wavelet"),
            "stylegan2": ("csgm", "pulse", "ilo", "unconstrained", "bicubic", "fill", "tv", "nlmeans", "lstsq",
-                         "deep-decoder", "lasso-dct", "lasso-wavelet")}                                                 # ilo_solver.presets.methods
+                         "deep-decoder", "lasso-dct", "lasso-wavelet")}

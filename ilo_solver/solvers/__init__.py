@@ -2,9 +2,9 @@
 (Algorithm 1 of Daras et al. 2021) and CSGM on any layered generator (:mod:`.ilo`), the StyleGAN-2 rounds of ILO,
 PULSE and CSGM (:mod:`.ilo_stylegan`), SGILO's Langevin posterior sampling (:mod:`.sgilo`), the extended-range
 estimators of Theorem 1 (:mod:`.extended_range`), the S-REC estimate of a generator (:mod:`.srec`), classifier
-guidance (:mod:`.guidance`), the classical prior-free baselines (:mod:`.classical`: bicubic, biharmonic fill, TV,
-NL-means, least squares) the sparsity baseline of compressed sensing (:mod:`.sparsity`: Lasso in a DCT or wavelet basis) and the untrained
-prior (:mod:`.untrained`: the deep decoder).
+guidance (:mod:`.guidance`), the classical prior-free baselines (:mod:`.classical`: bicubic, biharmonic fill,
+TV, NL-means, least squares), the sparsity baseline of compressed sensing (:mod:`.sparsity`: Lasso in a DCT or
+wavelet basis) and the untrained prior (:mod:`.untrained`: the deep decoder).
 
 Import rule: ``solvers`` may import every part below it (``optim``, ``fit``, ``physics``, ``generators``, ``priors``,
 ``io``) and never :mod:`ilo_solver.presets`, :mod:`ilo_solver.storage` or the CLI, which sit above it.

@@ -13,8 +13,9 @@ step :math:`1/L`, :math:`L\ge\|A\|^2` by power iteration, warm-started along a d
 \|\Psi^\top A^\top y\|_\infty`, where the solution is 0) is fitted on the other 90 %, the :math:`\lambda` of least
 held-out residual is kept, and the problem is solved again on all measurements with it, warm-started from its
 hold-out fit (cross-validation for the Lasso, e.g. Hastie, Tibshirani & Wainwright 2015, §2.3). In a noiseless
-problem the held-out error falls all the way down the path, and the rule ends near basis pursuit, as it should. Held-out entries are entries of ``y`` (pixels for
-inpainting and denoising, rows for CS), so the rule needs nothing but the operator.
+problem the held-out error falls all the way down the path, and the rule ends near basis pursuit, as it should.
+Held-out entries are entries of ``y`` (pixels for inpainting and denoising, rows for CS), so the rule needs nothing
+but the operator.
 """
 from __future__ import annotations
 
