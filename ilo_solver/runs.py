@@ -88,15 +88,44 @@ def photo_problem(task: str, path: str | Path, size: int, *, factor: int = 4, ma
 
 def plan(prior: str, method: str, fit, *, steps_scale: float = 1.0, restarts: int | None = None,
          radius: float | None = None, dead_zone: float = 0.0, dead_zone_tau: float = 0.1,
-         num_stages: int | None = None, **overrides):
+         num_stages: int | None = None, samples: int | None = None, **overrides):
     """The run's config: ``PRESETS[prior][method]`` configured (:func:`~ilo_solver.presets.configure`) with ``fit``
     plus the dead-zone term (weight ``dead_zone``, tolerance ``dead_zone_tau``), and every intermediate radius set to
-    ``radius`` where given (:func:`~ilo_solver.solvers.ilo.with_radius`)."""
+    ``radius`` where given (:func:`~ilo_solver.solvers.ilo.with_radius`); ``samples`` N (SGILO only): the chain's
+    thinning set so that it keeps at least N samples after burn-in (:func:`posterior_samples` takes the last N)."""
     if dead_zone != 0:
         fit = dataclasses.replace(fit, dead_zone_weight=dead_zone, dead_zone_tau=dead_zone_tau)
     cfg = presets.configure(prior, method, fit=fit, steps_scale=steps_scale, restarts=restarts,
                             num_stages=num_stages, **overrides)
+    if samples is not None:
+        from .solvers.sgilo import SGILOConfig
+        if not isinstance(cfg, SGILOConfig):
+            raise ValueError(f"--samples applies to --method sgilo (a posterior sampler), not {method!r}")
+        after = cfg.steps - cfg.burn_in
+        if isinstance(samples, bool) or not isinstance(samples, int) or not 1 <= samples <= after:
+            raise ValueError(f"--samples must be an integer in [1, {after}] (the chain's steps after burn-in at this "
+                             f"--steps-scale), got {samples!r}")
+        cfg = dataclasses.replace(cfg, thin=max(1, after // samples))
     return cfg if radius is None else presets.with_radius(cfg, radius)
+
+
+def posterior_samples(rec: Reconstruction, n: int, truth: torch.Tensor | None) -> tuple[dict, dict]:
+    """The last ``n`` image samples of an SGILO reconstruction as files (``sample_01.png`` ..., ``std.png`` -- the
+    pixelwise standard deviation over the samples, channel mean, scaled so that white = its maximum, which the
+    metrics give -- and ``samples.png``, a grid) and metrics (each sample's and their mean's against the truth)."""
+    from .storage import save_figure, save_png
+    s = rec.result.samples[-n:].cpu()
+    mean, std = s.mean(0), s.std(0, unbiased=False).mean(0, keepdim=True) if n > 1 else torch.zeros(1, *s.shape[2:])
+    top = float(std.max())
+    files = {f"sample_{i + 1:02d}.png": (lambda p, x=x: save_png(x, p)) for i, x in enumerate(s)}
+    files["std.png"] = lambda p: save_png((std / max(top, 1e-12) * 2 - 1).expand(3, -1, -1), p)
+    labels = [f"sample {i + 1}" for i in range(min(n, 7))] + ["mean of the samples"]
+    files["samples.png"] = lambda p: save_figure(result_grid([*s[:7], mean], labels), p, dpi=100)
+    metrics = dict(samples_written=n, std_max=top, std_mean=float(std.mean()))
+    if truth is not None:
+        metrics["sample_metrics"] = [all_metrics(x, truth) for x in s]
+        metrics["samples_mean_metrics"] = all_metrics(mean, truth)
+    return files, metrics
 
 
 def load_score_for(G, path: str | Path | None, device):

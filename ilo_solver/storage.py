@@ -217,11 +217,12 @@ def save_png(x, path: Path) -> None:
 
 
 def write_reconstruction(out: Path, *, metrics: dict, config: dict, figure, x, overwrite: bool = False,
-                         inputs=(), save_size: int | None = None) -> Path:
+                         inputs=(), save_size: int | None = None, extra: dict | None = None) -> Path:
     """A reconstruction's result directory (``ilo solve``, ``ilo classify``): ``metrics.json``, ``config.json``,
     ``grid.png`` (the matplotlib ``figure``, saved and closed here) and ``reconstruction.png`` (``x``,
     ``[3, H, W]``), through :func:`write_result_dir`; with ``save_size`` N also ``reconstruction_Npx.png``, the
-    reconstruction enlarged to N x N (bicubic; it adds no detail: for a print or a side-by-side with the photo)."""
+    reconstruction enlarged to N x N (bicubic; it adds no detail: for a print or a side-by-side with the photo);
+    ``extra``: more files (name -> writer(path)), written in the same directory, together."""
     files = {"metrics.json": lambda p: p.write_text(dumps(metrics, indent=1)),
              "config.json": lambda p: p.write_text(dumps(config, indent=1)),
              "grid.png": lambda p: save_figure(figure, p, dpi=100),
@@ -231,7 +232,10 @@ def write_reconstruction(out: Path, *, metrics: dict, config: dict, figure, x, o
         big = F.interpolate(x[None].float(), size=(save_size, save_size), mode="bicubic", align_corners=False,
                             antialias=save_size < x.shape[-1])[0].clamp(-1, 1)
         files[f"reconstruction_{save_size}px.png"] = lambda p: save_png(big, p)
-    return write_result_dir(out, files, overwrite=overwrite, inputs=inputs)
+    for name in extra or {}:
+        if name in files:
+            raise ValueError(f"extra file {name!r} would replace one of the result's own files")
+    return write_result_dir(out, {**files, **(extra or {})}, overwrite=overwrite, inputs=inputs)
 
 
 #: written into every result directory: what ``--overwrite`` may replace (a directory without it is not ours)

@@ -53,6 +53,9 @@ def add_parser(sub) -> None:
     m.add_argument("--restarts", type=int, default=None,
                    help="starts optimised as one batch (default: the preset's, 4; StyleGAN-2 pulse/ilo: 1)")
     m.add_argument("--steps-scale", type=float, default=1.0, help="multiply every step count of the preset")
+    m.add_argument("--samples", type=int, default=None, metavar="N", help="sgilo: also write N posterior samples "
+                   "(sample_01.png ...), their pixelwise standard deviation (std.png) and a grid (samples.png), with "
+                   "each sample's metrics")
     m.add_argument("--score", help="sgilo: score model from `ilo train-prior` (default: the shipped dcgan-faces "
                    "split-1 model)")
     add_run(s, "seed of the measurement draw and of the solver")
@@ -85,14 +88,18 @@ def run(args) -> dict:
         extra = dict(split=split)
     cfg = runs.plan(key, args.method, problem.task.fit, steps_scale=args.steps_scale, restarts=args.restarts,
                     radius=args.radius, dead_zone=args.dead_zone, dead_zone_tau=args.dead_zone_tau,
-                    num_stages=prior.num_stages, **extra)
+                    num_stages=prior.num_stages, samples=args.samples, **extra)
     rec = runs.reconstruct(prior, problem, cfg, rng=rng, score=score, device=device,
                            progress=not args.no_progress)
     metrics = dict(method=args.method, task=args.task, prior=args.prior, image=args.image,
                    observation=args.observation, seed=args.seed, **rec.metrics)
+    files = {}
+    if args.samples is not None:
+        files, sample_metrics = runs.posterior_samples(rec, args.samples, problem.truth)
+        metrics.update(sample_metrics)
     config = dict(cli=vars(args), task=dict(name=problem.task.name, noise_sigma=problem.task.sigma,
                                             **problem.task.params),
                   method=config_to_dict(cfg), **(dict(generator=prior.G.config()) if key == "stylegan2" else {}))
     write_reconstruction(args.out, metrics=metrics, config=config, figure=rec.grid(problem, args.method), x=rec.x,
-                         overwrite=args.overwrite, inputs=inputs, save_size=args.save_size)
+                         overwrite=args.overwrite, inputs=inputs, save_size=args.save_size, extra=files)
     return {k: metrics[k] for k in SUMMARY_KEYS if k in metrics}

@@ -338,3 +338,23 @@ def test_save_size_writes_the_reconstruction_enlarged_and_refuses_bad_sizes(tmp_
         with pytest.raises(SystemExit):
             _run(tmp_path / bad, "--task", "denoise", "--method", "csgm", "--save-size", bad)
         assert re.search(msg, capsys.readouterr().err)
+
+
+def test_sgilo_samples_writes_samples_std_and_their_metrics(tmp_path, capsys):
+    rc, out = _run(tmp_path, "--task", "inpaint", "--method", "sgilo", "--samples", "3", "--steps-scale", "0.05",
+                   restarts="2")
+    assert rc == 0
+    names = {p.name for p in out.iterdir()}
+    assert {"sample_01.png", "sample_02.png", "sample_03.png", "std.png", "samples.png"} <= names
+    assert "sample_04.png" not in names
+    m = json.loads((out / "metrics.json").read_text())
+    assert m["samples_written"] == 3 and len(m["sample_metrics"]) == 3 and m["std_max"] > 0
+    assert {"psnr", "lpips"} <= set(m["samples_mean_metrics"])
+    assert json.loads((out / "config.json").read_text())["method"]["thin"] == 1
+    std = np.asarray(Image.open(out / "std.png"))
+    assert std.shape == (64, 64, 3) and std.max() == 255                  # scaled so that white = std_max
+    for bad, msg in ((["--method", "ilo", "--samples", "2"], "--samples applies to --method sgilo"),
+                     (["--method", "sgilo", "--samples", "99"], r"--samples must be an integer in \[1, ")):
+        with pytest.raises(SystemExit):
+            _run(tmp_path / "bad", "--task", "inpaint", *bad)
+        assert re.search(msg, capsys.readouterr().err)
