@@ -4,10 +4,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import classify, convert, solve, srec, train_classifier, train_prior
+from . import classify, convert, render, solve, srec, train_classifier, train_prior
 from ._args import Help, emit
 
-COMMANDS = {m.NAME: m for m in (solve, classify, srec, convert, train_prior, train_classifier)}
+COMMANDS = {m.NAME: m for m in (solve, render, classify, srec, convert, train_prior, train_classifier)}
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -59,7 +59,7 @@ def add_parser(sub) -> None:
     m.add_argument("--score", help="sgilo: score model from `ilo train-prior` (default: the shipped dcgan-faces "
                    "split-1 model)")
     add_run(s, "seed of the measurement draw and of the solver")
-    add_output(s, "metrics.json, config.json, grid.png, reconstruction.png")
+    add_output(s, "metrics.json, config.json, grid.png, reconstruction.png; state.safetensors for ilo render")
     s.add_argument("--save-size", type=save_size, metavar="N", help="also write reconstruction_Npx.png, the "
                    "reconstruction enlarged to N x N (bicubic: no detail is added), e.g. the side of the square cut "
                    "from your photo, which the run prints")
@@ -94,8 +94,14 @@ def run(args) -> dict:
     metrics = dict(method=args.method, task=args.task, prior=args.prior, image=args.image,
                    observation=args.observation, seed=args.seed, **rec.metrics)
     files = {}
+    from ilo_solver.solvers.ilo import ILOResult
+    if isinstance(rec.result, ILOResult):   # the solution state, for `ilo render`
+        from ilo_solver.render import STATE, save_solution
+        files[STATE] = lambda p: save_solution(p, rec.result, prior_spec=args.prior, G=prior.layered(),
+                                               method=args.method, config=config_to_dict(cfg))
     if args.samples is not None:
-        files, sample_metrics = runs.posterior_samples(rec, args.samples, problem.truth)
+        sample_files, sample_metrics = runs.posterior_samples(rec, args.samples, problem.truth)
+        files.update(sample_files)
         metrics.update(sample_metrics)
     config = dict(cli=vars(args), task=dict(name=problem.task.name, noise_sigma=problem.task.sigma,
                                             **problem.task.params),

@@ -32,7 +32,7 @@ from ..optim.loop import Round, SolveResult, check_schedule, minimize
 from ..optim.projection import project_l1_ball_around, project_l2_ball
 from ..physics.operators import Operator
 
-__all__ = ["ILOConfig", "ILOResult", "ilo", "ilo_many", "csgm_config", "with_radius"]
+__all__ = ["ILOConfig", "ILOResult", "ilo", "ilo_many", "csgm_config", "with_radius", "project_back"]
 
 INF = math.inf
 
@@ -134,7 +134,7 @@ def ilo(G: LayeredGenerator, y: torch.Tensor, op: Operator, *, config: ILOConfig
             split = 0
         else:
             if cfg.project_back and split > 0 and i > 1:   # line 5: back to the range of G_{0->split}
-                z = _project_back(G, z, code, split, cfg.project_back_steps, cfg.rounds[0].lr)
+                z = project_back(G, z, code, split, cfg.project_back_steps, cfg.rounds[0].lr)
                 with torch.no_grad():
                     code = G.forward_to(z, split)
             with torch.no_grad():
@@ -192,8 +192,9 @@ def _l1_ball_step(center: torch.Tensor, radius: float):
     return step
 
 
-def _project_back(G, z, code, split, steps, lr):
-    """Algorithm 1, line 5: :math:`\\arg\\min_z\\|G_{0\\to s}(z)-h\\|^2` from the current z."""
+def project_back(G, z, code, split, steps, lr):
+    """Algorithm 1, line 5: :math:`\\arg\\min_z\\|G_{0\\to s}(z)-h\\|^2` from the current z (``steps`` Adam
+    steps at ``lr``): the latent whose code at ``split`` is closest to ``code``."""
     res = minimize([z], lambda vs: ((G.forward_to(vs[0], split) - code) ** 2).flatten(1).sum(1), steps=steps, lr=lr,
                    record=None)
     return res.params[0]

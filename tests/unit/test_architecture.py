@@ -25,8 +25,9 @@ ALLOWED = {
     "storage": {"presets", "solvers", "optim", "fit", "physics", "generators", "priors", "io"},
     "figures": {"io"},
     "runs": {"presets", "storage", "figures", "solvers", "optim", "fit", "physics", "generators", "priors", "io"},
-    "cli": {"runs", "presets", "storage", "figures", "solvers", "optim", "fit", "physics", "generators", "priors",
-            "io"},
+    "render": {"presets", "solvers", "generators", "io"},
+    "cli": {"runs", "render", "presets", "storage", "figures", "solvers", "optim", "fit", "physics", "generators",
+            "priors", "io"},
 }
 
 
