@@ -108,6 +108,12 @@ def _better_variant(rows: list[dict]) -> str:
     return min(mean, key=mean.get)
 
 
+def _collect(results, total: int, desc: str) -> list:
+    """The results of one ``executor.map``, in order, with a progress bar (jobs done, time estimate) on stderr."""
+    from tqdm import tqdm
+    return list(tqdm(results, total=total, desc=desc, unit="job", leave=False))
+
+
 def run(cfg: Config, *, seed: int, executor) -> dict:
     cells = [(p, v) for p in PANELS for v in getattr(cfg, p)]
     seeds = {c: seed * 1000 + i for i, c in enumerate(cells)}
@@ -117,7 +123,7 @@ def run(cfg: Config, *, seed: int, executor) -> dict:
     jobs = [("cell", (p, v, seeds[(p, v)], m, curve)) for p, v in cells for m in ("mean_face", *METHODS)]
     jobs += [("table1", (tuple(cfg.photos), seed * 1000 + 900)),
              ("runtime", (tuple(cfg.photos[:cfg.runtime_photos]), seed * 1000 + 901))]
-    out = list(executor.map(dispatch, [cfg] * len(jobs), *zip(*jobs, strict=True)))
+    out = _collect(executor.map(dispatch, [cfg] * len(jobs), *zip(*jobs, strict=True)), len(jobs), "paper: curves")
     figure2, k = [], 0
     for p, v in cells:
         figure2 += _rows(curve, p, v, seeds[(p, v)], "curve", dict(zip(("mean_face", *METHODS), out[k:k + 5],
@@ -129,7 +135,8 @@ def run(cfg: Config, *, seed: int, executor) -> dict:
                 for p, v in cfg.claim_levels}
     jobs = [(p, v, seeds[(p, v)], m, evaluation) for p, v in cfg.claim_levels
             for m in ("mean_face", baseline[f"{p}:{v}"], "ilo")]
-    out = list(executor.map(dispatch, [cfg] * len(jobs), ["cell"] * len(jobs), jobs))
+    out = _collect(executor.map(dispatch, [cfg] * len(jobs), ["cell"] * len(jobs), jobs), len(jobs),
+                   "paper: evaluation set")
     for i, (p, v) in enumerate(cfg.claim_levels):
         names = ("mean_face", baseline[f"{p}:{v}"], "ilo")
         figure2 += _rows(evaluation, p, v, seeds[(p, v)], "eval", dict(zip(names, out[3 * i:3 * i + 3], strict=True)))
