@@ -42,10 +42,54 @@ from ._common import (
 )
 
 
-def _key(mod, *, quick: bool, seed: int) -> dict:
-    cfg = mod.QUICK if quick else mod.DEFAULT
+def _key(mod, *, quick: bool, seed: int, cfg=None) -> dict:
+    cfg = (mod.QUICK if quick else mod.DEFAULT) if cfg is None else cfg
     # normalised through JSON (tuples -> lists) so that it compares equal to the saved key
     return json.loads(dumps(dict(config=dataclasses.asdict(cfg), seed=seed, quick=quick)))
+
+
+def override(cfg, settings) -> object:
+    """``cfg`` (a check's Config) with ``settings`` -- ``"key=value"`` strings -- applied, each value read as the
+    field's type: an int, a float, ``true``/``false``, or a tuple written as Python literals (``20,40,80`` or
+    ``((5, 50, 200),)``). An unknown field or a value of the wrong type is one clear error naming the field."""
+    import ast
+    fields = {f.name: getattr(cfg, f.name) for f in dataclasses.fields(cfg)}
+    changes = {}
+    for item in settings:
+        key, sep, text = item.partition("=")
+        key = key.strip()
+        if not sep or key not in fields:
+            raise ValueError(f"--set {item!r}: expected KEY=VALUE with KEY one of {', '.join(fields)}")
+        default = fields[key]
+        try:
+            if isinstance(default, bool):
+                if text.strip().lower() not in ("true", "false"):
+                    raise ValueError("expected true or false")
+                value = text.strip().lower() == "true"
+            elif isinstance(default, tuple):
+                value = ast.literal_eval(text)
+                value = value if isinstance(value, tuple) else (value,)
+            elif isinstance(default, int):
+                value = int(text)
+            elif isinstance(default, float):
+                value = float(text)
+            else:
+                value = ast.literal_eval(text) if text.strip()[:1] in "([{'\"0123456789-" else text
+        except (ValueError, SyntaxError) as e:
+            raise ValueError(f"--set {key}: cannot read {text!r} as a {type(default).__name__} "
+                             f"(default {default!r}): {e}") from None
+        changes[key] = value
+    return dataclasses.replace(cfg, **changes)
+
+
+def describe_config(mod) -> str:
+    """Every Config field of a check: its default and its --quick value (``python -m verification CLAIM
+    --list-config``)."""
+    rows = [f"{mod.__name__.split('.')[-1]}: Config fields (default | --quick); set any with --set KEY=VALUE"]
+    for f in dataclasses.fields(mod.DEFAULT):
+        d, q = getattr(mod.DEFAULT, f.name), getattr(mod.QUICK, f.name)
+        rows.append(f"  {f.name} ({type(d).__name__}): {d!r}" + ("" if q == d else f" | {q!r}"))
+    return "\n".join(rows)
 
 
 def _cached(name: str, out: Path, key: dict, *, warn: bool = False, mod=None):
@@ -146,23 +190,26 @@ def _refuse_foreign_report(out: Path, checks: dict) -> None:
 
 
 def run_checks(names, *, quick: bool, out: Path, seed: int, executor: cf.Executor, force: bool = False,
-               progress: bool = True, checks: dict | None = None, replot: bool = False) -> list[ClaimRow]:
+               progress: bool = True, checks: dict | None = None, replot: bool = False,
+               configs: dict | None = None) -> list[ClaimRow]:
     """Run (or reuse) the checks ``names``, draw the figures of new or changed results (all with ``replot``), and
     write the report of every claim that has a finished result in ``out`` for these settings -- so running one claim
     does not drop the others' rows. A reused result is said to be reused, with when and where it was computed.
     ``checks``: the registry of check modules (default :data:`verification.CHECKS`; ``verification.paper`` passes
-    its own)."""
+    its own); ``configs``: a Config per check name in place of its DEFAULT / QUICK (``--set``)."""
     checks = CHECKS if checks is None else checks
+    configs = configs or {}
     with _exclusive(out):
         _refuse_foreign_report(out, checks)
         for name in tqdm(names, desc="claims", disable=not progress):
             mod = checks[name]
-            key = _key(mod, quick=quick, seed=seed)
+            cfg = configs.get(name) or (mod.QUICK if quick else mod.DEFAULT)
+            key = _key(mod, quick=quick, seed=seed, cfg=cfg)
             saved = None if force else _cached(name, out, key, warn=True, mod=mod)
             reused = saved is not None
             if saved is None:
                 t = time.perf_counter()
-                result = mod.run(mod.QUICK if quick else mod.DEFAULT, seed=seed, executor=executor)
+                result = mod.run(cfg, seed=seed, executor=executor)
                 save_json(out / f"{name}.json", dict(key=key, seconds=time.perf_counter() - t, result=result,
                                                      computed=dict(at=time.strftime("%Y-%m-%d %H:%M:%S %Z"),
                                                                    **machine())))
@@ -180,7 +227,7 @@ def run_checks(names, *, quick: bool, out: Path, seed: int, executor: cf.Executo
         rows: list[ClaimRow] = []
         where: list[str] = []
         for name, mod in checks.items():
-            saved = _cached(name, out, _key(mod, quick=quick, seed=seed))
+            saved = _cached(name, out, _key(mod, quick=quick, seed=seed, cfg=configs.get(name)))
             if saved is not None:
                 rows.extend(evaluate(mod, saved["result"]))
                 where.append(provenance(name, saved))
@@ -221,14 +268,32 @@ def _main(argv=None) -> int:
     ap.add_argument("--replot", action="store_true",
                     help="redraw every figure (after a change to a plot function); by default a figure is drawn only "
                          "when its result is new or changed")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                    help="change one field of the claim's Config (one CLAIM, an explicit --out; repeatable): your "
+                         "own sizes, e.g. srec --set ms=20,40,80 --set draws=10. --list-config shows the fields")
+    ap.add_argument("--list-config", action="store_true", help="print each CLAIM's Config fields and exit")
     ap.add_argument("--strict", action="store_true",
                     help="exit 1 when any claim fails or is not falsifiable at this size (make figures uses it)")
     args = ap.parse_args(argv)
     unknown = [c for c in args.claims if c not in CHECKS]
     if unknown:
         ap.error(f"unknown claim(s) {', '.join(unknown)}; choose from {', '.join(CHECKS)}")
+    if args.list_config:
+        print("\n".join(describe_config(CHECKS[c]) for c in (args.claims or CHECKS)))
+        return 0
     if args.workers < 1 or args.threads < 1:
         ap.error("--workers and --threads must be >= 1")
+    configs = {}
+    if args.set:
+        if len(args.claims) != 1 or args.out is None:
+            ap.error("--set changes one claim's Config: name exactly one CLAIM and an --out of your own")
+        if args.out.resolve() in (Path("docs/figures").resolve(), Path("docs/paper").resolve()):
+            ap.error("--set results never go into the committed docs/figures or docs/paper; choose another --out")
+        mod = CHECKS[args.claims[0]]
+        try:
+            configs[args.claims[0]] = override(mod.QUICK if args.quick else mod.DEFAULT, args.set)
+        except (ValueError, TypeError) as e:
+            ap.error(str(e))
     if args.workers == 1:
         set_threads(args.threads)
     names = args.claims or list(CHECKS)
@@ -241,7 +306,7 @@ def _main(argv=None) -> int:
     try:
         with (dask_executor(args.scheduler) if args.scheduler is not None else make_executor(args.workers)) as ex:
             rows = run_checks(names, quick=args.quick, out=args.out, seed=args.seed, executor=ex, force=args.force,
-                              replot=args.replot)
+                              replot=args.replot, configs=configs)
     except (RuntimeError, OSError, ValueError) as e:
         ap.exit(2, f"python -m verification: error: {e}\n")
     except KeyboardInterrupt:
