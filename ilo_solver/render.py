@@ -38,8 +38,8 @@ def save_solution(path: Path, result, *, prior_spec: str, G, method: str, config
     """Write the state of an :class:`~ilo_solver.solvers.ilo.ILOResult` (its selected restart) to ``path``."""
     from safetensors.torch import save_file
     b = result.best
-    save_file({"code": result.code[b:b + 1].detach().cpu().contiguous(),
-               "z": result.z[b:b + 1].detach().cpu().contiguous()}, str(path),
+    save_file({"code": result.code[b:b + 1].detach().cpu().clone(),     # clones: for CSGM z and code are one
+               "z": result.z[b:b + 1].detach().cpu().clone()}, str(path),   # tensor, which safetensors refuses
               metadata=dict(split=str(result.split), prior=prior_spec, prior_sha256=prior_checksum(G), method=method,
                             config=json.dumps(config), format="ilo-solution-1"))
 

@@ -33,6 +33,15 @@ def test_a_result_re_renders_bit_for_bit(solved, tmp_path, capsys):
     assert "exists; not overwriting it" in capsys.readouterr().err
 
 
+def test_a_csgm_result_whose_latent_is_its_code_re_renders(tmp_path, capsys):
+    out = tmp_path / "csgm"
+    assert main(["solve", "--image", "astronaut", "--task", "denoise", "--method", "csgm", "--steps-scale", "0.02",
+                 "--no-progress", "--out", str(out)]) == 0
+    capsys.readouterr()
+    assert main(["render", str(out), "--out", str(tmp_path / "c.png")]) == 0
+    assert json.loads(capsys.readouterr().out)["identical"] is True
+
+
 def test_another_prior_is_refused_and_line5_renders_the_range(solved):
     from ilo_solver.generators.dcgan import load_dcgan_faces
     G = load_dcgan_faces()
