@@ -39,7 +39,7 @@ figures: $(STAMP)
 	$(PY) -m verification --strict --out docs/figures $(if $(FORCE),--force,)
 	$(PY) -m verification.report README.md docs/figures/report.json
 
-# The ILO paper's experiments on the offline prior (~30 min on 2 cores with FORCE=1; docs/paper is reused otherwise).
+# The ILO paper's experiments on the offline prior (106 min on 2 shared cores with FORCE=1; docs/paper is reused otherwise).
 paper: $(STAMP)
 	$(PY) -m verification.paper --workers 2 --readme README.md $(if $(FORCE),--force,)
 
