@@ -19,7 +19,7 @@ from pathlib import Path
 
 import torch
 
-__all__ = ["STATE", "prior_checksum", "save_solution", "load_solution", "render"]
+__all__ = ["STATE", "prior_checksum", "save_solution", "load_solution", "render", "compare_with_saved"]
 
 STATE = "state.safetensors"
 
@@ -51,7 +51,7 @@ def load_solution(path: Path) -> tuple[dict, dict]:
         with safe_open(str(path), framework="pt") as f:
             meta = f.metadata() or {}
             tensors = {k: f.get_tensor(k) for k in f.keys()}   # noqa: SIM118 (safe_open has no __iter__)
-    except (OSError, ValueError, RuntimeError, Exception) as e:   # safetensors raises its own error types
+    except Exception as e:   # safetensors raises its own error types besides OSError / ValueError
         raise ValueError(f"{path} is not a readable solution state: {e}") from None
     if meta.get("format") != "ilo-solution-1" or not {"code", "z"} <= set(tensors):
         raise ValueError(f"{path} is not an ilo solution state (format {meta.get('format')!r})")
@@ -85,3 +85,18 @@ def render(result_dir: Path, *, G=None, project_back: int = 0) -> tuple[torch.Te
             return G(z)[0], meta
     with torch.no_grad():
         return G.forward_from(tensors["code"], split)[0], meta
+
+
+def compare_with_saved(x: torch.Tensor, result_dir: Path) -> dict:
+    """How a rendering ``x`` ``[3, H, W]`` compares with the result's ``reconstruction.png`` in 8-bit levels:
+    ``identical`` and ``max_level_difference`` (empty when the result holds no reconstruction)."""
+    import numpy as np
+    from PIL import Image
+
+    from .io.images import to_uint8
+    saved = Path(result_dir) / "reconstruction.png"
+    if not saved.is_file():
+        return {}
+    with Image.open(saved) as im:
+        diff = np.abs(to_uint8(x).astype(int) - np.asarray(im.convert("RGB"), int))
+    return dict(identical=bool(diff.max() == 0), max_level_difference=int(diff.max()))

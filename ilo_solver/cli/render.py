@@ -24,11 +24,7 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> dict:
-    import numpy as np
-    from PIL import Image
-
-    from ilo_solver.io.images import to_uint8
-    from ilo_solver.render import render
+    from ilo_solver.render import compare_with_saved, render
     from ilo_solver.storage import save_png
     if args.out.suffix.lower() != ".png":
         raise ValueError(f"--out must end in .png, got {args.out}")
@@ -40,8 +36,6 @@ def run(args) -> dict:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     save_png(x, args.out)
     out = dict(out=str(args.out), prior=meta["prior"], method=meta["method"], split=int(meta["split"]))
-    saved = args.result / "reconstruction.png"
-    if not args.project_back and saved.is_file():
-        diff = np.abs(to_uint8(x).astype(int) - np.asarray(Image.open(saved).convert("RGB"), int))
-        out.update(identical=bool(diff.max() == 0), max_level_difference=int(diff.max()))
+    if not args.project_back:
+        out.update(compare_with_saved(x, args.result))
     return out
