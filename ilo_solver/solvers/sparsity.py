@@ -83,24 +83,21 @@ def basis_pair(shape: tuple, cfg: LassoConfig):
     if H % 2 ** cfg.level or W % 2 ** cfg.level:
         raise ValueError(f"a {cfg.level}-level wavelet transform needs sides divisible by {2 ** cfg.level}, got "
                          f"{H}x{W}")
-    _, slices = pywt.coeffs_to_array(pywt.wavedec2(np.zeros((H, W)), cfg.wavelet, mode="periodization",
-                                                   level=cfg.level))
+    kw = dict(wavelet=cfg.wavelet, mode="periodization", level=cfg.level, axes=(-2, -1))
+    slices: dict = {}   # coefficient layout per array shape (the packing depends on the leading axes too)
 
-    def analysis(x):
-        a = x.cpu().numpy()
-        out = np.empty_like(a)
-        for idx in np.ndindex(*a.shape[:-2]):
-            out[idx] = pywt.coeffs_to_array(pywt.wavedec2(a[idx], cfg.wavelet, mode="periodization",
-                                                          level=cfg.level))[0]
-        return torch.from_numpy(out).to(x)
+    def layout(shape):
+        if shape not in slices:
+            slices[shape] = pywt.coeffs_to_array(pywt.wavedec2(np.zeros(shape), **kw), axes=(-2, -1))[1]
+        return slices[shape]
+
+    def analysis(x):   # every image and channel at once (the transform runs over the last two axes)
+        return torch.from_numpy(pywt.coeffs_to_array(pywt.wavedec2(x.cpu().numpy(), **kw), axes=(-2, -1))[0]).to(x)
 
     def synthesis(c):
         a = c.cpu().numpy()
-        out = np.empty_like(a)
-        for idx in np.ndindex(*a.shape[:-2]):
-            coeffs = pywt.array_to_coeffs(a[idx], slices, output_format="wavedec2")
-            out[idx] = pywt.waverec2(coeffs, cfg.wavelet, mode="periodization")
-        return torch.from_numpy(out).to(c)
+        coeffs = pywt.array_to_coeffs(a, layout(a.shape), output_format="wavedec2")
+        return torch.from_numpy(pywt.waverec2(coeffs, cfg.wavelet, mode="periodization", axes=(-2, -1))).to(c)
     return analysis, synthesis
 
 
@@ -115,11 +112,13 @@ def _lipschitz(op, shape, *, iters: int = 50) -> float:
     return 1.05 * lam
 
 
-def lasso_fixed(op, y: torch.Tensor, lam: float, analysis, synthesis, *, steps: int, L: float,
+def lasso_fixed(op, y: torch.Tensor, lam, analysis, synthesis, *, steps: int, L: float,
                 keep: torch.Tensor | None = None, c0: torch.Tensor | None = None) -> torch.Tensor:
-    """FISTA for one λ: the coefficients ``c`` (float64), from ``c0`` (warm start) or 0; ``keep`` (a 0/1 tensor of
-    ``y``'s shape) fits only the kept measurements."""
+    """FISTA for one λ per problem: the coefficients ``c`` (float64), from ``c0`` (warm start) or 0; ``lam`` a
+    number or one value per row of ``y`` (the rows are independent problems under one operator); ``keep`` (a 0/1
+    tensor of ``y``'s shape) fits only the kept measurements."""
     shape = (y.shape[0], *op.in_shape)
+    lam = torch.as_tensor(lam, dtype=torch.float64).reshape(-1, *[1] * len(op.in_shape))
     y64 = y.double()
     m = torch.ones_like(y64) if keep is None else keep.double()
 
@@ -138,28 +137,32 @@ def lasso_fixed(op, y: torch.Tensor, lam: float, analysis, synthesis, *, steps: 
 
 def lasso(G, y: torch.Tensor, op, *, config: LassoConfig, rng: torch.Generator | None = None,
           progress: bool = False) -> SolveResult:
-    """Lasso in ``config.basis`` with λ chosen by hold-out (see the module docstring) for ``y`` ``[1, *out]`` of a
-    linear operator; ``G`` and ``rng`` are not used (the split is seeded by ``config.seed``). The result's
-    ``losses`` hold, per λ of the path, the held-out residual (one list)."""
+    """Lasso in ``config.basis`` with λ chosen by hold-out (see the module docstring) for ``y`` ``[B, *out]`` of a
+    linear operator: each row is its own problem (own λ path from its own λ_max, own choice);
+    ``G`` and ``rng`` are not used (the split is seeded by ``config.seed``). The result's ``losses`` hold, per
+    problem, the held-out residual at each λ of its path."""
     if not isinstance(op, O.LinearOperator):
         raise ValueError(f"Lasso needs a linear operator (A and its adjoint), not {type(op).__name__}")
     t0 = time.perf_counter()
-    shape = (y.shape[0], *op.in_shape)
+    B = y.shape[0]
+    shape = (B, *op.in_shape)
     analysis, synthesis = basis_pair(shape, config)
-    L = _lipschitz(op, shape)
-    lam_max = float(analysis(op.A_adjoint(y.float()).double()).abs().max())
-    if lam_max == 0:
-        return SolveResult(x=torch.zeros(shape, dtype=y.dtype), losses=[[]], seconds=[0.0], config=config)
-    held = (torch.rand(y.shape, generator=torch.Generator().manual_seed(config.seed)) < config.holdout).double()
-    lams = lam_max * 10.0 ** (-4 * np.arange(config.path) / (config.path - 1))
+    L = _lipschitz(op, (1, *op.in_shape))
+    lam_max = analysis(op.A_adjoint(y.float()).double()).abs().reshape(B, -1).amax(1)
+    held = (torch.rand(y.shape[1:], generator=torch.Generator().manual_seed(config.seed)) < config.holdout)
+    held = held.double().expand(y.shape)
+    lams = lam_max[None, :] * torch.tensor(10.0 ** (-4 * np.arange(config.path) / (config.path - 1)))[:, None]
     errs, c, path = [], None, []
-    for lam in lams:
-        c = lasso_fixed(op, y, float(lam), analysis, synthesis, steps=config.steps, L=L, keep=1 - held, c0=c)
+    for lam in lams:                                   # [J, B]: one λ per problem at each point of the path
+        c = lasso_fixed(op, y, lam, analysis, synthesis, steps=config.steps, L=L, keep=1 - held, c0=c)
         r = (op.A(synthesis(c).float()).double() - y.double()) * held
-        errs.append(float((r ** 2).sum()))
+        errs.append((r ** 2).reshape(B, -1).sum(1))
         path.append(c)
-    j = int(np.argmin(errs))   # refit on all measurements at the chosen λ, warm-started from its hold-out fit
-    c = lasso_fixed(op, y, float(lams[j]), analysis, synthesis, steps=config.steps, L=L, c0=path[j])
-    x = synthesis(c).to(y.dtype).clamp(-1, 1)
-    return SolveResult(x=x, losses=[errs], seconds=[time.perf_counter() - t0],
+    errs = torch.stack(errs, 1)                        # [B, J]
+    j = errs.argmin(1)   # refit on all measurements at each problem's λ, warm-started from its hold-out fit
+    pick = torch.arange(B)
+    c = lasso_fixed(op, y, lams[j, pick], analysis, synthesis, steps=config.steps, L=L,
+                    c0=torch.stack(path)[j, pick])
+    x = torch.where((lam_max > 0).reshape(B, *[1] * len(op.in_shape)), synthesis(c), 0.0).to(y.dtype).clamp(-1, 1)
+    return SolveResult(x=x, losses=errs.tolist(), seconds=[time.perf_counter() - t0],
                        config=dataclasses.replace(config))
