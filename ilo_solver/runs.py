@@ -113,6 +113,7 @@ def posterior_samples(rec: Reconstruction, n: int, truth: torch.Tensor | None) -
     """The last ``n`` image samples of an SGILO reconstruction as files (``sample_01.png`` ..., ``std.png`` -- the
     pixelwise standard deviation over the samples, channel mean, scaled so that white = its maximum, which the
     metrics give -- and ``samples.png``, a grid) and metrics (each sample's and their mean's against the truth)."""
+    from .fit.metrics import posterior_maps, std_predicts_error
     from .storage import save_figure, save_png
     s = rec.result.samples[-n:].cpu()
     mean, std = s.mean(0), s.std(0, unbiased=False).mean(0, keepdim=True) if n > 1 else torch.zeros(1, *s.shape[2:])
@@ -125,6 +126,8 @@ def posterior_samples(rec: Reconstruction, n: int, truth: torch.Tensor | None) -
     if truth is not None:
         metrics["sample_metrics"] = [all_metrics(x, truth) for x in s]
         metrics["samples_mean_metrics"] = all_metrics(mean, truth)
+        if n > 1:   # does the spread predict the error (verification.uncertainty judges it on generator samples)
+            metrics["std_predicts_error"] = std_predicts_error(*posterior_maps(s, truth))
     return files, metrics
 
 

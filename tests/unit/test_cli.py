@@ -350,6 +350,8 @@ def test_sgilo_samples_writes_samples_std_and_their_metrics(tmp_path, capsys):
     m = json.loads((out / "metrics.json").read_text())
     assert m["samples_written"] == 3 and len(m["sample_metrics"]) == 3 and m["std_max"] > 0
     assert {"psnr", "lpips"} <= set(m["samples_mean_metrics"])
+    assert set(m["std_predicts_error"]) == {"spearman", "coverage", "scale"}      # the truth is known here
+    assert -1 <= m["std_predicts_error"]["spearman"] <= 1
     assert json.loads((out / "config.json").read_text())["method"]["thin"] == 1
     std = np.asarray(Image.open(out / "std.png"))
     assert std.shape == (64, 64, 3) and std.max() == 255                  # scaled so that white = std_max
