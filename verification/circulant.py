@@ -202,7 +202,7 @@ CONTROLS = (
 def plot(result: dict):
     """The claim's figure, drawn from the saved result (save it with :func:`verification._common.save_figure`)."""
     import matplotlib.pyplot as plt
-    fig, (a, b, c) = plt.subplots(1, 3, figsize=(16, 4))
+    fig, (a, b, c) = plt.subplots(1, 3, figsize=(17, 4.2), layout="constrained")
     sr = result["srec"]
     for kind, style in (("gaussian", "o-"), ("circulant", "s--"), ("circulant without signs", "x:"),
                         (LOW_PASS, "v-.")):
@@ -210,18 +210,27 @@ def plot(result: dict):
     c.set_xlabel("m")
     c.set_ylabel("median adversarial gamma_hat on G2(E)")
     c.set_title(f"S-REC of the extended range, K = {sr['K']:g}")
-    c.legend(fontsize=6)
+    c.legend(fontsize=8)
+    from matplotlib.lines import Line2D
     ms = result["ms"]
-    for name in sorted({r["set"] for r in result["jl"]}):
-        for kind, style in (("gaussian", "o-"), ("circulant", "s--"), ("circulant without signs", "x:")):
-            a.loglog(ms, [_avg(result, kind, m, "distortion", name) for m in ms], style, label=f"{kind}, {name}")
-            b.semilogx(ms, [_avg(result, kind, m, "gamma", name) for m in ms], style, label=f"{kind}, {name}")
-    a.loglog(ms, 3 * np.sqrt(np.log(500) / np.array(ms)), "k:", label="~ sqrt(log P / m)")
+    kinds = (("gaussian", "o-"), ("circulant", "s--"), ("circulant without signs", "x:"))
+    sets = sorted({r["set"] for r in result["jl"]})
+    colours = dict(zip(sets, plt.rcParams["axes.prop_cycle"].by_key()["color"], strict=False))
+    for name in sets:
+        for kind, style in kinds:
+            a.loglog(ms, [_avg(result, kind, m, "distortion", name) for m in ms], style, color=colours[name])
+            b.semilogx(ms, [_avg(result, kind, m, "gamma", name) for m in ms], style, color=colours[name])
+    a.loglog(ms, 3 * np.sqrt(np.log(500) / np.array(ms)), "k:")
     a.set_xlabel("m")
     a.set_ylabel("max | ||Ax||^2/||x||^2 - 1 |")
-    a.legend(fontsize=6)
     b.set_xlabel("m")
     b.set_ylabel("min ||Ax||/||x|| (S-REC gamma on the set)")
+    handles = ([Line2D([], [], color=colours[n], lw=3, label=f"set: {n}") for n in sets]
+               + [Line2D([], [], color="grey", ls=st[1:], marker=st[0], label=k) for k, st in kinds]
+               + [Line2D([], [], color="k", ls=":", label="~ sqrt(log P / m)")])
+    fig.legend(handles=handles, fontsize=8, loc="outside right upper")
+    for ax, grid in ((a, ms), (b, ms), (c, sr["ms"])):     # the measured m's as plain ticks (no crowded minor labels)
+        ax.set_xticks(grid, [str(m) for m in grid])
+        ax.minorticks_off()
     fig.suptitle(f"partial circulant vs Gaussian, n = {result['n']}")
-    fig.tight_layout()
     return fig

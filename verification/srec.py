@@ -165,13 +165,16 @@ def plot(result: dict):
         w = c["widths"]
         k, d, n = w[0], len(w) - 1, w[-1]
         xs = np.sqrt(k * d * np.log(n) / ms)
-        line, = a.loglog(xs, 1 - np.mean(c["adversarial"], 1), "o-", label=f"k={k}, d={d} (adversarial)")
+        line, = a.loglog(xs, 1 - np.mean(c["adversarial"], 1), "o-", label=f"k={k}, d={d}")
         a.loglog(xs, 1 - np.mean(c["random"], 1), "s:", color=line.get_color(), alpha=0.6)
         a.loglog(xs, 1 - np.mean(c["repeated"], 1), "x--", color=line.get_color(), alpha=0.6)
     a.set_xlabel("sqrt(k d log n / m)")
-    a.set_ylabel("1 - gamma_hat  (dotted: random pairs; dashed: repeated-rows control)")
+    a.set_ylabel("1 - gamma_hat")
     a.set_title("S-REC on the range of random ReLU nets")
-    a.legend(fontsize=7)
+    from matplotlib.lines import Line2D
+    styles = [Line2D([], [], color="grey", ls=ls, marker=mk, label=lab) for ls, mk, lab in
+              (("-", "o", "adversarial pairs"), (":", "s", "random pairs"), ("--", "x", "repeated rows (control)"))]
+    a.legend(handles=a.get_legend_handles_labels()[0] + styles, fontsize=7)
     tm = [t["m"] for t in result["tail"]]
     b.semilogy(tm, [t["exact"] for t in result["tail"]], "-", label="exact chi-square tail")
     cis = [wilson(t["hits"], t["draws"]) for t in result["tail"]]

@@ -335,3 +335,31 @@ def test_theorem1_recovery_pairs_each_instance_with_its_own_network():
     for key in ("m_star", "m_star_csgm"):
         assert sum(r[key][0] is not None for r in rows) >= 2, [r[key] for r in rows]
     assert all(len(r["rec_dev"]) == len(r["rec_rhs"]) == 2 and r["rec_dev"][0] < r["rec_rhs"][0] for r in rows)
+
+
+@pytest.mark.slow   # the quick verification run (module fixture)
+def test_every_figure_is_slide_ready(quick_run):
+    """Every check's figure, drawn from its quick result: every axis label, title and legend lies inside the canvas
+    (nothing clipped at 1280x720 or in the docs), and no legend lists more than 10 entries."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from verification._common import load_json
+    out, _ = quick_run
+    for name, mod in CHECKS.items():
+        fig = mod.plot(load_json(out / f"{name}.json")["result"])
+        fig.canvas.draw()
+        r = fig.canvas.get_renderer()
+        box = fig.bbox
+        texts = [fig._suptitle] if fig._suptitle is not None else []
+        legends = list(fig.legends)
+        for ax in fig.axes:
+            texts += [ax.xaxis.label, ax.yaxis.label, ax.title]
+            legends += [ax.get_legend()] if ax.get_legend() is not None else []
+        for t in [t for t in texts if t.get_text()] + legends:
+            b = t.get_window_extent(r)
+            assert b.x0 >= -1 and b.y0 >= -1 and b.x1 <= box.x1 + 1 and b.y1 <= box.y1 + 1, (name, t)
+        for leg in legends:
+            assert len(leg.get_texts()) <= 10, (name, [x.get_text() for x in leg.get_texts()])
+        plt.close(fig)
