@@ -51,7 +51,8 @@ def _key(mod, *, quick: bool, seed: int, cfg=None) -> dict:
 def override(cfg, settings) -> object:
     """``cfg`` (a check's Config) with ``settings`` -- ``"key=value"`` strings -- applied, each value read as the
     field's type: an int, a float, ``true``/``false``, or a tuple written as Python literals (``20,40,80`` or
-    ``((5, 50, 200),)``). An unknown field or a value of the wrong type is one clear error naming the field."""
+    ``((5, 50, 200),)``); a tuple of names takes bare comma-separated names (``photos=astronaut,face:33``). An
+    unknown field or a value of the wrong type is one clear error naming the field."""
     import ast
     fields = {f.name: getattr(cfg, f.name) for f in dataclasses.fields(cfg)}
     changes = {}
@@ -66,6 +67,9 @@ def override(cfg, settings) -> object:
                 if text.strip().lower() not in ("true", "false"):
                     raise ValueError("expected true or false")
                 value = text.strip().lower() == "true"
+            elif isinstance(default, tuple) and default and all(isinstance(v, str) for v in default) \
+                    and text.strip()[:1] not in "(['\"":
+                value = tuple(v.strip() for v in text.split(",") if v.strip())   # names: a,b,c
             elif isinstance(default, tuple):
                 value = ast.literal_eval(text)
                 value = value if isinstance(value, tuple) else (value,)

@@ -170,6 +170,7 @@ class SerialExecutor(cf.Executor):
     """A concurrent.futures.Executor that runs everything in the calling process (the default, --workers 1)."""
 
     def submit(self, fn: Callable, /, *args, **kwargs) -> cf.Future:
+        """Run ``fn(*args, **kwargs)`` now; its result (or exception) in a finished future."""
         f: cf.Future = cf.Future()
         try:
             f.set_result(fn(*args, **kwargs))
@@ -178,6 +179,7 @@ class SerialExecutor(cf.Executor):
         return f
 
     def map(self, fn: Callable, *iterables: Iterable, timeout=None, chunksize=1):
+        """``fn`` over the zipped iterables, lazily, in order, in this process."""
         return (fn(*a) for a in zip(*iterables, strict=False))
 
 

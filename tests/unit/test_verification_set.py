@@ -32,3 +32,10 @@ def test_set_runs_one_claim_at_the_researchers_size(tmp_path, capsys):
         assert msg in capsys.readouterr().err
     assert main(["phase", "--list-config"]) == 0
     assert "trials (int): 12 | 6" in capsys.readouterr().out
+
+
+def test_a_tuple_of_names_takes_bare_comma_separated_names():
+    from verification import csgm_vs_lasso
+    from verification.__main__ import override
+    cfg = override(csgm_vs_lasso.DEFAULT, ["photos=astronaut, face:33", "far=('coffee',)", "samples=0,1,2"])
+    assert cfg.photos == ("astronaut", "face:33") and cfg.far == ("coffee",) and cfg.samples == (0, 1, 2)
