@@ -110,9 +110,11 @@ def plan(prior: str, method: str, fit, *, steps_scale: float = 1.0, restarts: in
 
 
 def posterior_samples(rec: Reconstruction, n: int, truth: torch.Tensor | None) -> tuple[dict, dict]:
-    """The last ``n`` image samples of an SGILO reconstruction as files (``sample_01.png`` ..., ``std.png`` -- the
-    pixelwise standard deviation over the samples, channel mean, scaled so that white = its maximum, which the
-    metrics give -- and ``samples.png``, a grid) and metrics (each sample's and their mean's against the truth)."""
+    """The last ``n`` image samples of an SGILO reconstruction as files -- ``sample_01.png`` ..., ``mean.png`` (their
+    pixelwise mean), ``std.png`` (the pixelwise standard deviation over the samples, channel mean, scaled so that
+    white = its maximum, which the metrics give) and ``samples.png`` (a grid) -- and metrics: each sample's and their
+    mean's against the truth, and whether the spread predicts the error
+    (:func:`~ilo_solver.fit.metrics.std_predicts_error`)."""
     from .fit.metrics import posterior_maps, std_predicts_error
     from .storage import save_figure, save_png
     s = rec.result.samples[-n:].cpu()
@@ -120,6 +122,7 @@ def posterior_samples(rec: Reconstruction, n: int, truth: torch.Tensor | None) -
     top = float(std.max())
     files = {f"sample_{i + 1:02d}.png": (lambda p, x=x: save_png(x, p)) for i, x in enumerate(s)}
     files["std.png"] = lambda p: save_png((std / max(top, 1e-12) * 2 - 1).expand(3, -1, -1), p)
+    files["mean.png"] = lambda p: save_png(mean, p)
     labels = [f"sample {i + 1}" for i in range(min(n, 7))] + ["mean of the samples"]
     files["samples.png"] = lambda p: save_figure(result_grid([*s[:7], mean], labels), p, dpi=100)
     metrics = dict(samples_written=n, std_max=top, std_mean=float(std.mean()))

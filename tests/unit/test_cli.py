@@ -345,7 +345,7 @@ def test_sgilo_samples_writes_samples_std_and_their_metrics(tmp_path, capsys):
                    restarts="2")
     assert rc == 0
     names = {p.name for p in out.iterdir()}
-    assert {"sample_01.png", "sample_02.png", "sample_03.png", "std.png", "samples.png"} <= names
+    assert {"sample_01.png", "sample_02.png", "sample_03.png", "mean.png", "std.png", "samples.png"} <= names
     assert "sample_04.png" not in names
     m = json.loads((out / "metrics.json").read_text())
     assert m["samples_written"] == 3 and len(m["sample_metrics"]) == 3 and m["std_max"] > 0
