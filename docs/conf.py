@@ -14,7 +14,7 @@ autodoc_typehints = "none"
 autosummary_generate = False
 html_theme = "furo"
 exclude_patterns = ["_build", "figures/*", "paper/*", "auto_examples/*.ipynb", "auto_examples/*.py",
-                    "auto_examples/*.zip", "auto_examples/*.json", "auto_examples/*.md5", "sg_execution_times.rst"]
+                    "auto_examples/*.zip", "auto_examples/*.json", "auto_examples/*.md5"]
 suppress_warnings = ["config.cache"]
 sphinx_gallery_conf = {
     "examples_dirs": "examples",
@@ -22,5 +22,5 @@ sphinx_gallery_conf = {
     "filename_pattern": r"/plot_",
     "download_all_examples": False,
     "remove_config_comments": True,
-    "write_computation_times": False,
+    "write_computation_times": True,   # sg_execution_times: every example's measured time
 }

@@ -38,6 +38,7 @@ from ._common import (
     make_executor,
     save_figure,
     save_json,
+    load_generator,
     set_threads,
 )
 
@@ -252,6 +253,31 @@ def main(argv=None) -> int:
         torch.set_num_threads(before[0])
 
 
+def _configs(ap, args) -> dict:
+    """``{claim: Config}`` from ``--generator`` and ``--set`` (one claim, an --out of one's own); errors through
+    ``ap``."""
+    if args.generator is not None:
+        takes = [c for c in CHECKS if "generator" in {f.name for f in dataclasses.fields(CHECKS[c].DEFAULT)}]
+        if len(args.claims) != 1 or args.claims[0] not in takes:
+            ap.error(f"--generator applies to one CLAIM that takes a generator: {', '.join(takes)}")
+        try:
+            load_generator(args.generator)          # refused here, before any work, if it cannot be loaded
+        except ValueError as e:
+            ap.error(str(e))
+        args.set.append(f"generator={args.generator}")
+    if not args.set:
+        return {}
+    if len(args.claims) != 1 or args.out is None:
+        ap.error("--set changes one claim's Config: name exactly one CLAIM and an --out of your own")
+    if args.out.resolve() in (Path("docs/figures").resolve(), Path("docs/paper").resolve()):
+        ap.error("--set results never go into the committed docs/figures or docs/paper; choose another --out")
+    mod = CHECKS[args.claims[0]]
+    try:
+        return {args.claims[0]: override(mod.QUICK if args.quick else mod.DEFAULT, args.set)}
+    except (ValueError, TypeError) as e:
+        ap.error(str(e))
+
+
 def _main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m verification", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -275,6 +301,9 @@ def _main(argv=None) -> int:
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                     help="change one field of the claim's Config (one CLAIM, an explicit --out; repeatable): your "
                          "own sizes, e.g. srec --set ms=20,40,80 --set draws=10. --list-config shows the fields")
+    ap.add_argument("--generator", metavar="PKG.MODULE:FACTORY",
+                    help="your own generator for a check that takes one (srec): FACTORY() returns a LayeredGenerator; "
+                         "needs one CLAIM and an --out of your own, like --set")
     ap.add_argument("--list-config", action="store_true", help="print each CLAIM's Config fields and exit")
     ap.add_argument("--strict", action="store_true",
                     help="exit 1 when any claim fails or is not falsifiable at this size (make figures uses it)")
@@ -287,17 +316,7 @@ def _main(argv=None) -> int:
         return 0
     if args.workers < 1 or args.threads < 1:
         ap.error("--workers and --threads must be >= 1")
-    configs = {}
-    if args.set:
-        if len(args.claims) != 1 or args.out is None:
-            ap.error("--set changes one claim's Config: name exactly one CLAIM and an --out of your own")
-        if args.out.resolve() in (Path("docs/figures").resolve(), Path("docs/paper").resolve()):
-            ap.error("--set results never go into the committed docs/figures or docs/paper; choose another --out")
-        mod = CHECKS[args.claims[0]]
-        try:
-            configs[args.claims[0]] = override(mod.QUICK if args.quick else mod.DEFAULT, args.set)
-        except (ValueError, TypeError) as e:
-            ap.error(str(e))
+    configs = _configs(ap, args)
     if args.workers == 1:
         set_threads(args.threads)
     names = args.claims or list(CHECKS)

@@ -20,7 +20,7 @@ from ilo_solver.storage import dumps, save_figure, write_atomically
 
 __all__ = ["ClaimRow", "Control", "evaluate", "replace_in", "paired_bootstrap", "threshold_verdict", "combine",
            "nested_rows", "bisect_grid", "wilson", "mean_ci", "SerialExecutor", "make_executor", "dask_executor",
-           "single_threaded_worker", "save_json", "load_json", "save_figure", "set_threads"]
+           "single_threaded_worker", "save_json", "load_json", "save_figure", "set_threads", "load_generator"]
 
 VERDICTS = ("holds", "fails", "inconclusive", "not falsifiable")
 NOT_FALSIFIABLE = "not falsifiable"
@@ -270,3 +270,28 @@ def save_json(path: Path, obj: Any) -> None:
 
 def load_json(path: Path) -> Any:
     return json.loads(Path(path).read_text())
+
+
+def load_generator(spec: str):
+    """A user's generator from ``"pkg.module:factory"`` (``python -m verification srec --generator ...``): the module
+    is imported (from the current directory or the path), ``factory()`` is called, and the result must be a
+    :class:`~ilo_solver.generators.base.LayeredGenerator`. Every failure is one ValueError naming the spec."""
+    import importlib
+
+    from ilo_solver.generators.base import LayeredGenerator
+    mod_name, sep, attr = str(spec).partition(":")
+    if not sep or not mod_name or not attr.isidentifier():
+        raise ValueError(f"--generator {spec!r}: expected 'package.module:factory' (a function returning a "
+                         "LayeredGenerator)")
+    import sys
+    if "" not in sys.path and "." not in sys.path:
+        sys.path.insert(0, "")          # the current directory, as `python -m` does for the user's own module
+    try:
+        factory = getattr(importlib.import_module(mod_name), attr)
+    except (ImportError, AttributeError) as e:
+        raise ValueError(f"--generator {spec!r}: cannot import it: {e}") from None
+    G = factory()
+    if not isinstance(G, LayeredGenerator):
+        raise ValueError(f"--generator {spec!r}: the factory returned a {type(G).__name__}, not a LayeredGenerator "
+                         "(ilo_solver.generators.base: a generator cut into blocks)")
+    return G

@@ -5,6 +5,11 @@ r"""S-REC on the range of a random ReLU generator (Bora et al. 2017, Lemma 4.2) 
   estimate, random pairs overestimate γ. Lemma 4.2 predicts :math:`1-\gamma\propto\sqrt{kd\log n/m}`: we fit the
   log-log slope of :math:`1-\hat\gamma` against m per independent instance, for several k and depths.
 - :math:`P(\|Ax\|>2\|x\|)` against the exact chi-square tail (docs/theory_notes.md §1 [D]).
+
+**Your own generator**: ``python -m verification srec --generator mypkg.module:make --out DIR`` (``make()`` returns
+a :class:`~ilo_solver.generators.base.LayeredGenerator`) replaces the random nets by it: γ̂(m) on its range (latent
+ball of radius 1.5 √k, as :func:`~ilo_solver.solvers.srec.srec_curve`) for ``draws`` independent Gaussian matrices
+per m, the same rate claim with the same rivals, and the repeated-rows control.
 """
 from __future__ import annotations
 
@@ -35,6 +40,7 @@ class Config:
     tail_ms: tuple = (1, 2, 3, 4, 6, 8)
     tail_draws: int = 40_000
     tail_wrong_variance: float = 1.2   # the control: A_ij ~ N(0, 1.2/m)
+    generator: str = ""            # "pkg.module:factory": a user's LayeredGenerator instead of the random nets
 
 
 DEFAULT = Config()
@@ -64,8 +70,34 @@ def _curves(cfg: Config, seed: int, widths: tuple) -> dict:
     return out
 
 
+def _user_curves(cfg: Config, seed: int) -> dict:
+    """γ̂(m) of a user's generator (``cfg.generator``): ``draws`` independent Gaussian A per m by the library's
+    :func:`~ilo_solver.solvers.srec.srec_curve`, and the same with the repeated-rows A (the control)."""
+    from ilo_solver.physics.operators import GaussianCS
+    from ilo_solver.solvers.srec import srec_curve
+
+    from ._common import load_generator
+    G = load_generator(cfg.generator)
+    m0 = min(cfg.ms)
+
+    def repeated(shape, m, g, dt):
+        base = torch.randn(m0, math.prod(shape), generator=g, dtype=torch.float64)
+        return GaussianCS.from_matrix((base.repeat(-(-m // m0), 1)[:m] / math.sqrt(m)).to(dt), shape)
+    kw = dict(draws=cfg.draws, pairs=cfg.random_pairs, restarts=cfg.restarts, steps=cfg.adv_steps)
+    adv = srec_curve(G, "cs-gaussian", cfg.ms, rng=torch.Generator().manual_seed(seed), **kw)
+    rep = srec_curve(G, repeated, cfg.ms, rng=torch.Generator().manual_seed(seed + 1), **kw)
+    k = math.prod(G.latent_shape(0))
+    with torch.no_grad():
+        n = math.prod(G(G.sample_latent(1, rng=torch.Generator().manual_seed(0))).shape[1:])
+    return dict(label=f"{cfg.generator} (k={k}, n={n})", widths=[k, n], adversarial=adv.gammas.tolist(),
+                random=None, repeated=rep.gammas.tolist())
+
+
 def run(cfg: Config, *, seed: int, executor) -> dict:
-    curves = list(executor.map(_curves, [cfg] * len(cfg.nets), [seed] * len(cfg.nets), cfg.nets))
+    if cfg.generator:
+        curves = [_user_curves(cfg, seed)]
+    else:
+        curves = list(executor.map(_curves, [cfg] * len(cfg.nets), [seed] * len(cfg.nets), cfg.nets))
     gen = torch.Generator().manual_seed(seed)
     # fixed-x event: A x for a fixed x, with A drawn afresh each time
     G = ReLUGenerator(cfg.nets[0], rng=gen)
@@ -114,16 +146,18 @@ def claims(result: dict) -> list[ClaimRow]:
         w = c["widths"]
         m, lo, hi = mean_ci(_slopes(c, ms))
         verdicts.append(laws.judge_exponent((m, lo, hi), -0.5, RIVALS, tolerance=LOG_FACTORS))
-        parts.append(f"k={w[0]}, d={len(w) - 1}: {m:.3f} [{lo:.3f}, {hi:.3f}]")
+        parts.append(f"{c.get('label') or f'k={w[0]}, d={len(w) - 1}'}: {m:.3f} [{lo:.3f}, {hi:.3f}]")
     v = combine(verdicts)
-    over = np.mean([np.all(np.array(c["random"]) >= np.array(c["adversarial"])) for c in result["curves"]])
+    screened = [c for c in result["curves"] if c["random"] is not None]
+    over = (f"; random pairs overestimate gamma in "
+            f"{np.mean([np.all(np.array(c['random']) >= np.array(c['adversarial'])) for c in screened]):.0%} of the "
+            "shapes" if screened else "")
     out = [ClaimRow(
         "srec.rate", "Bora et al. 2017, Lemma 4.2",
         "1 - gamma_hat(m) of a Gaussian A on the range of a d-layer ReLU net decays like sqrt(k d log n / m)",
         f"for every k and depth: the CI of the log-log slope of (1 - gamma) vs m, widened by {LOG_FACTORS} for the "
         "log factors, covers -0.5 and excludes the rival laws " + ", ".join(f"{v:g} ({k})" for k, v in RIVALS.items()),
-        "slopes " + "; ".join(parts) + f" (adversarial gamma, m = {ms[0]}..{ms[-1]}; random pairs overestimate "
-        f"gamma in {over:.0%} of the shapes)", v,
+        "slopes " + "; ".join(parts) + f" (adversarial gamma, m = {ms[0]}..{ms[-1]}{over})", v,
         f"95% t-intervals over {len(result['curves'][0]['adversarial'][0])} independent instances per shape "
         "(fresh G and A each)")]
     worst, ok = 0.0, True
@@ -165,8 +199,9 @@ def plot(result: dict):
         w = c["widths"]
         k, d, n = w[0], len(w) - 1, w[-1]
         xs = np.sqrt(k * d * np.log(n) / ms)
-        line, = a.loglog(xs, 1 - np.mean(c["adversarial"], 1), "o-", label=f"k={k}, d={d}")
-        a.loglog(xs, 1 - np.mean(c["random"], 1), "s:", color=line.get_color(), alpha=0.6)
+        line, = a.loglog(xs, 1 - np.mean(c["adversarial"], 1), "o-", label=c.get("label") or f"k={k}, d={d}")
+        if c["random"] is not None:
+            a.loglog(xs, 1 - np.mean(c["random"], 1), "s:", color=line.get_color(), alpha=0.6)
         a.loglog(xs, 1 - np.mean(c["repeated"], 1), "x--", color=line.get_color(), alpha=0.6)
     a.set_xlabel("sqrt(k d log n / m)")
     a.set_ylabel("1 - gamma_hat")
@@ -179,7 +214,8 @@ def plot(result: dict):
     b.semilogy(tm, [t["exact"] for t in result["tail"]], "-", label="exact chi-square tail")
     cis = [wilson(t["hits"], t["draws"]) for t in result["tail"]]
     p = [t["hits"] / t["draws"] for t in result["tail"]]
-    lo_hi = [[pi - c[0] for pi, c in zip(p, cis, strict=True)], [c[1] - pi for pi, c in zip(p, cis, strict=True)]]
+    lo_hi = np.maximum(0, [[pi - c[0] for pi, c in zip(p, cis, strict=True)],     # >= 0: rounding at p = 0
+                           [c[1] - pi for pi, c in zip(p, cis, strict=True)]])
     b.errorbar(tm, p, yerr=lo_hi, fmt="o", label="simulated (95% CI)")
     b.semilogy(tm, [t["hits_wrong_variance"] / t["draws"] for t in result["tail"]], "x", label="variance 1.2/m "
                "(control)")
