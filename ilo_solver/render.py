@@ -9,7 +9,9 @@ on the CPU, the computation the solver ended with; another CPU or library build 
 float (the tolerance ``ilo render`` states: 1 level in 8 bits at most, measured 0 here). On request, Algorithm 1's
 line 5 (never run by the official code) projects the code back to the range, :math:`\\hat z=\\arg\\min_z
 \\|G_{0\\to s}(z)-\\hat h\\|` from the stored latent, and renders :math:`G(\\hat z)`: the closest point of the range
-itself. Supported: the layered-generator methods (``csgm``, ``ilo``, ``unconstrained`` of ``dcgan-faces``).
+itself. Supported: the layered-generator methods (``csgm``, ``ilo``, ``unconstrained`` of ``dcgan-faces``) and
+``sgilo``, whose state is the selected chain's code samples ``[S, *code]`` (the reconstruction is the mean of their
+images; line 5 does not apply to a posterior mean).
 """
 from __future__ import annotations
 
@@ -35,13 +37,25 @@ def prior_checksum(G: torch.nn.Module) -> str:
 
 
 def save_solution(path: Path, result, *, prior_spec: str, G, method: str, config: dict) -> None:
-    """Write the state of an :class:`~ilo_solver.solvers.ilo.ILOResult` (its selected restart) to ``path``."""
+    """Write the state of an :class:`~ilo_solver.solvers.ilo.ILOResult` (its selected restart) or of an
+    :class:`~ilo_solver.solvers.sgilo.SGILOResult` (its selected chain's code samples, and the CSGM start's latent) to
+    ``path``."""
     from safetensors.torch import save_file
-    b = result.best
-    save_file({"code": result.code[b:b + 1].detach().cpu().clone(),     # clones: for CSGM z and code are one
-               "z": result.z[b:b + 1].detach().cpu().clone()}, str(path),   # tensor, which safetensors refuses
-              metadata=dict(split=str(result.split), prior=prior_spec, prior_sha256=prior_checksum(G), method=method,
-                            config=json.dumps(config), format="ilo-solution-1"))
+
+    from .solvers.sgilo import SGILOResult
+    if isinstance(result, SGILOResult):
+        start = result.csgm
+        tensors = {"code": result.codes.detach().cpu().clone(),
+                   "z": start.z[start.best:start.best + 1].detach().cpu().clone()}
+        split, kind = result.config.split, "posterior-mean"
+    else:
+        b = result.best
+        tensors = {"code": result.code[b:b + 1].detach().cpu().clone(),    # clones: for CSGM z and code are one
+                   "z": result.z[b:b + 1].detach().cpu().clone()}         # tensor, which safetensors refuses
+        split, kind = result.split, "point"
+    save_file(tensors, str(path), metadata=dict(split=str(split), prior=prior_spec, prior_sha256=prior_checksum(G),
+                                                method=method, config=json.dumps(config), kind=kind,
+                                                format="ilo-solution-1"))
 
 
 def load_solution(path: Path) -> tuple[dict, dict]:
@@ -64,8 +78,8 @@ def render(result_dir: Path, *, G=None, project_back: int = 0) -> tuple[torch.Te
     prior (default: loaded from the state's spec); refused if its checksum differs from the state's."""
     path = Path(result_dir) / STATE
     if not path.is_file():
-        raise ValueError(f"{result_dir} holds no {STATE} (results of ilo solve with csgm / ilo / unconstrained on "
-                         "dcgan-faces keep one; other methods do not yet)")
+        raise ValueError(f"{result_dir} holds no {STATE} (results of ilo solve with csgm / ilo / unconstrained / "
+                         "sgilo on dcgan-faces keep one; other methods do not yet)")
     tensors, meta = load_solution(path)
     if G is None:
         from . import presets
@@ -76,6 +90,12 @@ def render(result_dir: Path, *, G=None, project_back: int = 0) -> tuple[torch.Te
                          f"was made with {str(meta.get('prior_sha256'))[:16]}...: a different generator; refusing to "
                          "render")
     split = int(meta["split"])
+    if meta.get("kind") == "posterior-mean":            # SGILO: the mean of the chain's samples' images
+        if project_back:
+            raise ValueError("line 5 (--project-back) applies to a point estimate (csgm / ilo / unconstrained), not "
+                             "to SGILO's posterior mean")
+        with torch.no_grad():
+            return G.forward_from(tensors["code"], split).mean(0), meta
     if project_back:
         from .solvers.ilo import project_back as line5
         cfg = json.loads(meta["config"])

@@ -11,8 +11,9 @@ NAME = "render"
 
 def add_parser(sub) -> None:
     r = parser(sub, NAME, "regenerate a result's reconstruction from its saved solution state",
-               "Reads RESULT_DIR/state.safetensors (written by ilo solve for csgm / ilo / unconstrained on "
-               "dcgan-faces), refuses a prior whose weights differ from the ones the state was made with, "
+               "Reads RESULT_DIR/state.safetensors (written by ilo solve for csgm / ilo / unconstrained / sgilo "
+               "on dcgan-faces; SGILO's is its chain's code samples, rendered as their mean), refuses a prior "
+               "whose weights differ from the ones the state was made with, "
                "renders the code through the rest of the generator and compares it with "
                "RESULT_DIR/reconstruction.png (bit for bit on the same machine). --project-back runs Algorithm "
                "1's line 5 first and renders G(z) instead: the closest point of the generator's range.",

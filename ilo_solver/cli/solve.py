@@ -95,7 +95,8 @@ def run(args) -> dict:
                    observation=args.observation, seed=args.seed, **rec.metrics)
     files = {}
     from ilo_solver.solvers.ilo import ILOResult
-    if isinstance(rec.result, ILOResult):   # the solution state, for `ilo render`
+    from ilo_solver.solvers.sgilo import SGILOResult
+    if isinstance(rec.result, (ILOResult, SGILOResult)):   # the solution state, for `ilo render`
         from ilo_solver.render import STATE, save_solution
         files[STATE] = lambda p: save_solution(p, rec.result, prior_spec=args.prior, G=prior.layered(),
                                                method=args.method, config=config_to_dict(cfg))

@@ -135,11 +135,13 @@ def langevin_posterior(G2, y, op, score, h0, *, cfg: SGILOConfig, rng: torch.Gen
 @dataclasses.dataclass(frozen=True)
 class SGILOResult(SolveResult):
     """``x`` the posterior mean image of the selected chain; ``x_std`` its pixelwise posterior spread; ``samples``
-    its image samples ``[S, *image]``; ``csgm`` the first round's result."""
+    its image samples ``[S, *image]``; ``csgm`` the first round's result; ``codes`` the chain's samples of the code at
+    ``config.split`` ``[S, *code]`` (``ilo render`` regenerates ``x`` from them)."""
     x_std: torch.Tensor
     samples: torch.Tensor
     best: int
     csgm: ILOResult
+    codes: torch.Tensor | None = None
 
 
 def sgilo(G: LayeredGenerator, y: torch.Tensor, op: Operator, score: ScoreModel, *, config: SGILOConfig,
@@ -168,4 +170,4 @@ def sgilo(G: LayeredGenerator, y: torch.Tensor, op: Operator, score: ScoreModel,
     b = int(_host.read(torch.argmin(loss)))   # the chain's one device -> host read
     return SGILOResult(x=mean[b:b + 1], losses=[first.losses[0], loss], seconds=[t1 - t0, time.perf_counter() - t1],
                        config=cfg, x_std=xs[:, b].std(0, unbiased=xs.shape[0] > 1)[None], samples=xs[:, b], best=b,
-                       csgm=first)
+                       csgm=first, codes=hs[:, b])

@@ -42,6 +42,19 @@ def test_a_csgm_result_whose_latent_is_its_code_re_renders(tmp_path, capsys):
     assert json.loads(capsys.readouterr().out)["identical"] is True
 
 
+def test_an_sgilo_result_re_renders_as_the_mean_of_its_chains_codes(tmp_path, capsys):
+    out = tmp_path / "sgilo"
+    assert main(["solve", "--image", "astronaut", "--task", "inpaint", "--method", "sgilo", "--steps-scale", "0.05",
+                 "--restarts", "2", "--no-progress", "--out", str(out)]) == 0
+    tensors, meta = load_solution(out / "state.safetensors")
+    assert meta["kind"] == "posterior-mean" and meta["method"] == "sgilo" and tensors["code"].shape[0] >= 2
+    capsys.readouterr()
+    assert main(["render", str(out), "--out", str(tmp_path / "s.png")]) == 0
+    assert json.loads(capsys.readouterr().out)["identical"] is True
+    with pytest.raises(ValueError, match="not to SGILO's posterior mean"):
+        render(out, project_back=10)
+
+
 def test_another_prior_is_refused_and_line5_renders_the_range(solved):
     from ilo_solver.generators.dcgan import load_dcgan_faces
     G = load_dcgan_faces()
