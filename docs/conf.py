@@ -19,7 +19,8 @@ suppress_warnings = ["config.cache"]
 sphinx_gallery_conf = {
     "examples_dirs": "examples",
     "gallery_dirs": "auto_examples",
-    "filename_pattern": r"/plot_",
+    # SG_PATTERN=plot_csgm_vs_lasso: execute only the tutorials matching it (the others are rendered unexecuted)
+    "filename_pattern": os.environ.get("SG_PATTERN", r"/plot_"),
     "download_all_examples": False,
     "remove_config_comments": True,
     "write_computation_times": True,   # sg_execution_times: every example's measured time
