@@ -15,9 +15,44 @@ class Help(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFo
         return super()._get_help_string(action)
 
 
-def parser(sub, name: str, summary: str, description: str, example: str) -> argparse.ArgumentParser:
-    """A subcommand's parser: a one-line ``summary`` (in ``ilo --help``), a ``description`` and an example."""
-    return sub.add_parser(name, help=summary, description=f"{summary}\n\n{description}".rstrip(),
+def measured_times() -> dict:
+    """``ilo_solver/data/cli_times.json`` -- each command's wall time at its defaults, measured by
+    ``benchmarks/cli_times.py`` (machine and date inside) -- or {} where it is missing."""
+    import json
+    from pathlib import Path
+    path = Path(__file__).resolve().parents[1] / "data" / "cli_times.json"
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
+
+
+def time_line(*keys: str) -> str:
+    """"Time at defaults: ..." for the commands ``keys`` of :func:`measured_times` (those measured), with where it
+    was measured; "" when none was."""
+    rec = measured_times()
+    got = [(k, rec["commands"][k]) for k in keys if k in rec.get("commands", {})]
+    if not got:
+        return ""
+    if len(keys) > 1:      # one command's variants (ilo solve's methods): "csgm 27 s (inpaint), ..."
+        what = ", ".join(f"{k.split()[-1]} {_duration(v['seconds'])}" + (f" ({v['task']})" if v.get("task") else "")
+                         for k, v in got)
+    else:
+        what = _duration(got[0][1]["seconds"]) + (f" ({got[0][1]['how']})" if got[0][1].get("how") else "")
+    return (f"Time at defaults: {what}; wall clock with start-up, measured by {rec['script']} on "
+            f"{rec['machine']}, {rec['date']}.")
+
+
+def parser(sub, name: str, summary: str, description: str, example: str,
+           timed: tuple = ()) -> argparse.ArgumentParser:
+    """A subcommand's parser: a one-line ``summary`` (in ``ilo --help``), a ``description`` and an example; the
+    measured time at defaults of the commands ``timed`` (default: ``name``) follows the description."""
+    times = time_line(*(timed or (name,)))
+    return sub.add_parser(name, help=summary, description=f"{summary}\n\n{description}\n\n{times}".rstrip(),
                           epilog=f"example:\n  {example}", formatter_class=Help)
 
 

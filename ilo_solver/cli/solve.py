@@ -14,7 +14,8 @@ def add_parser(sub) -> None:
     s = parser(sub, NAME, "reconstruct an image from simulated measurements or a real degraded photo",
                "The truth (--image) is measured by simulation, or a real degraded photo (--observation) is solved "
                "as it is. Images are fitted to the prior's resolution (64x64 for dcgan-faces).",
-               "ilo solve --image astronaut --task inpaint --observed 0.2 --method ilo --out out/")
+               "ilo solve --image astronaut --task inpaint --observed 0.2 --method ilo --out out/",
+               timed=tuple(f"solve --method {m}" for m in METHODS["dcgan-faces"]))
     g = s.add_argument_group("problem")
     src = g.add_mutually_exclusive_group()
     src.add_argument("--image", help="the truth: astronaut, grace_hopper, or an RGB image file")

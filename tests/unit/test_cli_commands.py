@@ -180,3 +180,21 @@ def test_the_parsers_choices_are_the_librarys_and_parse_without_torch():
             "if m in sys.modules)\nprint('HEAVY', heavy)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert "HEAVY []" in out.stdout and "the following arguments are required: --task, --out" in out.stderr, out
+
+
+def test_help_states_the_measured_time_at_defaults(capsys):
+    """Every command the benchmark measures says its time at defaults in --help, read from
+    ilo_solver/data/cli_times.json (written by benchmarks/cli_times.py, never typed); every dcgan-faces method of
+    `ilo solve` has a measurement, so a new method without one fails here."""
+    from ilo_solver.cli._args import measured_times, time_line
+    from ilo_solver.cli._names import METHODS
+    rec = measured_times()
+    assert {"machine", "date", "script", "commands"} <= set(rec)
+    assert {f"solve --method {m}" for m in METHODS["dcgan-faces"]} <= set(rec["commands"])
+    for cmd in ("solve", "srec", "classify", "render", "train-prior"):
+        with pytest.raises(SystemExit):
+            main([cmd, "--help"])
+        out = capsys.readouterr().out
+        assert "Time at defaults:" in out and rec["date"] in out, cmd
+    assert all(v["seconds"] > 0 for v in rec["commands"].values())
+    assert time_line("no-such-command") == ""
