@@ -67,7 +67,7 @@ mutation: $(STAMP)
 	$(VENV)/bin/mutmut run --max-children 2
 	$(VENV)/bin/mutmut results
 
-bench-faces: $(STAMP)  # about 15 min on 2 cores
+bench-faces: $(STAMP)  # 28 min on 2 cores (4 photos + 2 generator images x 5 tasks x 5 methods)
 	$(PY) benchmarks/real_faces.py --readme README.md
 
 clean:
