@@ -45,7 +45,6 @@ from ._common import ClaimRow, Control, replace_in, threshold_verdict
 ID = "csgm_vs_lasso"
 FAR = ("chelsea", "coffee", "rocket", "hubble_deep_field", "immunohistochemistry", "retina", "motorcycle_left")
 PHOTOS = ("astronaut", "grace_hopper") + tuple(f"face:{n}" for n in (27, 30, 31, 32, 33, 34, 35, 36))
-SETS = ("samples", "photos", "far")
 METHODS = ("lasso_dct", "lasso_wavelet", "csgm", "ilo")
 OPERATORS = ("gaussian", "circulant")
 
@@ -143,13 +142,10 @@ def run(cfg: Config, *, seed: int, executor) -> dict:
     for (k, m, meth), errs in zip(jobs, out, strict=True):
         curves[k][meth][str(m)] = errs
     names = _images(cfg)
-    sets = {s: [i for i, n in enumerate(names) if _set_of(n, cfg) == s] for s in SETS}
+    ns, nf = len(cfg.samples), len(cfg.photos)        # _images' order: samples, photos, non-faces
+    sets = {"samples": list(range(ns)), "photos": list(range(ns, ns + nf)), "far": list(range(ns + nf, len(names)))}
     return dict(config=dataclasses.asdict(cfg), images=names, sets=sets, curves=curves,
                 mean_face=_mean_face_job(cfg))
-
-
-def _set_of(name: str, cfg) -> str:
-    return "samples" if name.startswith("sample:") else "far" if name in FAR else "photos"
 
 
 def lasso_needs(ms, lasso_errs: np.ndarray, target: float) -> tuple[float, bool]:
