@@ -62,11 +62,12 @@ print(f"Lasso needs {'more than ' if censored else ''}{need:.0f} measurements: r
 # %%
 # Step 2 -- the claim at full size
 # --------------------------------
-# ``make figures`` runs the same comparison on 10 generator samples, 10 real face photographs and 7 non-face
+# ``make figures`` runs the same comparison on 10 generator samples, 10 real face photographs and 6 non-face
 # photographs, Gaussian and partial-circulant A, m from 100 to 4000, with Lasso in both bases, CSGM run to
 # convergence and ILO. The saved result is read here (no computation); the claim report judges the median ratio
-# with a bootstrap CI over images, and two negative controls must fail: the images replaced by non-faces (far from
-# a face generator's range) and CSGM replaced by the generator's mean face (which uses no measurement).
+# with a bootstrap CI over images, and negative controls must fail: the images replaced by non-faces (far from a
+# face generator's range), the generator's answer replaced by its mean face (which uses no measurement), and, for
+# "CSGM is capped on photos", the photos replaced by the generator's own samples.
 from pathlib import Path
 
 from verification import csgm_vs_lasso
