@@ -1,5 +1,5 @@
 """The solver's figures, each a function that returns a matplotlib ``Figure`` (saved by
-:func:`ilo_solver.storage.save_figure`, the one writer): the result grid of ``ilo solve`` / ``ilo classify`` and the
+``ilo_solver.storage.save_figure``, the one writer): the result grid of ``ilo solve`` / ``ilo classify`` and the
 S-REC curve of ``ilo srec``. Drawing happens here, never in the CLI.
 """
 from __future__ import annotations

@@ -82,7 +82,7 @@ def methods(prior: str) -> tuple[str, ...]:
 # --------------------------------------------------------------------------------------------------- priors
 @dataclasses.dataclass(frozen=True)
 class Prior:
-    """A loaded prior: ``key`` (its row of :data:`PRESETS`), the ``spec`` it was loaded from, the generator ``G``
+    """A loaded prior: ``key`` (its row of ``PRESETS``), the ``spec`` it was loaded from, the generator ``G``
     (a :class:`~ilo_solver.generators.base.LayeredGenerator` for ``dcgan-faces``; a StyleGAN-2 synthesis network for
     ``stylegan2``), the resolution ``size`` of its square images, ``num_stages`` (StyleGAN-2's schedule is cut to
     it; None elsewhere) and a one-line ``description``."""
@@ -230,7 +230,8 @@ def _scaled(rounds, scale):
 
 def configure(prior: str, method: str, *, fit: DataFit, steps_scale: float = 1.0, restarts: int | None = None,
               num_stages: int | None = None, **overrides):
-    """``PRESETS[prior][method]`` with the task's data ``fit`` (for StyleGAN-2: :func:`style_fit` of it), every step
+    """``PRESETS[prior][method]`` with the task's data ``fit`` (for StyleGAN-2:
+    :func:`~ilo_solver.solvers.ilo_stylegan.style_fit` of it), every step
     count multiplied by ``steps_scale`` (:func:`~ilo_solver.optim.scale_steps`), ``restarts`` (None: the preset's)
     and, for StyleGAN-2, the schedule cut to the generator's ``num_stages``; ``overrides`` replace config fields.
 

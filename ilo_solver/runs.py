@@ -92,7 +92,7 @@ def plan(prior: str, method: str, fit, *, steps_scale: float = 1.0, restarts: in
     """The run's config: ``PRESETS[prior][method]`` configured (:func:`~ilo_solver.presets.configure`) with ``fit``
     plus the dead-zone term (weight ``dead_zone``, tolerance ``dead_zone_tau``), and every intermediate radius set to
     ``radius`` where given (:func:`~ilo_solver.solvers.ilo.with_radius`); ``samples`` N (SGILO only): the chain's
-    thinning set so that it keeps at least N samples after burn-in (:func:`posterior_samples` takes the last N)."""
+    thinning set so that it keeps at least N samples after burn-in (``posterior_samples`` takes the last N)."""
     if dead_zone != 0:
         fit = dataclasses.replace(fit, dead_zone_weight=dead_zone, dead_zone_tau=dead_zone_tau)
     cfg = presets.configure(prior, method, fit=fit, steps_scale=steps_scale, restarts=restarts,

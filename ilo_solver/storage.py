@@ -109,7 +109,7 @@ def config_from_dict(d: dict):
 
 # --------------------------------------------------------------------------------------------------- states
 def save_state(result, path) -> None:
-    """Everything needed to resume or reproduce an :class:`~ilo_solver.ilo.ILOResult` (tensors + the config as
+    """Everything needed to resume or reproduce an :class:`~ilo_solver.solvers.ilo.ILOResult` (tensors + the config as
     JSON); load with :func:`load_state`."""
     torch.save(dict(x_all=result.x_all, best=result.best, z=result.z, code=result.code, split=result.split,
                     losses=result.losses, final_loss=result.final_loss, seconds=torch.tensor(result.seconds),
@@ -248,13 +248,13 @@ class ResultConflict(ValueError):
 
 
 def is_result_dir(path: Path) -> bool:
-    """A directory this toolkit wrote (it holds the :data:`MARKER` file)."""
+    """A directory this toolkit wrote (it holds the ``MARKER`` file)."""
     return Path(path).is_dir() and (Path(path) / MARKER).is_file()
 
 
 def check_output_dir(out: Path, *, overwrite: bool = False, inputs=()) -> Path:
     """Before any work: ``out`` must be a directory that can be created (or, with ``overwrite``, replaces an earlier
-    result of this toolkit -- a directory holding :data:`MARKER` -- and nothing else) beside writable siblings, and
+    result of this toolkit -- a directory holding ``MARKER`` -- and nothing else) beside writable siblings, and
     no input file (``inputs``) may lie inside it. Raises ``ValueError`` with the reason."""
     out = Path(out)
     if not out.name or out.name in (".", ".."):
@@ -285,12 +285,12 @@ def check_output_dir(out: Path, *, overwrite: bool = False, inputs=()) -> Path:
 
 def write_result_dir(out: Path, files: dict[str, Callable[[Path], None]], *, overwrite: bool = False,
                      inputs=()) -> Path:
-    """Write every file (name → writer(path)) and the :data:`MARKER` into a sibling temporary directory, then move
+    """Write every file (name → writer(path)) and the ``MARKER`` into a sibling temporary directory, then move
     it into place as a whole: a failure (or Ctrl-C) leaves the previous ``out`` or nothing, never a mix.
 
     Placing is exclusive: one ``rename`` that succeeds only while ``out`` is missing or empty (POSIX), so two runs
     into the same new ``out`` never delete each other's result. If ``out`` appeared meanwhile, the result is kept
-    beside it (``out.<time>-<pid>``) and :class:`ResultConflict` names it; with ``overwrite``, an earlier result
+    beside it (``out.<time>-<pid>``) and ``ResultConflict`` names it; with ``overwrite``, an earlier result
     (marker present) is replaced, anything else refused."""
     out = check_output_dir(out, overwrite=overwrite, inputs=inputs)
     out.parent.mkdir(parents=True, exist_ok=True)

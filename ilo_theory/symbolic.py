@@ -1,6 +1,6 @@
 r"""Sympy twins of every bound, and the derivations a teacher would show.
 
-:data:`BOUNDS` is the single registry that ties each numpy bound to its sympy twin, its source, the tag of its
+``BOUNDS`` is the single registry that ties each numpy bound to its sympy twin, its source, the tag of its
 constants, and the direction in which it moves with each argument. The tests loop over it (sympy = numpy,
 monotonicity); the docs render it as a table.
 """

@@ -25,7 +25,7 @@ generator's advantage look smaller). When Lasso never reaches :math:`e_i` on the
 row judges the median of :math:`m_{L,i}/m_g` over images, with a bootstrap 95 % CI resampling images (the
 independent units; the operator is shared): **holds** when the CI lies above ``ratio`` (5), fails when it lies below.
 
-Three rows per operator (:data:`ROWS`): Bora et al.'s claim for CSGM on the generator's samples; on real photos,
+Three rows per operator (``ROWS``): Bora et al.'s claim for CSGM on the generator's samples; on real photos,
 CSGM's ratio *capped* below 5 by its representation error (ILO's motivation); and ILO on real photos above 5.
 Controls (each must come out "fails" on the rows it names): ``far_from_range`` (the images replaced by the non-face
 photographs), ``mean_face`` (the generator's reconstruction replaced by its mean image, which uses no measurement:
@@ -80,7 +80,7 @@ QUICK = Config(samples=(0, 1), photos=("astronaut", "face:33"), far=("chelsea", 
 
 
 def truth(spec: str, G) -> torch.Tensor:
-    """A sample, a face photo (as :func:`verification.paper._problems.truth`) or a bundled scikit-image photo,
+    """A sample, a face photo (as ``verification.paper._problems.truth``) or a bundled scikit-image photo,
     centre-cropped and resized to 64²."""
     if spec in FAR:
         from skimage import data

@@ -3,7 +3,8 @@ and ILO with a fixed radius -- recover the truth, as a function of the measureme
 of a random ReLU generator (issue: teaching and scale).
 
 Per (k, m) cell, ``instances`` independent draws (own G: k → p → n, z*, Gaussian A), all k's instances batched
-(:class:`~ilo_solver.generators.ReLUGeneratorBatch`); the truth x = G(z*) lies in the range; eq. (4) is solved by
+(:class:`~ilo_solver.generators.relu_batch.ReLUGeneratorBatch`); the truth x = G(z*) lies in the range; eq. (4) is
+solved by
 the library's :func:`~ilo_solver.solvers.extended_range.fit_extended_range` at r2 = 0 (CSGM) and at r2 = Kδ/L2 (ILO, K
 fixed); CSGM also on depth-3 nets (k → p → p → n), to see m_50 move with the depth d. Success:
 :math:`\|\hat x-x\|\le\epsilon\|x\|`. Bora et al.'s Lemma 4.2 predicts a transition at

@@ -368,6 +368,6 @@ CONTROLS = (
 
 
 def plot(result: dict):
-    """The figure (drawn by :func:`verification._theorem1_plot.plot`, kept apart: the figure is not the check)."""
+    """The figure (drawn by ``verification._theorem1_plot.plot``, kept apart: the figure is not the check)."""
     from ._theorem1_plot import plot as draw
     return draw(result)

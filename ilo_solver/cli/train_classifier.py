@@ -1,5 +1,5 @@
 """``ilo train-classifier``: train the Fashion-MNIST classifier that guides ``ilo classify`` (standard, or robust by
-l2 PGD adversarial training) -- parse, :func:`ilo_solver.priors.classifiers.train_and_save`."""
+l2 PGD adversarial training) -- parse, ``ilo_solver.priors.classifiers.train_and_save``."""
 from __future__ import annotations
 
 from pathlib import Path

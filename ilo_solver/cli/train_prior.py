@@ -1,5 +1,5 @@
 """``ilo train-prior``: train SGILO's score-based prior on a generator's intermediate codes -- parse,
-:func:`ilo_solver.runs.train_prior`."""
+``ilo_solver.runs.train_prior``."""
 from __future__ import annotations
 
 from pathlib import Path

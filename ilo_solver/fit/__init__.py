@@ -1,5 +1,6 @@
 """How well an image fits: the data-fit terms a solver minimises (:mod:`.losses`: MSE, LPIPS with the inpainting
-fill, the dead-zone ℓ1, stochastic noise addition, cross-entropy, combined in :class:`DataFit`), LPIPS itself on the
+fill, the dead-zone ℓ1, stochastic noise addition, cross-entropy, combined in
+:class:`~ilo_solver.fit.losses.DataFit`), LPIPS itself on the
 real ImageNet backbones (:mod:`.lpips`), and the reported metrics PSNR / SSIM / LPIPS (:mod:`.metrics`).
 
 Import rule: ``fit`` may import :mod:`ilo_solver.io` (the LPIPS weights) and nothing else of ``ilo_solver``; an

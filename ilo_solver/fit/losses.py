@@ -10,7 +10,7 @@ r"""Data-fit losses for ILO/CSGM, all per batch element (shape ``[B]``) so that 
 - :func:`cross_entropy` -- :math:`-\sum_c y_c\log\mathrm{softmax}(A(x))_c` for a classifier operator whose
   observation y is a target class distribution (classifier guidance, ILO paper §4, Figures 4-5).
 - :class:`DataFit` -- a weighted sum (MSE + LPIPS [+ dead zone] [+ cross-entropy] [+ anchor]) used by
-  :func:`ilo_solver.ilo.ilo`.
+  :func:`ilo_solver.solvers.ilo.ilo`.
 """
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Image-quality metrics on images in [-1, 1] (``[3, H, W]`` or ``[B, 3, H, W]``): PSNR and SSIM from scikit-image,
-LPIPS (AlexNet) from :mod:`ilo_solver.lpips`; and whether a posterior sampler's spread predicts its error
+LPIPS (AlexNet) from :mod:`ilo_solver.fit.lpips`; and whether a posterior sampler's spread predicts its error
 (:func:`posterior_maps`, :func:`std_predicts_error`)."""
 from __future__ import annotations
 

@@ -1,7 +1,8 @@
 r"""The layered-generator interface that ILO needs: :math:`G=B_{L-1}\circ\cdots\circ B_0`.
 
 Split point i (0 ≤ i ≤ L) is the input of block i: split 0 is the latent z, split L is the output image. For a split
-i, :math:`G_1` = blocks 0..i-1 (:meth:`forward_to`) and :math:`G_2` = blocks i..L-1 (:meth:`forward_from`), so that
+i, :math:`G_1` = blocks 0..i-1 (:meth:`~ilo_solver.generators.base.LayeredGenerator.forward_to`) and :math:`G_2` =
+blocks i..L-1 (:meth:`~ilo_solver.generators.base.LayeredGenerator.forward_from`), so that
 ``forward_from(forward_to(z, i), i) == G(z)`` exactly (tested for every adapter).
 """
 from __future__ import annotations

@@ -14,7 +14,7 @@ globals (checked tensor, storage and numeric-numpy rebuilders, plain containers,
 and turns every persistent object into an inert :class:`PersistentRecord` (class name + state; the source is kept
 as text and never compiled). Storages are size-checked, then read with ``torch.load(weights_only=True)``. Any
 other global -- ``os.system``, ``builtins.eval``, a class from the embedded source -- stops the load with
-:class:`UnsafePickleError` naming it, before anything is called.
+:class:`~ilo_solver.io.torch_payload.UnsafePickleError` naming it, before anything is called.
 
 :func:`to_rosinality` then maps ``G_ema`` (the StyleGAN-2 generator of ``training/networks.py``, or
 ``training/networks_stylegan2.py`` in the stylegan3 repository) onto :class:`~.stylegan2.StyleGAN2Generator`

@@ -9,7 +9,8 @@ matrix product (``torch.bmm``) over rows reshaped to ``[I, rows_per_instance, n_
 Rows are instance-major: a batch of ``B`` rows is split into ``I`` groups of ``B / I`` consecutive rows, group i going
 through network i. The weights are drawn network by network, layer by layer, exactly as ``I`` consecutive
 :class:`~ilo_solver.generators.relu.ReLUGenerator` constructions on the same random generator draw them, so
-:meth:`instance` returns network i as a plain ``ReLUGenerator`` (the slow, obviously-correct reference; a property
+:meth:`~ilo_solver.generators.relu_batch.ReLUGeneratorBatch.instance` returns network i as a plain ``ReLUGenerator``
+(the slow, obviously-correct reference; a property
 test checks that the batch equals the loop).
 """
 from __future__ import annotations
@@ -46,7 +47,7 @@ class ReLUGeneratorBatch(_ReLUWidths):
         return torch.relu(out).reshape(B, -1)
 
     def instance(self, i: int) -> ReLUGenerator:
-        """Network i as a plain :class:`ReLUGenerator` (same weights)."""
+        """Network i as a plain :class:`~ilo_solver.generators.relu.ReLUGenerator` (same weights)."""
         if not 0 <= i < self.instances:
             raise ValueError(f"instance must be in [0, {self.instances}), got {i!r}")
         net = ReLUGenerator(self.widths, rng=torch.Generator().manual_seed(0), scaling=self.scaling,

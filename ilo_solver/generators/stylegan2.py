@@ -13,7 +13,7 @@ rosinality-format ``.pt`` loads with ``load_state_dict`` (see :mod:`ilo_solver.g
 
 This module gives the generator and an explicit synthesis state ``(features, skip)`` per layer, so that running
 the layers from any intermediate state equals the full forward pass (tested). The ILO adaptations for StyleGAN-2
-(w+ with geocross, progressive noises, per-round radii) live in :mod:`ilo_solver.ilo_stylegan`; checkpoints
+(w+ with geocross, progressive noises, per-round radii) live in :mod:`ilo_solver.solvers.ilo_stylegan`; checkpoints
 (rosinality ``.pt``, NVIDIA ``.pkl``, ``.safetensors``) are read by :mod:`ilo_solver.generators.checkpoints`.
 """
 from __future__ import annotations

@@ -1,11 +1,12 @@
 r"""A StyleGAN-2 generator seen as a :class:`~ilo_solver.generators.base.LayeredGenerator`, for the estimators that
-need one (S-REC of the range and of the extended ranges, :mod:`ilo_solver.srec`).
+need one (S-REC of the range and of the extended ranges, :mod:`ilo_solver.solvers.srec`).
 
 Split 0 is z (mapped to w, broadcast to every layer); split s ≥ 1 is the synthesis state after stage s - 1
-(:meth:`StyleGAN2Generator.stage`), packed into one flat code: the features, the RGB skip, and w itself (the later
+(:meth:`~ilo_solver.generators.stylegan2.StyleGAN2Generator.stage`), packed into one flat code: the features, the RGB
+skip, and w itself (the later
 stages are modulated by it, so G2 must receive it). Noises are the generator's stored maps, fixed. An ℓ1 ball at
 split s is therefore a ball over (features, skip, w) together -- a coarser set than ILO's official StyleGAN-2 search
-(which moves w+, noises and the previous output with separate radii, :mod:`ilo_solver.ilo_stylegan`); it is the
+(which moves w+, noises and the previous output with separate radii, :mod:`ilo_solver.solvers.ilo_stylegan`); it is the
 set S-REC is estimated on, said so in the results.
 """
 from __future__ import annotations

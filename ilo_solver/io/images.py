@@ -30,8 +30,8 @@ def _builtin(name: str) -> np.ndarray:
 
 
 _EXACT_TO_RGBA = ("P", "L", "LA", "1", "PA")   # PIL modes whose conversion to RGBA loses nothing
-#: the formats read (GIF: its first frame). Any other format PIL knows is refused before a decoder runs (EPS, for
-#: one, is handed to Ghostscript).
+#: The formats read (of a GIF, its first frame). Any other format PIL knows is refused before a decoder runs
+#: (EPS, for one, is handed to Ghostscript).
 FORMATS = ("PNG", "JPEG", "BMP", "TIFF", "WEBP", "GIF")
 MIN_SIDE = 8                 # pixels; a smaller image (or a 1-pixel strip, cropped to 1x1) carries no face
 MAX_PIXELS = 64 * 2 ** 20    # decompression bombs: refused before decoding

@@ -11,7 +11,7 @@ How: the opcode stream is parsed with :mod:`pickletools`' opcode table, without 
 length-prefixed arguments (byte strings, strings, long integers) is skipped by seeking, never copied, so the pass
 costs a few operations per opcode whatever the tensors weigh. The scan simulates the unpickler's stack with light
 nodes that carry (a) the nesting depth of what they stand for and (b) the bytes of string/bytes data they hold. It
-refuses, with an :class:`~ilo_solver.io.safe_pickle.UnsafePickleError` naming the reason:
+refuses, with an :class:`~ilo_solver.io.torch_payload.UnsafePickleError` naming the reason:
 
 - nesting deeper than ``max_depth`` (real checkpoints nest < 20 deep; CPython's own recursion limit is 1000);
 - more than ``max_items`` items in all containers together (each item costs a pointer at least);

@@ -18,15 +18,17 @@ state-setting opcodes replaced:
 - ``REDUCE``/``OBJ``/``INST`` call only the table's *callables* -- plain containers and checked rebuild
   functions written here; ``NEWOBJ``/``NEWOBJ_EX`` make only empty instances of the table's container classes;
 - ``BUILD`` acts only on instances of types that declare it safe (an array this unpickler just created, a dtype
-  *description* of ours, the inert records of :mod:`.nvidia_pickle`), never on a class object;
-- numpy dtypes are read into :class:`_DTypeSpec` descriptions and turned into real dtypes only from a fixed set of
+  *description* of ours, the inert records of :mod:`ilo_solver.generators.nvidia_pkl`), never on a class object;
+- numpy dtypes are read into ``_DTypeSpec`` descriptions and turned into real dtypes only from a fixed set of
   plain numeric kinds with their byte order (no object, structured, string or datetime dtypes); arrays and numpy
   scalars are then built from exactly ``prod(shape) · itemsize`` file bytes;
 - a tensor view must fit its storage, and a serialized storage's declared size is checked against the bytes that
-  carry it and a limit (:func:`check_torch_payload`) before ``torch.load(weights_only=True)`` sees it.
+  carry it and a limit (:func:`~ilo_solver.io.torch_payload.check_torch_payload`) before
+  ``torch.load(weights_only=True)`` sees it.
 
 The file is read into memory first, so no opcode's declared length can make a read allocate more than the file.
-Every refusal is an :class:`UnsafePickleError` (a ``ValueError``) that names what was refused.
+Every refusal is an :class:`~ilo_solver.io.torch_payload.UnsafePickleError` (a ``ValueError``) that names what was
+refused.
 """
 from __future__ import annotations
 

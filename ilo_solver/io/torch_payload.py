@@ -1,8 +1,10 @@
 """Reading ``torch.save`` payloads without trusting them: the zip format's records and the legacy format's declared
-storages are size-checked against the bytes that carry them and a limit (:func:`check_torch_payload`), every pickle
+storages are size-checked against the bytes that carry them and a limit
+(:func:`~ilo_solver.io.torch_payload.check_torch_payload`), every pickle
 inside is opcode-scanned first (:mod:`.pickle_scan`: nesting, container sizes, memo amplification), and only then does
 ``torch.load(weights_only=True)`` see the file (:func:`safe_torch_load`). The errors every reader of this package
-raises live here too (:class:`UnsafePickleError`, :class:`MalformedPickle`). :mod:`.safe_pickle` builds on this for
+raises live here too (:class:`~ilo_solver.io.torch_payload.UnsafePickleError`, :class:`MalformedPickle`).
+:mod:`.safe_pickle` builds on this for
 NVIDIA network pickles.
 """
 from __future__ import annotations
@@ -33,7 +35,8 @@ class MalformedPickle(ValueError):
 
 def scanned(data, *, pickles: int | None = 1, what: str = "pickle") -> None:
     """:func:`~ilo_solver.io.pickle_scan.scan_pickle` of ``data`` (bytes, or a stream at its position: it is
-    advanced past the pickles), before any unpickler runs: a limit exceeded is one :class:`UnsafePickleError`, a
+    advanced past the pickles), before any unpickler runs: a limit exceeded is one
+    :class:`~ilo_solver.io.torch_payload.UnsafePickleError`, a
     malformed stream one :class:`MalformedPickle`."""
     from .pickle_scan import PickleBomb, scan_pickle
     try:
@@ -140,7 +143,8 @@ def check_torch_payload(data: bytes, limit: int = MAX_TENSOR_BYTES) -> int:
     - legacy format (what ``Storage.__reduce__`` writes into NVIDIA pickles): the declared storages must be carried
       by the payload itself (``Σ numel · element size ≤ len(data)``) -- torch allocates them from the header.
 
-    Both: the total at most ``limit``. Raises :class:`UnsafePickleError`; returns the total otherwise."""
+    Both: the total at most ``limit``. Raises :class:`~ilo_solver.io.torch_payload.UnsafePickleError`; returns the
+    total otherwise."""
     if data[:4] == b"PK\x03\x04":
         try:
             z = zipfile.ZipFile(io.BytesIO(data))
@@ -188,8 +192,10 @@ def check_torch_payload(data: bytes, limit: int = MAX_TENSOR_BYTES) -> int:
 
 
 def safe_torch_load(path: str | Path, *, extra_globals=(), limit: int = MAX_TENSOR_BYTES):
-    """``torch.load(path, weights_only=True)`` after :func:`check_torch_payload`; ``extra_globals`` are
-    added to torch's own allow-list. Any refusal is one :class:`UnsafePickleError` naming the file."""
+    """``torch.load(path, weights_only=True)`` after :func:`~ilo_solver.io.torch_payload.check_torch_payload`;
+    ``extra_globals`` are
+    added to torch's own allow-list. Any refusal is one :class:`~ilo_solver.io.torch_payload.UnsafePickleError` naming
+    the file."""
     path = Path(path)
     data = path.read_bytes()
     try:

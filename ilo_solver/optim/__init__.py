@@ -1,7 +1,7 @@
 """The optimiser: the one projected-Adam loop every solver and estimator runs on (:mod:`.loop`: :func:`minimize`,
 the schedule row :class:`Round`, the unadjusted-Langevin step), the projections onto ℓ1 / ℓ2 balls with their
-reference implementations (:mod:`.projection`, numba kernels in :mod:`._l1_kernels`), and the one place the loops read
-values back from the device (:mod:`._host`).
+reference implementations (:mod:`.projection`, numba kernels in ``_l1_kernels``), and the one place the loops read
+values back from the device (``_host``).
 
 Import rule: ``optim`` imports nothing from ``ilo_solver`` outside itself. It knows tensors, not generators, operators
 or data fits: a solver hands it the objective and the post-step map.

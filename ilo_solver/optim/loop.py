@@ -7,7 +7,7 @@ best-iterate tracking on the device. Every solver (ILO and CSGM on layered gener
 ILO/PULSE/CSGM, SGILO's practical chain) and every verification estimator that optimises runs on it;
 :func:`ula_step` is the one unadjusted-Langevin step (SGILO's calibrated chain, the Langevin checks).
 
-Host reads follow :mod:`ilo_solver._host`: nothing inside the loop reads a value back from the device, except a
+Host reads follow ``ilo_solver._host``: nothing inside the loop reads a value back from the device, except a
 visible progress bar's loss every 10 steps.
 
 :class:`Round` is one row of a solver's schedule: ``Round(split, steps, lr, radius)`` (+ the StyleGAN-2 noise and
@@ -27,7 +27,8 @@ __all__ = ["Round", "check_schedule", "scale_steps", "SolveResult", "LoopResult"
            "cosine_ramp", "ula_step", "MAX_STEPS"]
 
 INF = math.inf
-#: the most steps one round may ask for (a bounded loop: ``steps_scale = inf`` or 1e12 is refused, not run)
+#: The most steps one round may ask for, so that every loop is bounded (``steps_scale = inf`` or 1e12 is
+#: refused, not run).
 MAX_STEPS = 10_000_000
 
 

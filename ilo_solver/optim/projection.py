@@ -5,7 +5,7 @@ By the KKT conditions (docs/theory_notes.md §5) either :math:`\|v\|_1\le z` and
 The methods differ only in how they find θ:
 
 ``"fast"`` (default on CPU)
-    numba kernels (:mod:`ilo_solver._l1_kernels`). Rows of 2^18 entries or more: a lower bound on θ just below a
+    numba kernels (``ilo_solver._l1_kernels``). Rows of 2^18 entries or more: a lower bound on θ just below a
     strided subsample's estimate, verified exactly, then vectorised parallel Newton passes (= Michelot's
     iteration) to the exact θ and a parallel soft threshold -- at n = 1e7 on a 2-core CPU 4.7x / 12.5x a copy into
     a preallocated tensor (many / few survivors; ``benchmarks/projection.py``). Shorter rows: all rows in one
@@ -315,7 +315,7 @@ def renormalise(x: torch.Tensor, norms: torch.Tensor) -> torch.Tensor:
 
 def renormalise_tensors_(tensors: list, norms: list) -> None:
     """In place: rescale each tensor to its norm, ``t *= norm / max(||t||, 1e-12)``, in four multi-tensor
-    operations whatever the number of tensors (:func:`_renormalise_each_` is the one-at-a-time reference)."""
+    operations whatever the number of tensors (``_renormalise_each_`` is the one-at-a-time reference)."""
     if tensors:
         scale = torch._foreach_div(norms, torch._foreach_clamp_min(torch._foreach_norm(tensors), 1e-12))
         torch._foreach_mul_(tensors, scale)

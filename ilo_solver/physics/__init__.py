@@ -1,5 +1,5 @@
 """The measurement side, y = N(A(x)): forward operators with their adjoints and dense oracles (:mod:`.operators`,
-one registry :data:`OPERATORS` the generic tests loop over), the tasks that pair an operator with its noise and
+one registry ``OPERATORS`` the generic tests loop over), the tasks that pair an operator with its noise and
 its data fit (:mod:`.tasks`), and real degraded photos read as observations (:mod:`.observations`).
 
 Import rule: ``physics`` may import :mod:`ilo_solver.fit` (a task's data fit) and :mod:`ilo_solver.io`; it never

@@ -1,9 +1,10 @@
 """Real degraded photos as observations (no ground truth needed): a low-resolution photo for super-resolution, a
-photo with missing pixels for inpainting, a noisy photo for denoising -- turned into the same :class:`Task` and
+photo with missing pixels for inpainting, a noisy photo for denoising -- turned into the same
+:class:`~ilo_solver.physics.tasks.Task` and
 observation ``y`` that a simulated measurement gives, at the prior's resolution.
 
 - super-resolution: the low-resolution photo is centre-cropped to a square and resized to ``size / factor`` (the
-  operator is :class:`~ilo_solver.operators.SuperResolution`: bicubic, antialiased, as PULSE takes its input);
+  operator is :class:`~ilo_solver.physics.operators.SuperResolution`: bicubic, antialiased, as PULSE takes its input);
 - inpainting: the photo is fitted to ``size``; the mask comes from ``mask_path`` (white = observed, black =
   missing; grey levels thresholded at one half) or, without one, from the official ILO convention: **pure-black
   pixels (0, 0, 0) are the missing ones** -- the photo's own pure-black pixels too, so give a mask file for photos
@@ -94,7 +95,7 @@ def _observed_pixels(photo: torch.Tensor, path, mask_path, black_threshold) -> t
 def real_observation(task: str, path: str | Path, size: int, *, factor: int = 4, mask_path: str | Path | None = None,
                      sigma: float | None = None, black_threshold: int | None = None,
                      face_crop: bool = True) -> tuple[Task, torch.Tensor, str]:
-    """(task, observation ``y`` [1, *op.out_shape], what was done) for a real degraded photo at ``path``.
+    """(task, observation ``y`` ``[1, *op.out_shape]``, what was done) for a real degraded photo at ``path``.
 
     Denoising and inpainting photos are cut to the face first (``face_crop``: :func:`ilo_solver.io.faces.crop_to_face`,
     the mask turned and cut with the photo; a photo with no face found is refused), else centre-cropped. A
@@ -103,7 +104,7 @@ def real_observation(task: str, path: str | Path, size: int, *, factor: int = 4,
     Inpainting without ``mask_path`` uses the official convention: pure-black pixels are the missing ones. A lossy
     file (JPEG) turns pure black into near-black, so it is refused unless ``black_threshold`` T (0-254, on 8-bit
     levels) says which pixels count as missing (every channel <= T); a found fraction above
-    :data:`PLAUSIBLE_OBSERVED` is flagged in the note."""
+    ``PLAUSIBLE_OBSERVED`` is flagged in the note."""
     if task not in OBSERVABLE_TASKS:
         raise ValueError(f"a real observation can be given for {', '.join(OBSERVABLE_TASKS)}, not {task!r} (the "
                          "measurements of compressed sensing are not a photo)")

@@ -1,5 +1,5 @@
 r"""Forward operators :math:`y=\mathcal A(x)` (deepinv-style): small classes with ``A``, ``A_adjoint`` (linear ones),
-``in_shape``/``out_shape``, and explicit ``torch.Generator`` randomness. One registry, :data:`OPERATORS`, feeds the
+``in_shape``/``out_shape``, and explicit ``torch.Generator`` randomness. One registry, ``OPERATORS``, feeds the
 generic tests (adjointness, linearity, dtype, odd sizes, dense oracle).
 
 Inputs are batched ``[B, *in_shape]``; each operator acts per sample. Noise is added by :meth:`Operator.measure`.
@@ -57,8 +57,9 @@ class Operator(torch.nn.Module):
 
     @property
     def fill_mask(self) -> torch.Tensor | None:
-        """The pixel mask when the observation is the image with its unobserved pixels zeroed (inpainting): the
-        data fit then compares whole images with the holes filled (:func:`~ilo_solver.losses.lpips_fill`)."""
+        """For inpainting, the pixel mask (the observation is then the image with its unobserved pixels zeroed, and
+        the data fit compares whole images with the holes filled, :func:`~ilo_solver.fit.losses.lpips_fill`);
+        None for every other operator."""
         return None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -305,7 +306,7 @@ class PartialCirculant(LinearOperator):
 class Classifier(Operator):
     """Classifier guidance (ILO paper §4, Figs. 4-5): y = the logits of any differentiable ``nn.Module`` (non-linear,
     no adjoint); the data fit compares them with a target class distribution
-    (:func:`~ilo_solver.losses.cross_entropy`). ``reference`` (optional, ``in_shape``, or ``[B, *in_shape]`` for one
+    (:func:`~ilo_solver.fit.losses.cross_entropy`). ``reference`` (optional, ``in_shape``, or ``[B, *in_shape]`` for one
     per restart): the image a morph stays close to (the fit's ``anchor_weight`` term); :meth:`target` builds the
     one-hot observation."""
 

@@ -1,7 +1,8 @@
 """The five inverse problems of the CLI and the benchmarks (plus ``classify``, built by
-:func:`ilo_solver.guidance.classify_task`) (the method presets are in :mod:`ilo_solver.presets`).
+:func:`ilo_solver.solvers.guidance.classify_task`) (the method presets are in :mod:`ilo_solver.presets`).
 
-A :class:`Task` bundles the forward operator (for inpainting it carries the mask, which turns on the LPIPS fill
+A :class:`~ilo_solver.physics.tasks.Task` bundles the forward operator (for inpainting it carries the mask, which
+turns on the LPIPS fill
 policy), the observation noise level and the data-fit that suits it (LPIPS only where the observation is an image;
 SNA for denoising).
 """

@@ -13,9 +13,10 @@ versions:
 :class:`FashionClassifier` reads the generator's images (``[B, 3, H, W]`` in [-1, 1]): it converts them to grey
 (ITU-R BT.601 luma), maps them to [0, 1] and resizes them to 28x28 (antialiased bilinear), then applies the CNN.
 That front end is differentiable, so the classifier is a forward operator
-(:class:`~ilo_solver.operators.Classifier`) for the faces prior. Weights are stored as safetensors (no pickle) with
+(:class:`~ilo_solver.physics.operators.Classifier`) for the faces prior. Weights are stored as safetensors (no pickle)
+with
 a JSON sidecar (architecture, training command, test accuracies); the two shipped models are pinned by SHA-256 in
-:data:`ilo_solver.assets.PINNED_DATA`.
+``PINNED_DATA``.
 """
 from __future__ import annotations
 
@@ -287,7 +288,7 @@ def load_classifier(path: str | Path, kind: str = "custom") -> FashionClassifier
 
 def shipped_classifier(kind: str) -> FashionClassifier:
     """The committed ``standard`` or ``robust`` classifier (``ilo_solver/data/fashion_{kind}.safetensors``), its
-    weights and sidecar checked against :data:`~ilo_solver.assets.PINNED_DATA`; the sidecar records the training
+    weights and sidecar checked against ``PINNED_DATA``; the sidecar records the training
     command and the test accuracies, clean and under attack."""
     from ..io.assets import shipped_path
     if kind not in ("standard", "robust"):

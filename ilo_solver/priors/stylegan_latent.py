@@ -7,8 +7,8 @@ r"""The latent-space tools of PULSE (Menon et al., CVPR 2020) that ILO's StyleGA
 - :func:`geocross` -- the geodesic cross-layer regulariser: the mean squared angle between the per-layer latents,
   :math:`\frac{512}{8}\cdot\frac1{n^2}\sum_{i,j}\big(2\,\mathrm{atan2}(\|x_i-x_j\|,\|x_i+x_j\|)\big)^2`.
 
-The spherical step after every Adam step (:func:`~ilo_solver.projection.renormalise`, and
-:func:`~ilo_solver.projection.renormalise_tensors_` for the noise maps) lives with the other projections.
+The spherical step after every Adam step (:func:`~ilo_solver.optim.projection.renormalise`, and
+:func:`~ilo_solver.optim.projection.renormalise_tensors_` for the noise maps) lives with the other projections.
 """
 from __future__ import annotations
 

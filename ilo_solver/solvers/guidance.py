@@ -5,10 +5,10 @@ The forward operator is a classifier and the "observation" is a class: ILO minim
 to a reference face (Fig. 5's morphing), over the extended range. The l1 radius of the intermediate rounds is the
 trade-off knob: radius 0 is CSGM (the range itself: faces only), larger radii let the image leave the range towards
 what the classifier calls class c. Whether that movement is meaningful depends on the classifier: a robust one
-(:func:`~ilo_solver.classifiers.shipped_classifier` ``("robust")``) needs the image to change visibly, a standard
+(:func:`~ilo_solver.priors.classifiers.shipped_classifier` ``("robust")``) needs the image to change visibly, a standard
 one is satisfied by an imperceptible adversarial perturbation.
 
-- :func:`classify_task` -- the :class:`~ilo_solver.tasks.Task` of ``ilo solve --task classify``.
+- :func:`classify_task` -- the :class:`~ilo_solver.physics.tasks.Task` of ``ilo solve --task classify``.
 - :func:`range_distance` -- the distance from images to the generator's range, :math:`\min_z\|G(z)-x\|` (RMS per
   pixel), estimated by CSGM: an upper bound (the best of the starts found).
 - :func:`guidance_sweep` -- one batch of problems (start faces x classes) solved at every radius of a grid from a
@@ -31,8 +31,8 @@ from .ilo import ILOConfig, ilo, with_radius
 
 __all__ = ["classify_task", "classify_fit", "class_probability", "range_distance", "guidance_sweep", "GUIDANCE_R1"]
 
-#: the latent ball of the CSGM round: ||z|| <= sqrt(dim z) (the typical norm of z ~ N(0, I)); without it the
-#: cross-entropy alone drives z to norms the generator never saw
+#: The radius of the CSGM round's latent ball, ||z|| <= sqrt(dim z) (the typical norm of z ~ N(0, I)). Without
+#: it the cross-entropy alone drives z to norms the generator never saw.
 GUIDANCE_R1 = math.sqrt(100)
 
 
@@ -43,8 +43,9 @@ def classify_fit(anchor_weight: float = 0.0) -> DataFit:
 
 def classify_task(classifier: torch.nn.Module, label: int, shape=(3, 64, 64), *, num_classes: int = len(CLASSES),
                   reference: torch.Tensor | None = None, anchor_weight: float = 0.0) -> Task:
-    """The task "make ``classifier`` say class ``label``": a :class:`~ilo_solver.operators.Classifier` operator,
-    the one-hot target as its observation (:meth:`Task.observe` ignores the image) and :func:`classify_fit`.
+    """The task "make ``classifier`` say class ``label``": a :class:`~ilo_solver.physics.operators.Classifier` operator,
+    the one-hot target as its observation (:meth:`~ilo_solver.physics.tasks.Task.observe` ignores the image) and
+    :func:`classify_fit`.
     ``anchor_weight`` > 0 needs a ``reference`` image (``shape``, in [-1, 1])."""
     if anchor_weight > 0 and reference is None:
         raise ValueError("anchor_weight > 0 needs a reference image (the face a morph stays close to)")

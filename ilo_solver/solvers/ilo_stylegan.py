@@ -5,13 +5,14 @@ with PULSE (Menon et al. 2020) and CSGM as its first round.
 Round r starts the synthesis at stage :math:`s_r` (stage 0 = the constant input; each later stage is one
 resolution) and runs Adam jointly on
 
-- the per-layer latents u (w+ in PULSE's Gaussianised space, :func:`~ilo_solver.stylegan_latent.from_gaussian`),
+- the per-layer latents u (w+ in PULSE's Gaussianised space, :func:`~ilo_solver.priors.stylegan_latent.from_gaussian`),
   renormalised to :math:`\sqrt{D}` per row after every step (spherical constraint);
 - the first ``5 + 2r`` noise maps ("progressively opened"), renormalised to their initial norms;
 - for r > 0, the synthesis state ``(features, skip)`` at stage :math:`s_r`, initialised from the previous round;
 
 with loss MSE + LPIPS-VGG at 256 px (fill policy for inpainting, SNA for denoising, optional dead-zone ℓ1:
-:func:`style_fit` of the task's :class:`~ilo_solver.losses.DataFit`) + ``geocross_weight`` · geocross, a cosine
+:func:`~ilo_solver.solvers.ilo_stylegan.style_fit` of the task's :class:`~ilo_solver.fit.losses.DataFit`) +
+``geocross_weight`` · geocross, a cosine
 learning-rate ramp (rampup 0.05, rampdown 0.75), and -- on by default here, off in the official code -- the
 projection of each variable's deviation from its start-of-round value onto an :math:`\ell_1` ball (radii per
 round). The schedule is a tuple of :class:`~ilo_solver.optim.Round` rows ``Round(stage, steps, lr, radius_latent,

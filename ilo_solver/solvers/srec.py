@@ -6,7 +6,7 @@ S-REC constant (Bora et al. 2017, Def. 1) of the range (``r2 = 0``) or of ILO's 
 
 .. math:: \hat\gamma(m)=\min_{x_1\ne x_2\in G_2(E)}\frac{\|A(x_1-x_2)\|+\delta}{\|x_1-x_2\|},
 
-by the adversarial search of :func:`ilo_solver.extended_range.srec_extended_range` (screened random pairs, then
+by the adversarial search of :func:`ilo_solver.solvers.extended_range.srec_extended_range` (screened random pairs, then
 projected Adam on both points), for ``draws`` independent matrices per m: mean and a t-interval over the draws.
 γ̂ is an *upper* estimate of the true constant (a minimum found, not proved), so the m it suggests is a lower one.
 """
@@ -62,7 +62,7 @@ def srec_curve(G, measurement: str | Callable, ms: Sequence[int], *, split: int 
                delta: float = 0.0, r1: float | None = None, draws: int = 5, pairs: int = 200, restarts: int = 4,
                steps: int = 100, lr: float = 0.02, lr_u: float | None = None, rng: torch.Generator,
                progress: bool = False) -> SRECCurve:
-    """γ̂(m) for ``G`` at ``split`` (see the module docstring). ``measurement``: a name of :data:`MEASUREMENTS` or
+    """γ̂(m) for ``G`` at ``split`` (see the module docstring). ``measurement``: a name of ``MEASUREMENTS`` or
     a factory ``(in_shape, m, generator, dtype) -> Operator`` (the generator's dtype: a float64 net gets float64
     matrices, not float32 ones cast up); ``r1`` the latent ball (default 1.5 √k, which holds the
     prior's samples of a k-dimensional N(0, I) latent with high probability). ``progress``: a bar over the

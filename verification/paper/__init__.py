@@ -10,7 +10,7 @@ config and seed is reused unless ``--force``.
 (``dcgan-faces``), so the *ratios* between methods are what can carry over.
 
 - **Evaluation set** (every verdict's independent units): 20 real photographs -- the two built-ins (``astronaut``,
-  ``grace_hopper``; face crops of :data:`ilo_solver.io.images.BUILTIN`) and the 18 colour photographs among the
+  ``grace_hopper``; face crops of ``BUILTIN``) and the 18 colour photographs among the
   vendored public-domain portraits (``face:NN``, :mod:`verification.faces`: 27, 30, 31, 32-46) -- plus 6 generator
   samples ``sample:i`` = G(z_i) (in the range: the negative control of every "ILO beats CSGM" claim, and the check
   that the CSGM baseline is run to convergence). One operator draw per level, shared by the batch; one noise draw per
