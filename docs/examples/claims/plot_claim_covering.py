@@ -9,8 +9,9 @@ The verdict column reads: **holds** (the measurement agrees with the prediction 
 **fails** (it does not: the numbers say by how much), **inconclusive** (the data cannot decide at this size),
 **not falsifiable** (a negative control -- the same experiment with one ingredient broken -- did not fail, so
 the check could not have told).
-This page runs the check at its ``--quick`` size; ``make figures`` runs the default size.
+This page shows the check **at its default size, judged from the result** ``make figures`` **saved** (no
+computation: :func:`verification.plots.judged`); ``demo("covering")`` recomputes it at the ``--quick`` size (minutes).
 """
-from verification.plots import demo
+from verification.plots import judged
 
-rows, fig = demo("covering")
+rows, fig = judged("covering")

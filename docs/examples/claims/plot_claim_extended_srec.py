@@ -11,8 +11,12 @@ starting
 pairs spread flat over :math:`\\lceil K^2\\rceil` coordinates) reaches :math:`1-\\alpha`, by bisection over m.
 
 Controls: K → 0 (no extension: m* cannot grow with K) and the :math:`\\ell_2` ball of the same radius (its
-covering number grows like p, so m* must grow with p). This page runs the ``--quick`` size.
-"""
-from verification.plots import demo
+covering number grows like p, so m* must grow with p).
 
-rows, fig = demo("extended_srec")
+This page shows the check **at its default size, judged from the result** ``make figures`` **saved** (no
+computation: :func:`verification.plots.judged`); ``demo("extended_srec")`` recomputes it at the ``--quick`` size
+(minutes).
+"""
+from verification.plots import judged
+
+rows, fig = judged("extended_srec")

@@ -1,6 +1,6 @@
 """
-Generator vs sparsity: how many measurements? (CSGM's Figure 1)
-================================================================
+Step 3 -- Is the generator worth it? Generator against Lasso (CSGM's Figure 1)
+==============================================================================
 
 **Motivation.** Classical compressed sensing recovers an image from m < n random measurements by assuming it is
 *sparse* in a basis (DCT, wavelets) and solving the Lasso. Bora, Jalal, Price & Dimakis (ICML 2017) replaced
@@ -68,14 +68,11 @@ print(f"Lasso needs {'more than ' if censored else ''}{need:.0f} measurements: r
 # with a bootstrap CI over images, and negative controls must fail: the images replaced by non-faces (far from a
 # face generator's range), the generator's answer replaced by its mean face (which uses no measurement), and, for
 # "CSGM is capped on photos", the photos replaced by the generator's own samples.
-from pathlib import Path
-
 from verification import csgm_vs_lasso
 from verification._common import evaluate, load_json
+from verification.plots import FIGURES
 
-saved = Path("../figures/csgm_vs_lasso.json")
-saved = saved if saved.exists() else Path("docs/figures/csgm_vs_lasso.json")
-result = load_json(saved)["result"]
+result = load_json(FIGURES / "csgm_vs_lasso.json")["result"]      # what `make figures` saved
 for row in evaluate(csgm_vs_lasso, result):
     print(f"{row.id}: {row.verdict}\n  {row.measured}\n  {row.ci}\n  controls: {row.controls}")
 fig = csgm_vs_lasso.plot(result)

@@ -22,17 +22,21 @@ m < p, lets the estimator fit directions A cannot see.
 :math:`x = G_2(G_1(z^*) + u^*) + \\nu` with a sparse deviation :math:`\\|u^*\\|_1 = \\rho`, and a fresh Gaussian A
 per m. We solve eqs. (3) and (4) at radii :math:`r_2 = f\\rho` from 0 (CSGM) to ∞ (the unconstrained intermediate
 search), all instances and radii in one batched tensor
-(:class:`~ilo_solver.generators.ReLUGeneratorBatch`, :func:`~ilo_solver.solvers.extended_range.fit_extended_range`).
+(:class:`~ilo_solver.generators.relu_batch.ReLUGeneratorBatch`,
+:func:`~ilo_solver.solvers.extended_range.fit_extended_range`).
 
 **Negative controls.** Each claim is re-judged, by the same code, on the experiment with one ingredient broken:
 CSGM's or the unconstrained search's outputs in place of ILO's, a measurement matrix whose rows are orthogonal to
 the deviation, Algorithm 1 without its ball. A claim only reads "holds" when all its controls read "fails"
-(otherwise: "not falsifiable at this size"). This page runs the ``--quick`` size (10 instances); ``make figures``
-runs 40 instances at m ∈ {64, 128, 256}, p = 512, n = 1024.
-"""
-from verification.plots import demo
+(otherwise: "not falsifiable at this size"). The default size: 40
+instances at m ∈ {64, 128, 256}, p = 512, n = 1024.
 
-rows, fig = demo("theorem1")
+This page shows the check **at its default size, judged from the result** ``make figures`` **saved** (no
+computation: :func:`verification.plots.judged`); ``demo("theorem1")`` recomputes it at the ``--quick`` size (minutes).
+"""
+from verification.plots import judged
+
+rows, fig = judged("theorem1")
 
 # %%
 # **Reading the figure.** Left: the error of eq. (4) in units of δ against the radius, with bootstrap bands over

@@ -1,6 +1,6 @@
 """
-Phase transitions: from sparse vectors to generative priors
-===========================================================
+Claim: phase transitions, from sparse vectors to generative priors
+==================================================================
 
 **Sparse vectors.** Basis pursuit (min ‖x‖₁ subject to Ax = y) recovers an s-sparse x ∈ R^d from m Gaussian
 measurements when m exceeds the *statistical dimension* of the ℓ1 descent cone at x, and fails below it (Amelunxen,
@@ -9,10 +9,15 @@ and in Donoho–Tanner coordinates δ = m/d, ρ = s/m the transition is the curv
 (:func:`ilo_theory.phase.l1_threshold`). Below we solve basis pursuit exactly as a linear program (scipy's HiGHS) on
 a (δ, ρ) grid of independent draws and draw the empirical success fraction with the exact curve on top. The negative
 control uses matrices with only m/2 independent rows: their contour falls far below the curve.
-"""
-from verification.plots import demo
 
-rows, fig = demo("phase")
+Both checks are shown **at their default size, judged from the results** ``make figures`` **saved** (no
+computation: :func:`verification.plots.judged`); the lecture's step 1, :doc:`../course/plot_01_phase`, builds a small
+diagram
+live.
+"""
+from verification.plots import judged
+
+rows, fig = judged("phase")
 
 # %%
 # **Generative priors.** Replace "s-sparse" by "in the range of a k-dimensional ReLU generator": CSGM (Bora et al.
@@ -22,4 +27,4 @@ rows, fig = demo("phase")
 # which ``verification.theorem1`` measures directly (its ``m_star_vs_K`` row). The control moves the truth off the
 # range: no m recovers it, and the claim fails.
 
-rows, fig = demo("generative_phase")
+rows, fig = judged("generative_phase")

@@ -11,9 +11,10 @@ see as the class at all -- adversarial perturbations, not images.
 
 Each claim has negative controls that must come out "fails": the CSGM answers for every radius, the probability of
 a class other than the guided one, the classifiers swapped, the standard's answers judged by the robust classifier.
-This page runs the check at its ``--quick`` size (2 classes x 3 start faces, a quarter of the preset's steps);
-``make figures`` runs the default size (docs page "Classifier-guided generation").
+This page shows the check **at its default size, judged from the result** ``make figures`` **saved** (no
+computation: :func:`verification.plots.judged`); ``demo("guidance")`` recomputes it at the ``--quick`` size (minutes).
+The docs page "Classifier-guided generation" shows the images.
 """
-from verification.plots import demo
+from verification.plots import judged
 
-rows, fig = demo("guidance")
+rows, fig = judged("guidance")
