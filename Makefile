@@ -50,13 +50,15 @@ docs: $(STAMP)
 	$(PY) -m pip install -q --no-warn-conflicts -e '.[docs]'
 	$(PY) -m sphinx -b html -W --keep-going docs docs/_build/html
 
-# The docs without running the gallery (a minute), refused if a page loads a script or style sheet from the network.
+# The docs without running the gallery (a minute), refused if a page loads a script or style sheet from the network,
+# a reference does not resolve (nitpicky, -W) or a formula does not render in headless Chromium (outside CI: needs apt).
 docs-check: $(STAMP)
 	$(PY) -m pip install -q --no-warn-conflicts -e '.[docs]'
 	$(PY) -m sphinx -b html -W --keep-going -q -D plot_gallery=0 docs docs/_build/check
 	@if grep -rlE '(src|href)="https?://[^"]*[.](js|css)"' --include=*.html docs/_build/check; then \
 		echo "docs-check: the pages above load a script or style sheet from the network"; exit 1; fi
 	@echo "docs-check: built offline (MathJax from _static), no page loads from the network"
+	$(PY) docs/check_math.py docs/_build/check   # headless Chromium: every formula rendered, no raw TeX (apt install chromium)
 
 bench: $(STAMP)
 	$(PY) benchmarks/projection.py
