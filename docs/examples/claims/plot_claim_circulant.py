@@ -11,7 +11,7 @@ The verdict column reads: **holds** (the measurement agrees with the prediction 
 the check could not have told).
 This page shows the check **at its default size, judged from the result** ``make figures`` **saved** (no
 computation: :func:`verification.plots.judged`); ``demo("circulant")`` recomputes it at the ``--quick`` size
-(minutes).
+instead.
 """
 from verification.plots import judged
 

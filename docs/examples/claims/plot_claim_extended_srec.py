@@ -15,7 +15,7 @@ covering number grows like p, so m* must grow with p).
 
 This page shows the check **at its default size, judged from the result** ``make figures`` **saved** (no
 computation: :func:`verification.plots.judged`); ``demo("extended_srec")`` recomputes it at the ``--quick`` size
-(minutes).
+instead.
 """
 from verification.plots import judged
 

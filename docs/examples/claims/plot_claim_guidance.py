@@ -12,7 +12,7 @@ see as the class at all -- adversarial perturbations, not images.
 Each claim has negative controls that must come out "fails": the CSGM answers for every radius, the probability of
 a class other than the guided one, the classifiers swapped, the standard's answers judged by the robust classifier.
 This page shows the check **at its default size, judged from the result** ``make figures`` **saved** (no
-computation: :func:`verification.plots.judged`); ``demo("guidance")`` recomputes it at the ``--quick`` size (minutes).
+computation: :func:`verification.plots.judged`); ``demo("guidance")`` recomputes it at the ``--quick`` size instead.
 The docs page "Classifier-guided generation" shows the images.
 """
 from verification.plots import judged

@@ -10,7 +10,7 @@ The verdict column reads: **holds** (the measurement agrees with the prediction 
 **not falsifiable** (a negative control -- the same experiment with one ingredient broken -- did not fail, so
 the check could not have told).
 This page shows the check **at its default size, judged from the result** ``make figures`` **saved** (no
-computation: :func:`verification.plots.judged`); ``demo("langevin")`` recomputes it at the ``--quick`` size (minutes).
+computation: :func:`verification.plots.judged`); ``demo("langevin")`` recomputes it at the ``--quick`` size instead.
 """
 from verification.plots import judged
 

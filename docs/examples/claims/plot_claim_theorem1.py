@@ -32,7 +32,7 @@ the deviation, Algorithm 1 without its ball. A claim only reads "holds" when all
 instances at m ∈ {64, 128, 256}, p = 512, n = 1024.
 
 This page shows the check **at its default size, judged from the result** ``make figures`` **saved** (no
-computation: :func:`verification.plots.judged`); ``demo("theorem1")`` recomputes it at the ``--quick`` size (minutes).
+computation: :func:`verification.plots.judged`); ``demo("theorem1")`` recomputes it at the ``--quick`` size instead.
 """
 from verification.plots import judged
 

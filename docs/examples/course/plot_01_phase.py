@@ -41,7 +41,7 @@ print(f"relative error {np.linalg.norm(x_hat - x) / np.linalg.norm(x):.1e}; the 
 # Step 2 -- a phase diagram
 # -------------------------
 # Sweep δ = m/d and ρ = s/m; in each cell draw independent (A, x) pairs and count exact recoveries
-# (relative error ≤ 1e-6). 6 × 12 cells × 5 draws = 360 linear programs, a few seconds.
+# (relative error ≤ 1e-6). 6 × 12 cells × 5 draws = 360 small linear programs.
 deltas = np.array([0.15, 0.3, 0.45, 0.6, 0.75, 0.9])
 rhos = np.linspace(0.05, 0.95, 12)
 trials = 5
@@ -115,7 +115,7 @@ print("rho at the curve:", dict(zip(deltas.round(2).tolist(), np.round(l1_thresh
 #
 #    </details>
 #
-# 3. Set ``d = 400`` and ``trials = 3`` (about a minute). Predict: does the transition move, or sharpen?
+# 3. Set ``d = 400`` and ``trials = 3`` (slower: each LP is 4x larger). Predict: does the transition move, or sharpen?
 #
 # .. raw:: html
 #

@@ -19,7 +19,7 @@ not sparse, only *compressible*, so the Lasso's need is set by how many coeffici
 # -----------------------------------------------
 # A generator sample (in the range) under a Gaussian A with m = 500 (4 % of n = 12 288). Lasso-DCT chooses its
 # λ by a 10 % hold-out of the measurements (never by the truth); CSGM is the preset's, with fewer steps so that the
-# page builds in seconds.
+# page builds quickly.
 import matplotlib.pyplot as plt
 import numpy as np
 import torch

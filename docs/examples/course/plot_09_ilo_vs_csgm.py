@@ -37,7 +37,7 @@ y = task.observe(img, rng=gen)
 # Step 2 -- four reconstructions
 # ------------------------------
 # The preset of ``ilo solve`` (:func:`ilo_solver.presets.configure`) at a quarter of its steps and one restart, so
-# that the page builds in well under a minute; ``ilo solve`` and ``make bench-faces`` use the full schedule.
+# that the page builds quickly; ``ilo solve`` and ``make bench-faces`` use the full schedule.
 # The classical baseline is scikit-image's biharmonic inpainting: one line, no prior at all.
 panels = [("truth", img), ("observed 20 %", y[0])]
 results = {"fill": classical(None, y, task.op, config=ClassicalConfig("fill")).x}
