@@ -207,8 +207,8 @@ def plot(result: dict):
         axes[0].plot([s["d"]] * len(s["t_hat"]), s["t_hat"], ".", color="C1", alpha=0.5)
     axes[0].plot([s["d"] for s in sp], [np.mean(s["t_hat"]) for s in sp], "o", color="C1",
                  label="measured minimiser along -x0 (mean; dots: networks)")
-    axes[0].set_xlabel("depth d")
-    axes[0].legend()
+    axes[0].set(xlabel="depth d", ylabel="t: the loss's minimiser along -t x0", title="where the spurious point sits")
+    axes[0].legend(loc="lower right", fontsize=8)
     x0 = np.array(result["x0"])
     e = np.array(result["gd"]["plain"]["ends"])
     axes[1].plot(e[:, 0], e[:, 1], ".", label="plain GD end points")
@@ -217,12 +217,12 @@ def plot(result: dict):
     axes[1].plot([x0[0], -result["rho_gd"] * x0[0]], [x0[1], -result["rho_gd"] * x0[1]], "r*", ms=12,
                  label="x0 and -rho_d x0")
     axes[1].legend(fontsize=7)
-    axes[1].set_title("gradient descent end points")
+    axes[1].set(xlabel="latent coordinate 1", ylabel="latent coordinate 2", title="gradient descent end points")
     n = [w["n"] for w in result["wdc"]]
     axes[2].loglog(n, [np.mean(w["deviation"]) for w in result["wdc"]], "o-", label="sup WDC deviation (mean)")
     axes[2].loglog(n, [np.mean(w["deviation_fixed"]) for w in result["wdc"]], "s:", label="one fixed pair (control)")
     axes[2].loglog(n, [w["predicted"] for w in result["wdc"]], "k--", label="sqrt(k log n / n)")
-    axes[2].set_xlabel("width n")
+    axes[2].set(xlabel="width n", ylabel="WDC deviation (operator norm)", title="weight distribution condition")
     axes[2].legend()
     fig.tight_layout()
     return fig
