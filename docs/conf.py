@@ -44,6 +44,7 @@ sphinx_gallery_conf = {
     "download_all_examples": False,
     "remove_config_comments": True,
     "write_computation_times": True,   # sg_execution_times: every example's measured time
+    "capture_repr": (),                 # a cell's last value (a Legend, a list of Nones) is not shown: pages print
     # "examples using X" on every API page (.. minigallery::) from the names each tutorial uses
     "doc_module": ("ilo_theory", "ilo_solver", "verification"),
     "backreferences_dir": "gen_modules/backreferences",
@@ -62,12 +63,13 @@ def _report_times(app, exception):
     if exception is not None:
         return
     table = Path(app.srcdir) / "sg_execution_times.rst"
-    rows = re.findall(r":ref:`sphx_glr_auto_examples_(\S+?)_py`.*?\n\s+- (\d+):(\d+\.\d+)", table.read_text()) \
+    rows = re.findall(r":ref:`sphx_glr_auto_examples_(\S+?)\.py`.*?\n\s+- (\d+):(\d+\.\d+)", table.read_text()) \
         if table.is_file() else []
     secs = {name: 60 * int(mm) + float(ss) for name, mm, ss in rows}
     over = ", ".join(f"{n} {s:.0f} s" for n, s in sorted(secs.items(), key=lambda kv: -kv[1]) if s > 60) or "none"
     print(f"docs: built in {time.perf_counter() - _T0:.0f} s; gallery {sum(secs.values()):.0f} s over {len(secs)} "
-          f"examples (executed ones > 0 s: {sum(s > 0 for s in secs.values())}); over 60 s: {over}")
+          f"examples (executed ones > 0 s: {sum(s > 0 for s in secs.values())}; slowest "
+          f"{max(secs, key=secs.get, default='-')} {max(secs.values(), default=0):.0f} s); over 60 s: {over}")
 
 
 def setup(app):
