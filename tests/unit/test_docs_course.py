@@ -63,3 +63,12 @@ def test_every_public_module_is_in_the_api_reference():
             if not any(p.startswith("_") for p in parts):
                 public.add(".".join(parts))
     assert public - documented == set()
+
+
+@pytest.mark.slow   # one shortened ILO solve on the DCGAN prior (~15 s)
+def test_the_quickstart_python_block_runs(capsys):
+    text = (DOCS / "quickstart.rst").read_text()
+    block = text.split(".. code-block:: python\n", 1)[1].split("\n\n``configure", 1)[0]
+    code = "\n".join(line[3:] for line in block.splitlines())
+    exec(compile(code, "quickstart.rst", "exec"), {})
+    assert "'psnr'" in capsys.readouterr().out
