@@ -5,10 +5,6 @@ Claim: partial circulant measurements behave like Gaussian ones
 ILO Lemma 1 pays a log^4 n factor for a partial circulant A with random signs; empirically its JL distortion
 and S-REC constant on random, sparse and generator-range sets match a Gaussian A.
 
-The verdict column reads: **holds** (the measurement agrees with the prediction within the stated interval),
-**fails** (it does not: the numbers say by how much), **inconclusive** (the data cannot decide at this size),
-**not falsifiable** (a negative control -- the same experiment with one ingredient broken -- did not fail, so
-the check could not have told).
 This page shows the check **at its default size, judged from the result** ``make figures`` **saved** (no
 computation: :func:`verification.plots.judged`); ``demo("circulant")`` recomputes it at the ``--quick`` size
 instead.

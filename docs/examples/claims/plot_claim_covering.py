@@ -5,10 +5,6 @@ Claim: Maurey against volumetric covering
 Maurey's bound (2p+1)^ceil(r^2/eps^2) beats the volumetric (1+2r/eps)^p above eps* ~ sqrt(2) r / sqrt(p);
 the Monte Carlo of Maurey's lemma shows E||x - mean of q atoms||^2 = (r||x||_1 - ||x||^2)/q <= r^2/q.
 
-The verdict column reads: **holds** (the measurement agrees with the prediction within the stated interval),
-**fails** (it does not: the numbers say by how much), **inconclusive** (the data cannot decide at this size),
-**not falsifiable** (a negative control -- the same experiment with one ingredient broken -- did not fail, so
-the check could not have told).
 This page shows the check **at its default size, judged from the result** ``make figures`` **saved** (no
 computation: :func:`verification.plots.judged`); ``demo("covering")`` recomputes it at the ``--quick`` size instead.
 """

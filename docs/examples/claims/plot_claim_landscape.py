@@ -5,10 +5,6 @@ Claim: the Hand-Voroninski landscape
 The loss of a random ReLU generator has a spurious critical point near -rho_d x0; gradient descent with the
 negation check always reaches x0; the WDC deviation decays like sqrt(k log n / n).
 
-The verdict column reads: **holds** (the measurement agrees with the prediction within the stated interval),
-**fails** (it does not: the numbers say by how much), **inconclusive** (the data cannot decide at this size),
-**not falsifiable** (a negative control -- the same experiment with one ingredient broken -- did not fail, so
-the check could not have told).
 This page shows the check **at its default size, judged from the result** ``make figures`` **saved** (no
 computation: :func:`verification.plots.judged`); ``demo("landscape")`` recomputes it at the ``--quick`` size
 instead.

@@ -7,10 +7,6 @@ m = O(k d log n / alpha^2) rows, i.e. 1 - gamma ~ sqrt(k d log n / m). We estima
 (optimistic) and by an adversarial search on the pair (honest), and compare P(||Ax|| > 2||x||) with the exact
 chi-square tail.
 
-The verdict column reads: **holds** (the measurement agrees with the prediction within the stated interval),
-**fails** (it does not: the numbers say by how much), **inconclusive** (the data cannot decide at this size),
-**not falsifiable** (a negative control -- the same experiment with one ingredient broken -- did not fail, so
-the check could not have told).
 This page shows the check **at its default size, judged from the result** ``make figures`` **saved** (no
 computation: :func:`verification.plots.judged`); ``demo("srec")`` recomputes it at the ``--quick`` size instead.
 """
