@@ -302,8 +302,8 @@ def _main(argv=None) -> int:
                     help="change one field of the claim's Config (one CLAIM, an explicit --out; repeatable): your "
                          "own sizes, e.g. srec --set ms=20,40,80 --set draws=10. --list-config shows the fields")
     ap.add_argument("--generator", metavar="PKG.MODULE:FACTORY",
-                    help="your own generator for a check that takes one (srec): FACTORY() returns a LayeredGenerator; "
-                         "needs one CLAIM and an --out of your own, like --set")
+                    help="your own generator for a check that takes one (srec, extended_srec): FACTORY() returns a "
+                         "LayeredGenerator; needs one CLAIM and an --out of your own, like --set")
     ap.add_argument("--list-config", action="store_true", help="print each CLAIM's Config fields and exit")
     ap.add_argument("--strict", action="store_true",
                     help="exit 1 when any claim fails or is not falsifiable at this size (make figures uses it)")
