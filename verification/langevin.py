@@ -182,12 +182,12 @@ def plot(result: dict):
     a.plot([p["eta"] for p in pe], [p["tv"] for p in pe], "o-", label="TV (histogram)")
     a.plot([p["eta"] for p in pe], [_rel(p["cov"], result["cov_exact"]) for p in pe], "s-",
            label="covariance rel. error")
-    a.set_xlabel("step size eta")
-    a.set_title(f"ULA vs exact pi_beta, beta = {result['beta']:.0f}")
+    a.set(xlabel="step size eta", ylabel="distance of the chain's law to pi_beta",
+          title=f"ULA vs exact pi_beta, beta = {result['beta']:.0f}")
     a.legend()
     hit = np.array(result["hit"])
     b.hist(hit[hit > 0], bins=30)
-    b.set_xlabel("hitting step of B(z*, 0.1||z*||)")
+    b.set(xlabel="hitting step of B(z*, 0.1||z*||)", ylabel="chains", title="steps to reach the mode")
     sw = result["laplace_sweep"]
     c.loglog([s["beta"] for s in sw], [_rel(s["laplace"], s["exact"]) for s in sw], "o-",
              label="(beta 2 J^T J)^-1 vs exact")

@@ -72,3 +72,8 @@ def test_the_quickstart_python_block_runs(capsys):
     code = "\n".join(line[3:] for line in block.splitlines())
     exec(compile(code, "quickstart.rst", "exec"), {})
     assert "'psnr'" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("page", CLAIMS, ids=lambda p: p.stem)
+def test_claim_page_explains_its_figure(page):
+    assert page.read_text().count("**Reading the figure.**") >= page.read_text().count("judged(\"")

@@ -20,3 +20,12 @@ instead.
 from verification.plots import judged
 
 rows, fig = judged("extended_srec")
+
+# %%
+# **Reading the figure.** Left: m* (the least m with :math:`\hat\gamma\ge1-\alpha` on the extended range) against
+# K for three layer widths p: dots are instances, large points medians, lines the fitted :math:`m^*_0+bK^2` with the
+# 95 % bootstrap band of b; the dotted line is the end of the m grid. m* is flat while the range's own term
+# dominates and then grows like :math:`K^2`, as eq. (5) says. Right: at a fixed K, m* of the ℓ1 ball does not grow
+# with p (it falls, because the bound's log p is an upper bound), while the ℓ2 ball of the same radius -- the
+# control, whose covering number grows like p -- runs off the grid. :doc:`../course/plot_05_bounds` draws the
+# prediction this measures.

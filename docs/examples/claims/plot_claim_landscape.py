@@ -12,3 +12,11 @@ instead.
 from verification.plots import judged
 
 rows, fig = judged("landscape")
+
+# %%
+# **Reading the figure.** Left: where the loss along :math:`-t\,x_0` is smallest, per network (dots) and on average,
+# against ρ_d from the theory (line). Middle: where gradient descent ends, from random starts and from starts on the
+# bad ray: plain descent (dots) stalls near :math:`-\rho_dx_0`; with the negation check (crosses) every run ends at
+# :math:`x_0` (star). Right: the WDC deviation, maximised over pairs by an adversarial search, decays like
+# :math:`\sqrt{k\log n/n}` (dashed); one fixed pair (the control) is far smaller -- the condition is a supremum.
+# :doc:`../course/plot_07_landscape` runs the middle panel live.

@@ -11,3 +11,11 @@ computation: :func:`verification.plots.judged`); ``demo("langevin")`` recomputes
 from verification.plots import judged
 
 rows, fig = judged("langevin")
+
+# %%
+# **Reading the figure.** Left: the unadjusted Langevin chain's distance to the exact target :math:`\pi_\beta`
+# (total variation of histograms, relative covariance error) shrinks with the step size η -- the :math:`O(\eta)`
+# bias. Middle: the number of steps each chain needs to enter a small ball around the mode: fast, with a tail.
+# Right: for large β the exact posterior covariance approaches the Laplace prediction
+# :math:`(\beta\,2J^TJ)^{-1}` (solid), while the control missing the factor 2 stays wrong at every β (dashed).
+# :doc:`../course/plot_08_sgilo_prior` samples a posterior with a learned score.
