@@ -69,6 +69,25 @@ TABLE = [
     (circulant.gaussian_jl_rows, dict(P=100, eps=0.1), dict(C=(0.0, f"C {POS}", None))),
     (landscape.wdc_width_condition, dict(n_prev=64, eps=0.1), dict(c=(0.0, f"c {POS}", None))),
     (phase.l1_threshold, dict(delta=0.5), dict(delta=(1.5, "delta", None))),
+    # the rows below: names a surviving mutant of `make mutation` changed in the message (docs/benchmarks.md)
+    (covering.log_covering_schutt, dict(p=64, r=1.0, eps=0.5),
+     dict(p=(0.5, "p must be >= 1", 1), r=(0.0, f"r {POS}", None), eps=(0.0, f"eps {POS}", None))),
+    (covering.log_covering_sudakov, dict(p=64, r=1.0, eps=0.5),
+     dict(eps=(0.0, f"eps {POS}", None), c=(0.0, f"c {POS}", None))),
+    (covering.log_covering_l1_volume_lower, dict(p=64, r=1.0, eps=0.5), dict(p=(0.5, "p must be >= 1", 1))),
+    (covering.crossover_scale_continuous, dict(p=64, r=1.0),
+     dict(p=(0.5, "p must be >= 1", 1), r=(0.0, f"r {POS}", None))),
+    (covering.crossover_scale, dict(p=64, r=1.0), dict(p=(0.5, "p must be >= 1", 1), r=(0.0, f"r {POS}", None))),
+    (circulant.hinrichs_vybiral_rows, dict(P=100, eps=0.1),
+     dict(P=(1.5, "P must be >= 2", 2), eps=(1.0, f"eps {OPEN}", None), C=(0.0, f"C {POS}", None))),
+    (circulant.krahmer_ward_jl_rows, dict(P=100, eta=0.1, eps=0.1, n=64),
+     dict(P=(1.5, "P must be >= 2", 2), eta=(0.0, f"eta {OPEN}", None), eps=(1.0, f"eps {OPEN}", None),
+          n=(1.5, "n must be >= 2", 2), C=(0.0, f"C {POS}", None))),
+    (circulant.krahmer_ward_rip_order, dict(P=100, eta=0.1),
+     dict(P=(0.5, "P must be >= 1", 1), eta=(1.0, f"eta {OPEN}", None))),
+    (bounds.ilo_needs_fewer_measurements, dict(K=2.0, p=64),
+     dict(K=(0.0, f"K {POS}", None), p=(0.5, "p must be >= 1", 1))),
+    (landscape.laplace_covariance, dict(J=np.eye(3), beta=2.0), dict(beta=(0.0, f"beta {POS}", None))),
 ]
 ROWS = [(f, kw, name, spec) for f, kw, specs in TABLE for name, spec in specs.items()]
 

@@ -200,3 +200,10 @@ def test_values_are_shown_as_a_user_wrote_them():
     V.greater("a", 2.0, "b", 1.0)                   # no error when it does
     with pytest.raises(ValueError, match="^a must exceed b"):
         V.greater("a", 1.0, "b", 1.0)               # equal is not greater
+
+
+def test_ilo_measurements_needs_the_scale_above_delta():
+    from ilo_theory import bounds
+    with pytest.raises(ValueError) as e:
+        bounds.ilo_measurements(k=4, p=64, K=2.0, L1=1.0, L2=1.0, r1=0.05, delta=0.1, alpha=0.5)
+    assert str(e.value) == "L1*L2*r1 must exceed delta, got L1*L2*r1=0.05, delta=0.1"
