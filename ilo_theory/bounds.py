@@ -31,7 +31,7 @@ def check_K(K, p):
     K = V.positive("K", K)
     p = V.at_least("p", p, 1)
     if np.any(np.sqrt(p) * (1 + 1e-12) < K):
-        raise ValueError(f"K must satisfy K <= sqrt(p) (ILO Theorem 1), got K={K!r}, p={p!r}")
+        raise ValueError(f"K must satisfy K <= sqrt(p) (ILO Theorem 1), got K={V._show(K)}, p={V._show(p)}")
     return K, p
 
 
@@ -149,7 +149,7 @@ def remark3_parameters(k, n, d, d2, delta):
     k, n = V.at_least("k", k, 1), V.at_least("n", n, 2)
     d, d2 = V.at_least("d", d, 1), V.at_least("d2", d2, 0)
     if np.any(d2 > d):
-        raise ValueError(f"d2 must be <= d, got d2={d2!r}, d={d!r}")
+        raise ValueError(f"d2 must be <= d, got d2={V._show(d2)}, d={V._show(d)}")
     delta = V.positive("delta", delta)
     K = np.sqrt(k)
     return {

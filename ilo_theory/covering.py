@@ -144,7 +144,7 @@ def log_covering_schutt(p, r, eps, *, c: float = 1.0):
     p = V.at_least("p", p, 1)
     r, eps = V.positive("r", r), V.positive("eps", eps)
     if np.any(eps > r):
-        raise ValueError(f"eps must be <= r for the Schuett rate, got eps={eps!r}, r={r!r}")
+        raise ValueError(f"eps must be <= r for the Schuett rate, got eps={V._show(eps)}, r={V._show(r)}")
     ratio2 = (eps / r) ** 2
     big = (1.0 / ratio2) * np.log(np.e * p * ratio2)
     small = p * np.log(np.e / np.sqrt(p * ratio2))

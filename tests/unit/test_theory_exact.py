@@ -207,3 +207,59 @@ def test_ilo_measurements_needs_the_scale_above_delta():
     with pytest.raises(ValueError) as e:
         bounds.ilo_measurements(k=4, p=64, K=2.0, L1=1.0, L2=1.0, r1=0.05, delta=0.1, alpha=0.5)
     assert str(e.value) == "L1*L2*r1 must exceed delta, got L1*L2*r1=0.05, delta=0.1"
+
+
+def test_remark3_orders_exact_and_edges():
+    from ilo_theory import bounds
+    out = bounds.remark3_parameters(k=16, n=100, d=4, d2=2, delta=0.1)
+    assert set(out) == {"K", "log_L1L2", "m_order", "r2"}
+    close(out["K"], 4.0)
+    close(out["log_L1L2"], 4 * LOG(100))
+    close(out["m_order"], 16 * 4 * LOG(100) + 16 * LOG(100))
+    close(out["r2"], 4.0 * 0.1 / 100 ** 2)
+    close(bounds.remark3_parameters(k=1, n=2, d=1, d2=0, delta=0.5)["r2"], 0.5)     # every edge accepted
+    for kw, msg in ((dict(k=0.5), "^k must be >= 1"), (dict(n=1.5), "^n must be >= 2"), (dict(d=0.5), "^d must be"),
+                    (dict(d2=-1), "^d2 must be >= 0"), (dict(d2=5), "^d2 must be <= d, got d2=5, d=4"),
+                    (dict(delta=0.0), "^delta must be > 0")):
+        with pytest.raises(ValueError, match=msg):
+            bounds.remark3_parameters(**{**dict(k=16, n=100, d=4, d2=2, delta=0.1), **kw})
+
+
+def test_default_phi_is_one_in_the_broadcast_shape():
+    from ilo_theory import bounds
+    assert bounds.default_phi(2.0, 64).shape == () and float(bounds.default_phi(2.0, 64)) == 1.0
+    np.testing.assert_array_equal(bounds.default_phi(np.array([1.0, 2.0, 3.0]), np.array([[64], [128]])),
+                                  np.ones((2, 3)))
+
+
+def test_exceptional_radii_exact_and_edges():
+    near, spurious = landscape.exceptional_radii(3, 1e-4, K2=2.0)
+    close(near, 2.0 * 27 * 0.1)
+    close(spurious, 2.0 * 3 ** 14 * 0.1)
+    close(landscape.exceptional_radii(2, 1.0)[0], 8.0)                                  # d = 2 accepted
+    for kw, msg in ((dict(d=1.5), "^d must be >= 2"), (dict(eps=0.0), "^eps must be > 0"),
+                    (dict(K2=0.0), "^K2 must be > 0")):
+        with pytest.raises(ValueError, match=msg):
+            landscape.exceptional_radii(**{**dict(d=3, eps=1e-4), **kw})
+
+
+def test_remark2_condition_is_the_stated_inequality():
+    import sympy as sp
+
+    from ilo_theory import symbolic
+    rel = symbolic.ilo_vs_intermediate_condition()
+    assert isinstance(rel, sp.StrictLessThan)
+    K, p = symbolic.K, symbolic.p
+    assert sp.simplify(rel.lhs - 4 * K ** 2 * sp.log(2 * p + 1)) == 0
+    assert sp.simplify(rel.rhs - p * sp.log(1 + 4 * K)) == 0
+    assert bool(rel.subs({K: 1, p: 64})) and not bool(rel.subs({K: 5, p: 64}))     # K_threshold(64) = 2.89
+
+
+def test_post_validation_messages_show_values_as_written():
+    from ilo_theory import bounds
+    with pytest.raises(ValueError) as e:
+        bounds.ilo_measurements(k=4, p=16, K=5.0, L1=2.0, L2=3.0, r1=5.0, delta=0.1, alpha=0.5)
+    assert str(e.value) == "K must satisfy K <= sqrt(p) (ILO Theorem 1), got K=5, p=16"
+    with pytest.raises(ValueError) as e:
+        covering.log_covering_schutt(64, 1.0, 1.5)
+    assert str(e.value) == "eps must be <= r for the Schuett rate, got eps=1.5, r=1"
