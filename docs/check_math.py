@@ -7,7 +7,7 @@ that still shows ``\\(`` is a page whose reader sees raw TeX.
 
     python docs/check_math.py docs/_build/check
 
-prints one line per page and exits 1 on the first failing page's report (all pages are checked).
+prints one line per page, checks every page, and exits 1 if any page failed (naming them).
 """
 from __future__ import annotations
 

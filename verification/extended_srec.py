@@ -22,10 +22,10 @@ import numpy as np
 import torch
 
 from ilo_solver.generators import ReLUGeneratorBatch
-from ilo_solver.solvers.extended_range import srec_extended_range
+from ilo_solver.solvers.extended_range import lipschitz_estimate, srec_extended_range
 from ilo_theory import laws
 
-from ._common import (ClaimRow, Control, bisect_grid, combine, nested_rows, replace_in,
+from ._common import (ClaimRow, Control, bisect_grid, combine, load_generator, nested_rows, replace_in,
                       threshold_verdict)
 
 ID = "extended_srec"
@@ -91,46 +91,18 @@ def _cell(cfg: Config, seed: int, p: int, ball: str, K: float) -> dict:
                 L2=L2.tolist())
 
 
-def lipschitz_estimate(G, split: int, *, samples: int = 16, iters: int = 30, rng: torch.Generator) -> float:
-    """The largest spectral norm of G2's Jacobian (blocks ``split``.. of ``G``) at ``samples`` codes G1(z), by power
-    iteration with autograd (JVP via double backward): a **lower** estimate of G2's Lipschitz constant (a ReLU net's
-    exact one is NP-hard to compute). Used as L2 for a user's generator when none is given: r2 = K delta / L2 is then
-    at least the Theorem 1 radius, so the measured m* errs on the large side."""
-    dt = next(G.parameters()).dtype
-    with torch.no_grad():
-        h = G.forward_to(G.sample_latent(samples, rng=rng), split)
-    v = torch.randn(h.shape, generator=rng, dtype=dt)
-    v = v / v.flatten(1).norm(dim=1).view(-1, *[1] * (h.dim() - 1))
-    sig = torch.zeros(samples, dtype=dt)
-    for _ in range(iters):
-        x = h.detach().requires_grad_(True)
-        out = G.forward_from(x, split)
-        w = torch.zeros_like(out, requires_grad=True)
-        (g,) = torch.autograd.grad(out, x, w, create_graph=True)        # J^T w, linear in w
-        (jv,) = torch.autograd.grad(g, w, v)                             # J v
-        (jtjv,) = torch.autograd.grad(out, x, jv)                        # J^T J v
-        sig = jv.flatten(1).norm(dim=1)
-        v = jtjv / jtjv.flatten(1).norm(dim=1).clamp_min(1e-300).view(-1, *[1] * (h.dim() - 1))
-    return float(sig.max())
-
-
 def _user_cell(cfg: Config, seed: int, ball: str, K: float) -> dict:
     """One (ball, K) on a user's generator (``cfg.generator``, its l1 ball at ``cfg.split``): ``draws`` independent
     Gaussian matrices (drawn from the seed alone, so every K sees the same ones), m* per matrix by bisection."""
-    import math as _m
-
-    from ._common import load_generator
     G = load_generator(cfg.generator)
     gen = torch.Generator().manual_seed(seed * 7919 + 1)
-    split, ms = G._check_split(cfg.split), list(cfg.ms)
-    if not 0 < split < G.num_blocks:
-        raise ValueError(f"split must lie strictly inside the generator's {G.num_blocks} blocks, got {cfg.split}")
-    k, p = _m.prod(G.latent_shape(0)), _m.prod(G.latent_shape(split))
+    split, ms = cfg.split, list(cfg.ms)
+    k, p = math.prod(G.latent_shape(0)), math.prod(G.latent_shape(split))
     dt = next(G.parameters()).dtype
     with torch.no_grad():
         X = G(G.sample_latent(64, rng=gen)).flatten(1)
         code_rms = float(G.forward_to(G.sample_latent(16, rng=gen), split).flatten(1).norm(dim=1).mean()
-                         / _m.sqrt(p))
+                         / math.sqrt(p))
     n = X.shape[1]
     delta = cfg.delta_frac * float(X.norm(dim=1).mean())
     L2 = cfg.L2 if cfg.L2 > 0 else lipschitz_estimate(G, split, rng=gen)
@@ -138,9 +110,9 @@ def _user_cell(cfg: Config, seed: int, ball: str, K: float) -> dict:
     m_star = []
     for i in range(cfg.draws):
         def passes(mid, i=i):
-            g = srec_extended_range(G, nested_rows(A_full[i:i + 1], [ms[int(mid[0])]]), r1=2.0 * _m.sqrt(k),
+            g = srec_extended_range(G, nested_rows(A_full[i:i + 1], [ms[int(mid[0])]]), r1=2.0 * math.sqrt(k),
                                     r2=K * delta / L2, delta=delta, split=split, pairs=cfg.pairs,
-                                    hard_pairs=cfg.hard_pairs if K > 0 else 0, flat=(_m.ceil(K * K),),
+                                    hard_pairs=cfg.hard_pairs if K > 0 else 0, flat=(math.ceil(K * K),),
                                     restarts=cfg.restarts, steps=cfg.steps, lr_u=0.1 * code_rms, ball=ball, rng=gen)
             return (g >= 1 - cfg.alpha).numpy()
         h = int(bisect_grid(len(ms), 1, passes)[0])
@@ -149,9 +121,11 @@ def _user_cell(cfg: Config, seed: int, ball: str, K: float) -> dict:
 
 
 def _user_p(cfg: Config) -> int:
-    from ._common import load_generator
+    """The user's layer width p at ``cfg.split``, checked before any work: the split must lie strictly inside."""
     G = load_generator(cfg.generator)
-    return math.prod(G.latent_shape(G._check_split(cfg.split)))
+    if not 0 < cfg.split < G.num_blocks:
+        raise ValueError(f"split must lie strictly inside the generator's {G.num_blocks} blocks, got {cfg.split}")
+    return math.prod(G.latent_shape(cfg.split))
 
 
 def run(cfg: Config, *, seed: int, executor) -> dict:

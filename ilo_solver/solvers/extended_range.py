@@ -26,7 +26,7 @@ from ..optim.loop import minimize
 from ..optim.projection import project_l1_ball, project_l2_ball
 
 __all__ = ["ExtendedRangeFit", "fit_extended_range", "ExtendedRangePath", "fit_extended_range_path",
-           "srec_extended_range"]
+           "srec_extended_range", "lipschitz_estimate"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -264,3 +264,26 @@ def srec_extended_range(G, op, *, r1: float, r2, delta, split: int = 1, pairs: i
     found = seen.view(-1, I, restarts).amin(dim=(0, 2))
     gamma = torch.minimum(screened, found).to(torch.float64)
     return (gamma, screened.to(torch.float64)) if details else gamma
+
+
+def lipschitz_estimate(G, split: int, *, samples: int = 16, iters: int = 30, rng: torch.Generator) -> float:
+    """The largest spectral norm of G2's Jacobian (blocks ``split``.. of ``G``) at ``samples`` codes G1(z), by power
+    iteration with autograd (JVP via double backward): a **lower** estimate of G2's Lipschitz constant (a ReLU net's
+    exact one is NP-hard to compute). ``verification.extended_srec`` uses it as L2 for a user's generator when none is
+    given: r2 = K delta / L2 is then at least the Theorem 1 radius, so the measured m* errs on the large side."""
+    dt = next(G.parameters()).dtype
+    with torch.no_grad():
+        h = G.forward_to(G.sample_latent(samples, rng=rng), split)
+    v = torch.randn(h.shape, generator=rng, dtype=dt)
+    v = v / v.flatten(1).norm(dim=1).view(-1, *[1] * (h.dim() - 1))
+    sig = torch.zeros(samples, dtype=dt)
+    for _ in range(iters):
+        x = h.detach().requires_grad_(True)
+        out = G.forward_from(x, split)
+        w = torch.zeros_like(out, requires_grad=True)
+        (g,) = torch.autograd.grad(out, x, w, create_graph=True)        # J^T w, linear in w
+        (jv,) = torch.autograd.grad(g, w, v)                             # J v
+        (jtjv,) = torch.autograd.grad(out, x, jv)                        # J^T J v
+        sig = jv.flatten(1).norm(dim=1)
+        v = jtjv / jtjv.flatten(1).norm(dim=1).clamp_min(1e-300).view(-1, *[1] * (h.dim() - 1))
+    return float(sig.max())
